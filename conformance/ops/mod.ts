@@ -1,0 +1,37 @@
+/**
+ * Every golden op this implementation knows, by name.
+ * @module
+ */
+import type { OpHandler } from "../op_handler.ts";
+import { activationOps } from "./activations.ts";
+import { convOps } from "./conv.ts";
+import { elementwiseOps } from "./elementwise.ts";
+import { fakeQuantizeOps } from "./fake_quantize.ts";
+import { fusionOps } from "./fusion.ts";
+import { linearOps } from "./linear.ts";
+import { observerOps } from "./observers.ts";
+import { poolOps } from "./pool.ts";
+import { quantizeOps } from "./quantize.ts";
+
+/** All op handlers. */
+export const OP_HANDLERS: readonly OpHandler[] = [
+  ...quantizeOps,
+  ...linearOps,
+  ...convOps,
+  ...elementwiseOps,
+  ...poolOps,
+  ...activationOps,
+  ...fakeQuantizeOps,
+  ...fusionOps,
+  ...observerOps,
+];
+
+/** The handlers keyed by op name. */
+export function opHandlerMap(): Map<string, OpHandler> {
+  const map = new Map<string, OpHandler>();
+  for (const h of OP_HANDLERS) {
+    if (map.has(h.op)) throw new Error(`two handlers for op ${h.op}`);
+    map.set(h.op, h);
+  }
+  return map;
+}

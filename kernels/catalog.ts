@@ -1,0 +1,66 @@
+/**
+ * Every family of generated modules with representative specialisations: what the validation
+ * test builds and `scripts/print_kernel.ts` prints.
+ * @module
+ */
+import { buildEpilogue } from "./qgemm/epilogue.ts";
+import { buildQGemm, qgemmName } from "./qgemm/generate.ts";
+import { qgemmLayout, type QGemmVariant } from "./qgemm/layout.ts";
+import { buildDynamicQuantize } from "./quantize/dynamic.ts";
+import { buildQuantize } from "./quantize/generate.ts";
+import { buildSGemm, sgemmName } from "./sgemm/generate.ts";
+import type { ModuleBuilder } from "./wasm/mod.ts";
+
+/** A generated module: its kernel name (with the specialisation) and its builder. */
+export interface CatalogEntry {
+  readonly name: string;
+  /** Needs relaxed SIMD to validate. */
+  readonly relaxed: boolean;
+  readonly build: () => ModuleBuilder;
+}
+
+/** The catalog. */
+export function kernelCatalog(): CatalogEntry[] {
+  const entries: CatalogEntry[] = [];
+  const variants: QGemmVariant[] = ["usdot", "x86sat", "dot16sat", "dot16"];
+  for (const variant of variants) {
+    const layout = qgemmLayout(variant);
+    for (const mr of [1, 2, 3, 4]) {
+      for (const kPadded of [16, 48, 768]) {
+        entries.push({
+          name: `${qgemmName({ layout, mr })}|k${kPadded}`,
+          relaxed: layout.relaxed,
+          build: () => buildQGemm({ layout, mr, kPadded }),
+        });
+      }
+    }
+  }
+  for (const relaxedMadd of [false, true]) {
+    for (const [mr, nr] of [[1, 8], [2, 16], [4, 8], [6, 8]] as const) {
+      for (const kPadded of [4, 768]) {
+        entries.push({
+          name: `${sgemmName({ mr, nr, relaxedMadd })}|k${kPadded}`,
+          relaxed: relaxedMadd,
+          build: () => buildSGemm({ mr, nr, kPadded, relaxedMadd }),
+        });
+      }
+    }
+  }
+  entries.push({
+    name: "qu8_requant_fp32__wasmsimd (epilogue)",
+    relaxed: false,
+    build: buildEpilogue,
+  });
+  entries.push({ name: "f32_qu8_quantize__wasmsimd", relaxed: false, build: buildQuantize });
+  entries.push({
+    name: "f32_qu8_dynamic_quantize__wasmsimd_emulated_fma",
+    relaxed: false,
+    build: () => buildDynamicQuantize({ fusedMadd: false }),
+  });
+  entries.push({
+    name: "f32_qu8_dynamic_quantize__wasmrelaxedsimd_fma",
+    relaxed: true,
+    build: () => buildDynamicQuantize({ fusedMadd: true }),
+  });
+  return entries;
+}

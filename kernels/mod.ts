@@ -1,0 +1,28 @@
+/**
+ * The kernels: WebAssembly SIMD code generated at load time by a typed assembler, in kernel sets
+ * that reproduce FBGEMM's (x86) or QNNPACK's (ARM) numerics exactly, plus the fp32 baseline.
+ * @module
+ */
+export type {
+  Dtype8,
+  DynamicLinearArgs,
+  KernelSet,
+  PackedLinearWeight,
+  PerChannelArgs,
+  PerTensorArgs,
+} from "./kernel_set.ts";
+export { bestKernelSet, hasExactUnsignedDot, hasPmaddubswDot, kernelSets } from "./paths.ts";
+export { defaultRuntime, KernelRuntime } from "./runtime.ts";
+export { Fp32Linear, PackedFp32Linear } from "./fp32_linear.ts";
+export {
+  type DotLowering,
+  hasRelaxedSimd,
+  hasSimd128,
+  type LaneselectSemantics,
+  type RelaxedDotSemantics,
+  type WasmFeatures,
+  wasmFeatures,
+} from "./features.ts";
+export { type Block, KernelMemory } from "./memory.ts";
+export * from "./wasm/mod.ts";
+export { ReferenceKernelSet, requantizeReference } from "./reference_kernel_set.ts";

@@ -1,0 +1,67 @@
+/**
+ * The kernel runtime: one shared memory, the engine's probed features, and a cache of
+ * instantiated generated modules (kernels are generated at load time, specialised to tile sizes
+ * and to the padded K of the weights they run on).
+ * @module
+ */
+import { type WasmFeatures, wasmFeatures } from "./features.ts";
+import { type Block, KernelMemory } from "./memory.ts";
+import type { ModuleBuilder } from "./wasm/mod.ts";
+
+/** Shared state of all kernel sets. */
+export class KernelRuntime {
+  /** The memory every module imports. */
+  /** The memory every generated module imports as `env.memory`. */
+  readonly memory: KernelMemory;
+  /** What this engine supports (SIMD128, relaxed SIMD and its semantics). */
+  readonly features: WasmFeatures;
+  private readonly modules = new Map<string, WebAssembly.Instance>();
+  private readonly scratch = new Map<string, Block>();
+
+  /** A runtime with its own memory; `features` defaults to this engine's probed features. */
+  constructor(features: WasmFeatures = wasmFeatures()) {
+    this.memory = new KernelMemory();
+    this.features = features;
+  }
+
+  /**
+   * The exports of a generated module, built and instantiated once per key.
+   * @param key identifies the kernel and its specialisation, e.g. `name|k768`
+   * @param build generates the module on first use
+   */
+  instance<T>(key: string, build: () => ModuleBuilder): T {
+    let inst = this.modules.get(key);
+    if (inst === undefined) {
+      inst = build().instantiateSync({ env: { memory: this.memory.memory } });
+      this.modules.set(key, inst);
+    }
+    return inst.exports as unknown as T;
+  }
+
+  /** Keys of the modules generated so far (for reports). */
+  get moduleKeys(): string[] {
+    return [...this.modules.keys()];
+  }
+
+  /**
+   * A scratch block of at least `bytes` for the named purpose, reused across calls (grown when
+   * too small). Its contents do not survive the next call that asks for the same name.
+   * @param name the purpose, e.g. `qlinear.a`
+   * @param bytes the size needed
+   */
+  scratchBlock(name: string, bytes: number): Block {
+    const current = this.scratch.get(name);
+    if (current !== undefined && current.bytes >= bytes) return current;
+    if (current !== undefined) this.memory.release(current);
+    const block = this.memory.alloc(Math.max(bytes, 1024));
+    this.scratch.set(name, block);
+    return block;
+  }
+}
+
+let shared: KernelRuntime | undefined;
+
+/** The process-wide runtime (created on first use). */
+export function defaultRuntime(): KernelRuntime {
+  return shared ??= new KernelRuntime();
+}

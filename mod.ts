@@ -1,0 +1,25 @@
+/**
+ * qint8 — PyTorch 1.13's int8 quantization numerics, bit for bit, with WebAssembly SIMD kernels
+ * that equal the reference exactly.
+ *
+ * - Tensors and dtypes: {@link Tensor}, {@link QuantizedTensor}, `QuantizedDType`, `QScheme`.
+ * - Quantize/dequantize: {@link quantizePerTensor}, {@link quantizePerChannel}, {@link dequantize}.
+ * - Fake quantization (forward, STE backward, LSQ): {@link fakeQuantizePerTensorAffine}, …
+ * - Observers and fake-quant modules: {@link MinMaxObserver}, {@link HistogramObserver},
+ *   {@link FakeQuantize}, {@link FusedMovingAvgObsFakeQuantize}, …
+ * - Default qconfigs per backend: {@link getDefaultQConfig}, {@link getDefaultQatQConfig}, …
+ * - BatchNorm folding: {@link fuseConvBnWeights}, {@link fuseLinearBnWeights}.
+ * - Quantized linear layers with FBGEMM or QNNPACK numerics: {@link quantizedLinear},
+ *   {@link quantizedLinearDynamic}.
+ * - Kernels: {@link kernelSets}, {@link bestKernelSet} (int8), {@link Fp32Linear} (fp32 baseline).
+ *
+ * @example
+ * ```ts
+ * import { quantizePerTensor, Tensor } from "./mod.ts";
+ * const q = quantizePerTensor(Tensor.from([0.5, 1.5, 2.5]), { scale: 1, zeroPoint: 0, dtype: "quint8" });
+ * console.log(q.intRepr); // Uint8Array [0, 2, 2]: ties round to even
+ * ```
+ * @module
+ */
+export * from "./reference/mod.ts";
+export * from "./kernels/mod.ts";

@@ -1,0 +1,18 @@
+/**
+ * The reference: a scalar, readable, bit-exact reimplementation of PyTorch 1.13's quantization
+ * numerics. Every function documents the PyTorch source it follows.
+ * @module
+ */
+export * from "./dtype.ts";
+export * from "./tensor.ts";
+export * from "./float32.ts";
+export * from "./engine.ts";
+export * from "./quantize.ts";
+export * from "./choose_qparams.ts";
+export * from "./torch_sum.ts";
+export * from "./fake_quantize.ts";
+export * from "./observers/mod.ts";
+export * from "./fake_quantize_module.ts";
+export * from "./qconfig.ts";
+export * from "./fusion.ts";
+export * from "./quantized_linear.ts";

@@ -1,0 +1,585 @@
+/**
+ * Quantized 2-D convolution — `torch.ops.quantized.conv2d[_relu]` — with the integer arithmetic
+ * of each engine (shared/NUMERICS.md §7). Layout is PyTorch's logical NCHW for activations and
+ * OIHW for weights; the integer work is done on NHWC im2col rows in the order (kh, kw, c), as the
+ * engines see them.
+ *
+ * - **qnnpack** (aten/src/ATen/native/quantized/cpu/qconv.cpp `PackedConvWeightsQnnp::apply_impl`,
+ *   qnnpack/src/conv-prepack.cc, q8conv/q8dwconv/q8gemm kernels): weights shifted to uint8,
+ *   padding taps read the input zero point (an indirection buffer pointing at a zero-point
+ *   vector) and so contribute 0, exact int32 accumulation of `(a − za)·(w − wz)`, the bias
+ *   quantized to int32 with scale `ws·x_scale` (double), requantized with
+ *   `(ws·x_scale)·(1/y_scale)`, rounded, packed through int16 to uint8. The order of the
+ *   accumulation does not matter (it is exact), so the same formula covers QNNPACK's GEMM (1×1),
+ *   indirect-conv and depthwise (3×3, 5×5) kernels [V on this machine: shared/numerics-checks/e4.py
+ *   and golden/conv_qnnpack.json].
+ * - **fbgemm** (qconv.cpp `PackedConvWeight::apply_impl` with FBGEMM's `fbgemmConv`,
+ *   `PackAWithIm2Col`, the u8s8s32acc32 AVX2 kernel and `ReQuantizeOutput`): the im2col row of each
+ *   group, padded with the input zero point, in the K order (kh, kw, c) of NHWC, times the
+ *   weights in the same order, each even-aligned pair of products summed with int16 saturation
+ *   (`vpmaddubsw`), zero points removed with row offsets (the sum of the im2col row, padding
+ *   included) and column offsets, the float bias divided by `aw = x_scale·ws` (per channel) or
+ *   multiplied by `1/aw` (per tensor), multiplied by `M = aw / y_scale`, rounded, packed through
+ *   int16 to uint8 — the formula of `reference/quantized_linear.ts`, whose helpers this module
+ *   reuses. **Assumption:** FBGEMM's specialised depthwise (`FbgemmI8DepthwiseAvx2`) and
+ *   groupwise (`fbgemmGroupwiseConv`) kernels are taken to compute the same function, pairs of
+ *   products being formed along each group's (kh, kw, c) row; this is read from the sources and
+ *   not verified (this machine's PyTorch has no FBGEMM). Where they pair taps differently the
+ *   int16 saturation can differ for activations above 127 (never with `reduce_range`).
+ *
+ * Where builds disagree this reference follows x86 and names the outputs
+ * (`conv2dBuildDependent`): a scaled accumulator beyond int32 (x86 converts it to INT32_MIN, ARM
+ * saturates; this reference saturates, as for linear), and for QNNPACK a quantized bias beyond
+ * int32 (saturated by the GEMM kernel, INT32_MIN elsewhere on x86; see `qnnpackConvScaleTerms`).
+ * @module
+ */
+import { checkInteger, checkScale, checkZeroPoint, show } from "./_check.ts";
+import { type Engine, type NumericsFamily, numericsFamily } from "./engine.ts";
+import { f32, reciprocalF32 } from "./float32.ts";
+import { quantizeVal } from "./quantize.ts";
+import {
+  columnOffsets,
+  fbgemmDot,
+  fbgemmScaleTerms,
+  linearIsBuildDependent,
+  type LinearWeight,
+  packToUint8,
+  qnnpackDot,
+  qnnpackScaleTerms,
+  roundToInt32,
+  type StaticLinearParams,
+} from "./quantized_linear.ts";
+import { QuantizedTensor, type Tensor } from "./tensor.ts";
+
+/** A quantized conv2d weight: qint8 OIHW, per tensor or per output channel, and a float bias. */
+export interface ConvWeight {
+  /** Weight codes, row-major `[outChannels, inChannelsPerGroup, kernelH, kernelW]`. */
+  readonly data: Int8Array;
+  /** Output channels (O). */
+  readonly outChannels: number;
+  /** Input channels of one group (I = C_in / groups). */
+  readonly inChannelsPerGroup: number;
+  /** Kernel height. */
+  readonly kernelH: number;
+  /** Kernel width. */
+  readonly kernelW: number;
+  /** One scale (per tensor) or `outChannels` scales (per channel), as doubles. */
+  readonly scales: Float64Array;
+  /** One zero point or `outChannels` zero points (qint8 codes). */
+  readonly zeroPoints: Int32Array;
+  /** Whether the weight is quantized per output channel (FBGEMM then divides the bias). */
+  readonly perChannel: boolean;
+  /** The float32 bias `[outChannels]`, or null. */
+  readonly bias: Float32Array | null;
+}
+
+/**
+ * Builds a ConvWeight from a qint8 QuantizedTensor `[O, I, kH, kW]` (per tensor, or per channel
+ * on axis 0) and an optional float bias, checking shapes and qparams.
+ * @throws {TypeError} for a dtype other than qint8; {RangeError} for a bad shape, qscheme,
+ * scale, zero point or bias length.
+ */
+export function convWeight(w: QuantizedTensor, bias: Tensor | null = null): ConvWeight {
+  if (w.dtype !== "qint8") throw new TypeError(`weight: must be qint8, got ${w.dtype}`);
+  if (w.shape.length !== 4) {
+    throw new RangeError(`weight: must be 4-D [out, in/groups, kH, kW], got shape [${w.shape}]`);
+  }
+  const [o, i, kh, kw] = w.shape;
+  if (o < 1 || i < 1 || kh < 1 || kw < 1) {
+    throw new RangeError(`weight: every dimension must be >= 1, got shape [${w.shape}]`);
+  }
+  const qp = w.qparams;
+  let scales: Float64Array;
+  let zeroPoints: Int32Array;
+  let perChannel: boolean;
+  if (qp.qscheme === "per_tensor_affine") {
+    scales = Float64Array.of(qp.scale);
+    zeroPoints = Int32Array.of(qp.zeroPoint);
+    perChannel = false;
+  } else if (qp.qscheme === "per_channel_affine" && qp.axis === 0) {
+    scales = Float64Array.from(qp.scales);
+    zeroPoints = Int32Array.from(qp.zeroPoints);
+    perChannel = true;
+  } else {
+    throw new RangeError(
+      `weight: must be per tensor or per channel on axis 0, got ${qp.qscheme}` +
+        ("axis" in qp ? ` on axis ${qp.axis}` : ""),
+    );
+  }
+  const weight: ConvWeight = {
+    data: w.intRepr as Int8Array,
+    outChannels: o,
+    inChannelsPerGroup: i,
+    kernelH: kh,
+    kernelW: kw,
+    scales,
+    zeroPoints,
+    perChannel,
+    bias: bias?.data ?? null,
+  };
+  checkConvWeight(weight);
+  return weight;
+}
+
+/** Checks a ConvWeight's sizes, qparams and bias (used by `quantizedConv2d`). */
+export function checkConvWeight(weight: ConvWeight): void {
+  const { outChannels: o, inChannelsPerGroup: i, kernelH: kh, kernelW: kw } = weight;
+  for (
+    const [name, v] of [["outChannels", o], ["inChannelsPerGroup", i], ["kernelH", kh], [
+      "kernelW",
+      kw,
+    ]] as const
+  ) {
+    checkInteger(`weight.${name}`, v);
+    if (v < 1) throw new RangeError(`weight.${name}: must be >= 1, got ${v}`);
+  }
+  if (weight.data.length !== o * i * kh * kw) {
+    throw new RangeError(
+      `weight.data: expected ${
+        o * i * kh * kw
+      } codes for [${o}, ${i}, ${kh}, ${kw}], got ${weight.data.length}`,
+    );
+  }
+  const channels = weight.perChannel ? o : 1;
+  if (weight.scales.length !== channels || weight.zeroPoints.length !== channels) {
+    throw new RangeError(
+      `weight: ${weight.perChannel ? "per-channel" : "per-tensor"} qparams need ${channels} ` +
+        `scale(s) and zero point(s), got ${weight.scales.length} and ${weight.zeroPoints.length}`,
+    );
+  }
+  weight.scales.forEach((s, c) => checkScale(`weight scales[${c}]`, s));
+  weight.zeroPoints.forEach((z, c) => checkZeroPoint(`weight zero points[${c}]`, z, "qint8"));
+  if (weight.bias !== null && weight.bias.length !== o) {
+    throw new RangeError(
+      `bias: expected ${o} values (one per output channel), got ${weight.bias.length}`,
+    );
+  }
+}
+
+/** A pair of integers `[height, width]`; a single number means both. */
+export type IntPair = number | readonly [number, number];
+
+/** The geometry of a 2-D convolution, every field a `[height, width]` pair except groups. */
+export interface Conv2dGeometry {
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  readonly groups: number;
+}
+
+/** Options of `quantizedConv2d`. */
+export interface QuantizedConv2dOptions {
+  /** Which engine's integer arithmetic to reproduce (`fbgemm`/`x86` or `qnnpack`). */
+  engine: Engine;
+  /** Stride, default 1. */
+  stride?: IntPair;
+  /** Zero padding on each side, default 0. */
+  padding?: IntPair;
+  /** Dilation, default 1. */
+  dilation?: IntPair;
+  /** Groups, default 1; `groups == C_in` is depthwise. */
+  groups?: number;
+  /** The output scale. */
+  outputScale: number;
+  /** The output zero point (quint8). */
+  outputZeroPoint: number;
+  /** Fuse a ReLU (`quantized::conv2d_relu`): the output is clamped below at its zero point. */
+  relu?: boolean;
+}
+
+/**
+ * The output size of one spatial dimension of a convolution (or pooling without ceil mode):
+ * `floor((input + 2·padding − dilation·(kernel − 1) − 1) / stride) + 1`
+ * (aten/src/ATen/native/ConvUtils.h `conv_output_size`). May be <= 0 for an input too small.
+ */
+export function convOutputSize(
+  input: number,
+  kernel: number,
+  stride: number,
+  padding: number,
+  dilation: number,
+): number {
+  return Math.floor((input + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+function pair(name: string, value: IntPair | undefined, fallback: number, min: number) {
+  const v = value === undefined
+    ? [fallback, fallback]
+    : typeof value === "number"
+    ? [value, value]
+    : value;
+  if (!Array.isArray(v) || v.length !== 2) {
+    throw new RangeError(`${name}: expected an integer or a pair of integers, got ${show(value)}`);
+  }
+  for (const x of v) {
+    if (typeof x !== "number" || !Number.isInteger(x) || x < min) {
+      throw new RangeError(`${name}: expected integers >= ${min}, got ${show(value)}`);
+    }
+  }
+  return [v[0], v[1]] as const;
+}
+
+/**
+ * Checks and normalises the geometry options (stride and dilation >= 1, padding >= 0,
+ * groups >= 1).
+ * @throws {RangeError} naming the bad option.
+ */
+export function conv2dGeometry(options: {
+  stride?: IntPair;
+  padding?: IntPair;
+  dilation?: IntPair;
+  groups?: number;
+}): Conv2dGeometry {
+  const groups = options.groups ?? 1;
+  if (typeof groups !== "number" || !Number.isInteger(groups) || groups < 1) {
+    throw new RangeError(`groups: expected an integer >= 1, got ${show(groups)}`);
+  }
+  return {
+    stride: pair("stride", options.stride, 1, 1),
+    padding: pair("padding", options.padding, 0, 0),
+    dilation: pair("dilation", options.dilation, 1, 1),
+    groups,
+  };
+}
+
+/** The output shape `[N, O, OH, OW]` of a conv, checking channel counts and sizes. */
+export function conv2dOutputShape(
+  inputShape: readonly number[],
+  weight: ConvWeight,
+  geometry: Conv2dGeometry,
+): [number, number, number, number] {
+  if (inputShape.length !== 4) {
+    throw new RangeError(`x: must be 4-D NCHW, got shape [${inputShape}]`);
+  }
+  const [n, c, h, w] = inputShape;
+  const { groups } = geometry;
+  if (c % groups !== 0) {
+    throw new RangeError(`groups: ${groups} does not divide the ${c} input channels`);
+  }
+  if (weight.outChannels % groups !== 0) {
+    throw new RangeError(
+      `groups: ${groups} does not divide the weight's ${weight.outChannels} output channels`,
+    );
+  }
+  if (c / groups !== weight.inChannelsPerGroup) {
+    throw new RangeError(
+      `x: ${c} input channels in ${groups} group(s) need a weight of ${c / groups} input ` +
+        `channels per group, got ${weight.inChannelsPerGroup}`,
+    );
+  }
+  const oh = convOutputSize(
+    h,
+    weight.kernelH,
+    geometry.stride[0],
+    geometry.padding[0],
+    geometry.dilation[0],
+  );
+  const ow = convOutputSize(
+    w,
+    weight.kernelW,
+    geometry.stride[1],
+    geometry.padding[1],
+    geometry.dilation[1],
+  );
+  if (oh < 1 || ow < 1) {
+    throw new RangeError(
+      `x: input ${h}x${w} is too small for kernel ${weight.kernelH}x${weight.kernelW} with ` +
+        `padding [${geometry.padding}] and dilation [${geometry.dilation}] (output ${oh}x${ow})`,
+    );
+  }
+  return [n, weight.outChannels, oh, ow];
+}
+
+/**
+ * The im2col rows of one image and one group: `[OH·OW, K]` uint8 with `K = kH·kW·Cg` in the order
+ * (kh, kw, c) of an NHWC image, padding taps filled with `zeroPoint` (FBGEMM's `PackAWithIm2Col`;
+ * for QNNPACK the same values an indirection buffer reads).
+ * @param x the NCHW input codes
+ * @param shape `[N, C, H, W]`
+ * @param image the batch index
+ * @param group the group index
+ */
+export function im2colNhwc(
+  x: Uint8Array,
+  shape: readonly number[],
+  image: number,
+  group: number,
+  kernel: readonly [number, number],
+  geometry: Conv2dGeometry,
+  zeroPoint: number,
+): Uint8Array {
+  const [, c, h, w] = shape;
+  const [kh, kw] = kernel;
+  const cg = c / geometry.groups;
+  const [sh, sw] = geometry.stride;
+  const [ph, pw] = geometry.padding;
+  const [dh, dw] = geometry.dilation;
+  const oh = convOutputSize(h, kh, sh, ph, dh);
+  const ow = convOutputSize(w, kw, sw, pw, dw);
+  const k = kh * kw * cg;
+  const rows = new Uint8Array(oh * ow * k);
+  const base = (image * c + group * cg) * h * w;
+  for (let y = 0; y < oh; y++) {
+    for (let xo = 0; xo < ow; xo++) {
+      let p = (y * ow + xo) * k;
+      for (let r = 0; r < kh; r++) {
+        const iy = y * sh - ph + r * dh;
+        for (let s = 0; s < kw; s++) {
+          const ix = xo * sw - pw + s * dw;
+          const inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+          for (let ci = 0; ci < cg; ci++) {
+            rows[p++] = inside ? x[base + ci * h * w + iy * w + ix] : zeroPoint;
+          }
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+/**
+ * The conv weight as a GEMM weight: `[O, K]` with each output channel's `K = kH·kW·I` codes in
+ * the (kh, kw, c) order of `im2colNhwc`, the qparams and bias unchanged (every output channel
+ * multiplies the im2col row of its own group).
+ */
+export function convWeightAsLinear(weight: ConvWeight): LinearWeight {
+  const { outChannels: o, inChannelsPerGroup: ci, kernelH: kh, kernelW: kw } = weight;
+  const k = kh * kw * ci;
+  const data = new Int8Array(o * k);
+  for (let oc = 0; oc < o; oc++) {
+    for (let r = 0; r < kh; r++) {
+      for (let s = 0; s < kw; s++) {
+        for (let c = 0; c < ci; c++) {
+          data[oc * k + (r * kw + s) * ci + c] = weight.data[((oc * ci + c) * kh + r) * kw + s];
+        }
+      }
+    }
+  }
+  return {
+    data,
+    outFeatures: o,
+    inFeatures: k,
+    perChannel: weight.perChannel,
+    scales: weight.scales,
+    zeroPoints: weight.zeroPoints,
+    bias: weight.bias,
+  };
+}
+
+/** Static conv parameters: the geometry plus the quantization of input and output. */
+export type Conv2dParams = Conv2dGeometry & StaticLinearParams;
+
+/**
+ * A conv2d on raw codes: NCHW uint8 input `shape` → NCHW uint8 output. `buildDependent`, when
+ * given (length of the output), receives 1 where the scaled accumulator leaves int32.
+ */
+export type Conv2dImpl = (
+  x: Uint8Array,
+  shape: readonly number[],
+  weight: ConvWeight,
+  params: Conv2dParams,
+  buildDependent?: Uint8Array,
+) => Uint8Array;
+
+function conv2dWith(
+  family: NumericsFamily,
+  x: Uint8Array,
+  shape: readonly number[],
+  weight: ConvWeight,
+  p: Conv2dParams,
+  buildDependent?: Uint8Array,
+): Uint8Array {
+  const [n, o, oh, ow] = conv2dOutputShape(shape, weight, p);
+  const gemm = convWeightAsLinear(weight);
+  const k = gemm.inFeatures;
+  const og = o / p.groups;
+  const zp = (c: number) => weight.zeroPoints[weight.perChannel ? c : 0];
+  const lo = p.relu ? p.outputZeroPoint : 0;
+  const out = new Uint8Array(n * o * oh * ow);
+  const positions = oh * ow;
+  // Per-column constants, exactly as the linear layers compute them.
+  const fb = family === "fbgemm"
+    ? {
+      colOffsets: columnOffsets(gemm),
+      terms: fbgemmScaleTerms(gemm, p.inputScale, p.outputScale),
+    }
+    : null;
+  const qn = family === "qnnpack" ? qnnpackConvScaleTerms(gemm, weight, p) : null;
+  for (let img = 0; img < n; img++) {
+    for (let g = 0; g < p.groups; g++) {
+      const rows = im2colNhwc(
+        x,
+        shape,
+        img,
+        g,
+        [weight.kernelH, weight.kernelW],
+        p,
+        p.inputZeroPoint,
+      );
+      for (let pos = 0; pos < positions; pos++) {
+        let rowSum = 0;
+        if (fb !== null) { for (let i = 0; i < k; i++) rowSum += rows[pos * k + i]; }
+        for (let j = 0; j < og; j++) {
+          const c = g * og + j;
+          let scaled: number;
+          if (fb !== null) {
+            const acc = fbgemmDot(rows, pos * k, gemm.data, c * k, k);
+            const raw = (acc - Math.imul(p.inputZeroPoint, fb.colOffsets[c]) -
+              Math.imul(rowSum, zp(c))) | 0;
+            let xf = f32(raw);
+            if (fb.terms.biasTerms !== null) xf = f32(xf + fb.terms.biasTerms[c]);
+            scaled = f32(xf * fb.terms.multipliers[c]);
+          } else {
+            const acc = (qn!.biasInt32[c] +
+              qnnpackDot(rows, pos * k, p.inputZeroPoint, gemm.data, c * k, zp(c), k)) | 0;
+            scaled = f32(f32(acc) * qn!.multipliers[c]);
+          }
+          const index = ((img * o + c) * oh) * ow + pos;
+          if (
+            buildDependent !== undefined &&
+            (linearIsBuildDependent(scaled) || (qn !== null && qn.biasOverflow[c] === 1))
+          ) {
+            buildDependent[index] = 1;
+          }
+          out[index] = packToUint8(roundToInt32(scaled), p.outputZeroPoint, lo);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether QNNPACK runs a conv as a plain GEMM: a 1×1 kernel, stride 1, no padding. */
+export function qnnpackConvIsGemm(weight: ConvWeight, geometry: Conv2dGeometry): boolean {
+  return weight.kernelH === 1 && weight.kernelW === 1 && geometry.stride[0] === 1 &&
+    geometry.stride[1] === 1 && geometry.padding[0] === 0 && geometry.padding[1] === 0;
+}
+
+/**
+ * QNNPACK's per-channel conv constants: `qnnpackScaleTerms` of the GEMM weight, except that a
+ * bias whose quantized value leaves int32 becomes INT32_MIN (whatever its sign) on every kernel
+ * but the GEMM one (1×1, stride 1, unpadded), where it saturates [V: this machine, x86-64; the
+ * x86 float→int32 conversion's "integer indefinite" — ARM would saturate]. `biasOverflow` marks
+ * those channels (build-dependent).
+ */
+export function qnnpackConvScaleTerms(
+  gemm: LinearWeight,
+  weight: ConvWeight,
+  p: Conv2dParams,
+): { biasInt32: Int32Array; multipliers: Float32Array; biasOverflow: Uint8Array } {
+  const terms = qnnpackScaleTerms(gemm, p.inputScale, p.outputScale);
+  const biasInt32 = Int32Array.from(terms.biasInt32);
+  const biasOverflow = new Uint8Array(weight.outChannels);
+  if (weight.bias !== null) {
+    const isGemm = qnnpackConvIsGemm(weight, p);
+    for (let c = 0; c < weight.outChannels; c++) {
+      const ws = weight.scales[weight.perChannel ? c : 0];
+      const raw = quantizeVal(
+        weight.bias[c],
+        reciprocalF32(ws * p.inputScale),
+        0,
+        -Infinity,
+        Infinity,
+      );
+      if (!(raw >= -2147483648 && raw <= 2147483647)) {
+        biasOverflow[c] = 1;
+        if (!isGemm) biasInt32[c] = -2147483648;
+      }
+    }
+  }
+  return { biasInt32, multipliers: terms.multipliers, biasOverflow };
+}
+
+/** QNNPACK conv2d on raw codes (see the module documentation). */
+export const conv2dQnnpack: Conv2dImpl = (x, shape, weight, params, buildDependent) =>
+  conv2dWith("qnnpack", x, shape, weight, params, buildDependent);
+
+/** FBGEMM conv2d on raw codes (see the module documentation). */
+export const conv2dFbgemm: Conv2dImpl = (x, shape, weight, params, buildDependent) =>
+  conv2dWith("fbgemm", x, shape, weight, params, buildDependent);
+
+/** The reference conv2d of each numerics family. */
+export const REFERENCE_CONV2D: Record<NumericsFamily, Conv2dImpl> = {
+  fbgemm: conv2dFbgemm,
+  qnnpack: conv2dQnnpack,
+};
+
+/** Checks and normalises the options of `quantizedConv2d` into Conv2dParams. */
+export function conv2dParams(
+  x: QuantizedTensor,
+  weight: ConvWeight,
+  options: QuantizedConv2dOptions,
+): Conv2dParams {
+  if (x.dtype !== "quint8" || x.qparams.qscheme !== "per_tensor_affine") {
+    throw new TypeError(
+      `x: must be a per-tensor quint8 tensor, got ${x.dtype} ${x.qparams.qscheme}`,
+    );
+  }
+  checkConvWeight(weight);
+  checkScale("x scale", x.qparams.scale);
+  checkZeroPoint("x zero point", x.qparams.zeroPoint, "quint8");
+  checkScale("outputScale", options.outputScale);
+  checkZeroPoint("outputZeroPoint", options.outputZeroPoint, "quint8");
+  const relu = options.relu ?? false;
+  if (typeof relu !== "boolean") throw new TypeError(`relu: expected a boolean, got ${show(relu)}`);
+  const geometry = conv2dGeometry(options);
+  conv2dOutputShape(x.shape, weight, geometry);
+  return {
+    ...geometry,
+    inputScale: x.qparams.scale,
+    inputZeroPoint: x.qparams.zeroPoint,
+    outputScale: options.outputScale,
+    outputZeroPoint: options.outputZeroPoint,
+    relu,
+  };
+}
+
+/**
+ * `torch.ops.quantized.conv2d(x, packed_weight, y_scale, y_zero_point)` (or `conv2d_relu`) with
+ * the packed weight's stride, padding, dilation and groups: quint8 NCHW input, qint8 OIHW weight,
+ * quint8 NCHW output `[N, O, OH, OW]`.
+ * @throws {TypeError} for a non-quint8 input; {RangeError} for bad geometry (stride, padding,
+ * dilation, groups), channel counts that groups do not divide, an input too small, bad qparams.
+ * @example
+ * ```ts
+ * const y = quantizedConv2d(x, convWeight(wq, bias), {
+ *   engine: "qnnpack", stride: 2, padding: 1, outputScale: 0.05, outputZeroPoint: 128,
+ * });
+ * ```
+ */
+export function quantizedConv2d(
+  x: QuantizedTensor,
+  weight: ConvWeight,
+  options: QuantizedConv2dOptions,
+): QuantizedTensor {
+  const params = conv2dParams(x, weight, options);
+  const family = numericsFamily(options.engine);
+  const y = REFERENCE_CONV2D[family](x.intRepr as Uint8Array, x.shape, weight, params);
+  return new QuantizedTensor(y, conv2dOutputShape(x.shape, weight, params), "quint8", {
+    qscheme: "per_tensor_affine",
+    scale: options.outputScale,
+    zeroPoint: options.outputZeroPoint,
+  });
+}
+
+/**
+ * Marks the outputs of a conv whose scaled accumulator lies beyond int32, where PyTorch builds
+ * disagree (x86 `cvtps2dq` gives INT32_MIN, ARM saturates; this reference saturates).
+ */
+export function conv2dBuildDependent(
+  x: QuantizedTensor,
+  weight: ConvWeight,
+  options: QuantizedConv2dOptions,
+): Uint8Array {
+  const params = conv2dParams(x, weight, options);
+  const [n, o, oh, ow] = conv2dOutputShape(x.shape, weight, params);
+  const mask = new Uint8Array(n * o * oh * ow);
+  REFERENCE_CONV2D[numericsFamily(options.engine)](
+    x.intRepr as Uint8Array,
+    x.shape,
+    weight,
+    params,
+    mask,
+  );
+  return mask;
+}
