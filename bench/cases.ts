@@ -4,6 +4,7 @@
  * @module
  */
 import type { Shape } from "./shapes.ts";
+import { randomSource } from "./random.ts";
 import type { KernelSet } from "../kernels/kernel_set.ts";
 import { Fp32Linear } from "../kernels/fp32_linear.ts";
 import type { KernelRuntime } from "../kernels/runtime.ts";
@@ -17,26 +18,18 @@ import {
 } from "../reference/quantized_linear.ts";
 import { Tensor } from "../reference/tensor.ts";
 
+/** What a timed variant computes. */
+export type BenchOp = "linear" | "linear_dynamic" | "conv2d" | "model";
+
 /** A timed variant. */
 export interface BenchCase {
   /** `fp32`, `<path> static`, `<path> dynamic`, … */
   readonly variant: string;
-  readonly op: "linear" | "linear_dynamic";
+  readonly op: BenchOp;
   /** Runs it once (inputs prepared, weights packed). */
   readonly run: () => unknown;
   /** The kernel it ran last. */
   kernel(): string;
-}
-
-/** xorshift32 in [0, 1). */
-function random(seed: number): () => number {
-  let s = seed | 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
 }
 
 /** A weight like a per-channel symmetric quantized layer: codes −127…127, bell-shaped. */
@@ -60,7 +53,7 @@ function weightFor(shape: Shape, rand: () => number): LinearWeight {
 /** Builds, checks and returns every variant for a shape. */
 export function buildCases(shape: Shape, sets: KernelSet[], runtime: KernelRuntime): BenchCase[] {
   const { m, k, n } = shape;
-  const rand = random(m * 131 + k * 7 + n);
+  const rand = randomSource(m * 131 + k * 7 + n);
   const weight = weightFor(shape, rand);
   const xf = Float32Array.from({ length: m * k }, () => (rand() - 0.3) * 4);
   // Static activations: full-range codes (what QNNPACK and reduce_range=False give) and

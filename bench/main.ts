@@ -1,31 +1,53 @@
 /**
- * `deno task bench`: int8 linear layers on every kernel path versus the fp32 baseline, on GEMM
- * shapes from real models. Every path's output is checked against the reference before it is
- * timed. Prints a table (time, GOP/s, speedup over fp32) and mitata's summary.
+ * `deno task bench`: int8 versus the fp32 baseline on every kernel path — linear layers on GEMM
+ * shapes from real models (static and dynamic), convolution layers of ResNet-18 and
+ * MobileNetV2 (dense and depthwise), and whole models. Every path's output is checked against
+ * the reference before it is timed. Prints a table (time, GOP/s, speedup over fp32) and
+ * mitata's summary.
  *
  * Usage: deno task bench [--quick] [--json FILE] [--filter REGEX]
  * @module
  */
 import { parseArgs } from "node:util";
 import { bench, run, summary } from "mitata";
-import { type Shape, SHAPES } from "./shapes.ts";
-import { type BenchCase, buildCases } from "./cases.ts";
+import { SHAPES } from "./shapes.ts";
+import { type BenchCase, type BenchOp, buildCases } from "./cases.ts";
+import { CONV_SHAPES, convGemmDims } from "./conv_shapes.ts";
+import { buildConvCases } from "./conv_cases.ts";
 import { formatTable } from "../conformance/report.ts";
 import { kernelSets } from "../kernels/paths.ts";
 import { defaultRuntime } from "../kernels/runtime.ts";
 
-const HELP = `deno task bench — int8 vs fp32 linear layers on WebAssembly SIMD
+const HELP = `deno task bench — int8 vs fp32 on WebAssembly SIMD (linear, conv, whole models)
 
 Options:
   --quick          a few shapes only (well under a minute)
   --json FILE      write one record per shape × variant
-  --filter REGEX   only shapes whose label matches
+  --filter REGEX   only items whose label or model matches (e.g. "conv", "BERT", "ResNet")
   -h, --help       this text`;
 
-/** One measured shape × variant. */
+/** One benchmarked item (a shape, a layer or a model) and its variants. */
+interface BenchItem {
+  /** Unique label, e.g. `128x768x768` or `conv 56²×64→64 3×3`. */
+  readonly label: string;
+  /** Where it comes from. */
+  readonly model: string;
+  /** GEMM-equivalent dimensions (for a model: M = batch, K = N = 0). */
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  /** Arithmetic operations per run (2 per multiply-accumulate). */
+  readonly ops: number;
+  /** Builds and checks the variants (called once, before timing). */
+  readonly build: () => BenchCase[];
+}
+
+/** One measured item × variant. */
 export interface BenchRecord {
   name: string;
-  op: "linear" | "linear_dynamic";
+  op: BenchOp;
+  /** The item's label (shape). */
+  shape: string;
   M: number;
   K: number;
   N: number;
@@ -59,8 +81,9 @@ async function main(): Promise<number> {
   }
   const sets = kernelSets(runtime);
   const filter = values.filter ? new RegExp(values.filter) : null;
-  const shapes = SHAPES.filter((s) =>
-    (!values.quick || s.quick) && (!filter || filter.test(label(s)))
+  const items = benchItems(sets, runtime).filter((item) =>
+    (!values.quick || item.quick) &&
+    (!filter || filter.test(item.label) || filter.test(item.model))
   );
   console.log(`${Deno.build.arch}, Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), one thread`);
   console.log(
@@ -69,25 +92,25 @@ async function main(): Promise<number> {
     }; relaxed SIMD: ${runtime.features.relaxedSimd}`,
   );
   console.log(
-    `checking every path against the reference on ${shapes.length} shapes, then timing …`,
+    `checking every path against the reference on ${items.length} items, then timing …`,
   );
 
-  const all: { shape: Shape; cases: BenchCase[] }[] = [];
-  for (const shape of shapes) {
+  const all: { item: BenchItem; cases: BenchCase[] }[] = [];
+  for (const item of items) {
     const started = performance.now();
-    const cases = buildCases(shape, sets, runtime);
+    const cases = item.build();
     console.log(
-      `  ${label(shape)}: ${cases.length} variants match the reference (${
+      `  ${item.label} (${item.model}): ${cases.length} variants match the reference (${
         ((performance.now() - started) / 1000).toFixed(1)
       } s)`,
     );
-    all.push({ shape, cases });
+    all.push({ item, cases });
   }
 
-  for (const { shape, cases } of all) {
+  for (const { item, cases } of all) {
     summary(() => {
       for (const c of cases) {
-        const b = bench(`${label(shape)} ${c.variant}`, c.run);
+        const b = bench(`${item.label} ${c.variant}`, c.run);
         if (c.variant === "fp32") b.baseline(true);
       }
     });
@@ -100,20 +123,21 @@ async function main(): Promise<number> {
     if (stats) medians.set(trial.alias, stats.p50);
   }
   const records: BenchRecord[] = [];
-  for (const { shape, cases } of all) {
-    const fp32 = medians.get(`${label(shape)} fp32`) ?? NaN;
+  for (const { item, cases } of all) {
+    const fp32 = medians.get(`${item.label} fp32`) ?? NaN;
     for (const c of cases) {
-      const ns = medians.get(`${label(shape)} ${c.variant}`) ?? NaN;
+      const ns = medians.get(`${item.label} ${c.variant}`) ?? NaN;
       records.push({
-        name: shape.model,
+        name: item.model,
         op: c.op,
-        M: shape.m,
-        K: shape.k,
-        N: shape.n,
+        shape: item.label,
+        M: item.m,
+        K: item.k,
+        N: item.n,
         variant: c.variant,
         kernel: c.kernel(),
         medianNs: ns,
-        gops: (2 * shape.m * shape.k * shape.n) / ns,
+        gops: item.ops / ns,
         speedupOverFp32: fp32 / ns,
       });
     }
@@ -126,8 +150,36 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function label(s: Shape): string {
-  return `${s.m}x${s.k}x${s.n}`;
+/** Every benchmark item: linear shapes, conv layers (and whole models), in that order. */
+function benchItems(
+  sets: ReturnType<typeof kernelSets>,
+  runtime: ReturnType<typeof defaultRuntime>,
+): (BenchItem & { quick: boolean })[] {
+  const linear = SHAPES.map((s) => ({
+    label: `${s.m}x${s.k}x${s.n}`,
+    model: s.model,
+    m: s.m,
+    k: s.k,
+    n: s.n,
+    ops: 2 * s.m * s.k * s.n,
+    quick: s.quick ?? false,
+    build: () => buildCases(s, sets, runtime),
+  }));
+  const conv = CONV_SHAPES.map((s) => {
+    const { m, k, n } = convGemmDims(s);
+    const kind = s.groups === s.cIn && s.groups > 1 ? "dw" : "conv";
+    return {
+      label: `${kind} ${s.h}²×${s.cIn}→${s.cOut} ${s.kernel}×${s.kernel}/${s.stride}`,
+      model: s.model,
+      m,
+      k,
+      n,
+      ops: 2 * m * k * n,
+      quick: s.quick ?? false,
+      build: () => buildConvCases(s, sets, runtime),
+    };
+  });
+  return [...linear, ...conv];
 }
 
 function machine() {
@@ -139,16 +191,15 @@ function machine() {
   };
 }
 
-/** One row per shape × variant, then one summary row per shape (best static and dynamic path). */
+/** One row per item × variant, then one summary row per item (best int8 static and dynamic). */
 function printTable(records: BenchRecord[]): void {
-  const rows: string[][] = [["shape MxKxN", "model", "variant", "ms", "GOP/s", "×fp32", "kernel"]];
+  const rows: string[][] = [["shape", "model", "variant", "ms", "GOP/s", "×fp32", "kernel"]];
   let previous = "";
   for (const r of records) {
-    const shape = `${r.M}x${r.K}x${r.N}`;
-    const first = shape + r.name !== previous;
-    previous = shape + r.name;
+    const first = r.shape !== previous;
+    previous = r.shape;
     rows.push([
-      first ? shape : "",
+      first ? r.shape : "",
       first ? r.name : "",
       r.variant,
       (r.medianNs / 1e6).toFixed(3),
@@ -159,33 +210,36 @@ function printTable(records: BenchRecord[]): void {
   }
   console.log("\n" + formatTable(rows, [0, 1, 2, 6]));
   const summary: string[][] = [[
-    "shape MxKxN",
+    "shape",
+    "model",
+    "fp32 ms",
     "fp32 GOP/s",
-    "best int8 static",
+    "best int8",
     "×fp32",
     "best int8 dynamic",
     "×fp32",
   ]];
-  const shapes = [...new Set(records.map((r) => `${r.M}x${r.K}x${r.N}`))];
-  for (const shape of shapes) {
-    const of = records.filter((r) => `${r.M}x${r.K}x${r.N}` === shape);
+  for (const shape of new Set(records.map((r) => r.shape))) {
+    const of = records.filter((r) => r.shape === shape);
     const fp32 = of.find((r) => r.variant === "fp32")!;
-    const best = (op: string) =>
+    const best = (op: BenchOp) =>
       of.filter((r) => r.op === op && r.variant !== "fp32").sort((a, b) =>
         a.medianNs - b.medianNs
       )[0];
-    const s = best("linear");
+    const s = best(fp32.op);
     const d = best("linear_dynamic");
     summary.push([
       shape,
+      fp32.name,
+      (fp32.medianNs / 1e6).toFixed(3),
       fp32.gops.toFixed(1),
       `${s.variant} (${s.gops.toFixed(0)} GOP/s)`,
       s.speedupOverFp32.toFixed(2),
-      `${d.variant} (${d.gops.toFixed(0)} GOP/s)`,
-      d.speedupOverFp32.toFixed(2),
+      d ? `${d.variant} (${d.gops.toFixed(0)} GOP/s)` : "",
+      d ? d.speedupOverFp32.toFixed(2) : "",
     ]);
   }
-  console.log("\n" + formatTable(summary, 1));
+  console.log("\n" + formatTable(summary, [0, 1, 4, 6]));
 }
 
 if (import.meta.main) Deno.exit(await main());

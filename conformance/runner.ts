@@ -174,15 +174,25 @@ function runOnPath(
   return { status, reason: reasons.length > 0 ? reasons.join("; ") : undefined, outputs };
 }
 
-/** Lists `.json` files under a directory (recursively, sorted), or the file itself. */
+/**
+ * A subdirectory that holds whole-model recordings (safetensors plus a manifest), not qgolden/1
+ * files: the model tests read it, the golden runner skips it.
+ */
+export const MODEL_RECORDINGS_DIR = "models";
+
+/**
+ * Lists `.json` files under a directory (recursively, sorted, skipping `models/`
+ * subdirectories: see MODEL_RECORDINGS_DIR), or the file itself.
+ */
 export async function listGoldenFiles(target: string): Promise<string[]> {
   const info = await Deno.stat(target);
   if (info.isFile) return [target];
   const files: string[] = [];
   for await (const entry of Deno.readDir(target)) {
     const full = `${target.replace(/\/$/, "")}/${entry.name}`;
-    if (entry.isDirectory) files.push(...await listGoldenFiles(full));
-    else if (entry.isFile && entry.name.endsWith(".json")) files.push(full);
+    if (entry.isDirectory) {
+      if (entry.name !== MODEL_RECORDINGS_DIR) files.push(...await listGoldenFiles(full));
+    } else if (entry.isFile && entry.name.endsWith(".json")) files.push(full);
   }
   return files.sort();
 }

@@ -17,6 +17,7 @@ import {
   buildDepthwise,
   type DepthwiseExports,
   depthwiseLayout,
+  depthwiseName,
   type DepthwiseSpec,
   packDepthwiseWeights,
 } from "./conv/depthwise.ts";
@@ -312,6 +313,7 @@ export class QConvPath {
         () => buildDepthwise(spec),
       );
       kernel.dwconv(padded.ptr, dw.weights.ptr, dw.weightZeroPoints.ptr, acc.ptr, geom.ptr);
+      this.linear.lastKernel = depthwiseName(spec);
       const result = this.linear.requantizeStaged(acc.ptr, zeros.ptr, oh * ow, group, p);
       const bytes = rt.memory.u8();
       const base = image * oh * ow * c;

@@ -20,6 +20,7 @@
  * @module
  */
 import { type FunctionBuilder, type Local, ModuleBuilder, shuffleLanes } from "../wasm/mod.ts";
+import { qgemmLayout } from "../qgemm/layout.ts";
 
 /** The depthwise variants (same meaning as the GEMM variants). */
 export type DepthwiseVariant = "usdot" | "x86sat" | "dot16" | "dot16sat";
@@ -50,6 +51,14 @@ export interface DepthwiseExports {
    * when some weight zero point is nonzero.
    */
   dwconv(x: number, w: number, zpw: number, out: number, geometry: number): void;
+}
+
+/** The kernel's name in the XNNPACK manner, e.g. `qu8s8_dwconv_fp32_3x3c16__wasmrelaxedsimd_usdot`. */
+export function depthwiseName(spec: DepthwiseSpec): string {
+  const { channels } = depthwiseLayout(spec.variant);
+  return `qu8s8_dwconv_fp32_${spec.kernelH}x${spec.kernelW}c${channels}__${
+    qgemmLayout(spec.variant).suffix
+  }`;
 }
 
 /** The number of taps after padding to whole groups. */

@@ -1,0 +1,31 @@
+/**
+ * The README's library example must run as written on a fresh checkout and print the same codes
+ * from the reference and from the kernels.
+ */
+import assert from "node:assert/strict";
+
+const REPO_ROOT = new URL("..", import.meta.url).pathname;
+
+Deno.test("the README library example runs and the kernels equal the reference", async () => {
+  const readme = await Deno.readTextFile(`${REPO_ROOT}README.md`);
+  const block = readme.match(/```ts\n([\s\S]*?)```/);
+  assert.ok(block, "README.md has a ```ts block");
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(
+      file,
+      block[1].replaceAll('"./mod.ts"', `"${new URL("../mod.ts", import.meta.url).href}"`),
+    );
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-check", file],
+      cwd: REPO_ROOT,
+    }).output();
+    const out = new TextDecoder().decode(stdout);
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    const arrays = [...out.matchAll(/\[([^\]]*)\]/g)].map((m) => m[1].trim());
+    assert.equal(arrays.length, 2, `expected two printed arrays, got: ${out}`);
+    assert.equal(arrays[0], arrays[1], `reference and kernels differ: ${out}`);
+  } finally {
+    await Deno.remove(file);
+  }
+});
