@@ -94,7 +94,7 @@ async function main(): Promise<number> {
       ...referenceProperties(),
       ...paths.flatMap((p) => (p.kernels ? kernelProperties(p.kernels) : [])),
       ...(defaultRuntime().features.simd128
-        ? fp32Properties(new Fp32Linear(defaultRuntime()))
+        ? fp32Properties(new Fp32Linear(defaultRuntime()), defaultRuntime())
         : []),
     ];
     results.push(...await runProperties(checks, { seed, runs }));

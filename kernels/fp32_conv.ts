@@ -95,9 +95,15 @@ export class Fp32Conv {
     return new PackedFp32Conv(release, shape, geometry, groups);
   }
 
-  /** NHWC float input → NHWC float output `[N, OH, OW, O]`. */
-  conv2dNhwc(x: NhwcTensor<Float32Array>, packed: PackedFp32Conv): NhwcTensor<Float32Array> {
-    if (packed.depthwise !== undefined) return this.depthwiseNhwc(x, packed, packed.depthwise);
+  /** NHWC float input → NHWC float output `[N, OH, OW, O]`, with a fused ReLU when `relu`. */
+  conv2dNhwc(
+    x: NhwcTensor<Float32Array>,
+    packed: PackedFp32Conv,
+    relu = false,
+  ): NhwcTensor<Float32Array> {
+    if (packed.depthwise !== undefined) {
+      return this.depthwiseNhwc(x, packed, packed.depthwise, relu);
+    }
     const [n, h, w, c] = x.shape;
     const [o, ci, kh, kw] = packed.shape;
     const { stride, padding, dilation, groups } = packed.geometry;
@@ -136,7 +142,7 @@ export class Fp32Conv {
         const i32 = rt.memory.i32();
         IM2COL_FIELDS.forEach((name, i) => (i32[geom.ptr / 4 + i] = fields[name]));
         im2col(input.ptr + (image * h * w * c + g * ci) * 4, staging.ptr, geom.ptr);
-        const result = this.linear.linearStaged(m, pg) / 4;
+        const result = this.linear.linearStaged(m, pg, relu) / 4;
         const view = rt.memory.f32();
         const np = pg.nPadded;
         for (let pos = 0; pos < m; pos++) {
@@ -154,6 +160,7 @@ export class Fp32Conv {
     x: NhwcTensor<Float32Array>,
     packed: PackedFp32Conv,
     dw: { weights: Block; bias: Block; cPadded: number },
+    relu: boolean,
   ): NhwcTensor<Float32Array> {
     const [n, h, w, c] = x.shape;
     const [, , kh, kw] = packed.shape;
@@ -169,8 +176,8 @@ export class Fp32Conv {
     const geom = rt.scratchBlock("fdw.geometry", 64);
     const relaxedMadd = rt.features.relaxedMaddFused === true;
     const kernel = rt.instance<Fp32DepthwiseExports>(
-      `f32_dwconv_${kh}x${kw}${relaxedMadd ? "_fma" : ""}`,
-      () => buildFp32Depthwise({ kernelH: kh, kernelW: kw, relaxedMadd }),
+      `f32_dwconv_${kh}x${kw}${relaxedMadd ? "_fma" : ""}${relu ? "_relu" : ""}`,
+      () => buildFp32Depthwise({ kernelH: kh, kernelW: kw, relaxedMadd, relu }),
     );
     const i32 = rt.memory.i32();
     [cp, wp, oh, ow, stride[0], stride[1], dilation[0], dilation[1]].forEach((

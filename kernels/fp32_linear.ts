@@ -91,8 +91,8 @@ export class Fp32Linear {
     return new PackedFp32Linear(this.runtime, outFeatures, inFeatures, weight, bias, this.spec.nr);
   }
 
-  /** `[m, K]` → `[m, N]`. */
-  linear(x: Float32Array, m: number, packed: PackedFp32Linear): Float32Array {
+  /** `[m, K]` → `[m, N]`, with a fused ReLU when `relu`. */
+  linear(x: Float32Array, m: number, packed: PackedFp32Linear, relu = false): Float32Array {
     const { kPadded: kp, nPadded: np, inFeatures: k, outFeatures: n } = packed;
     if (x.length !== m * k) throw new RangeError(`x: expected ${m}×${k} values, got ${x.length}`);
     const a = this.stagingArea(m, packed);
@@ -105,7 +105,7 @@ export class Fp32Linear {
         f.fill(0, at + k, at + kp);
       }
     }
-    const c = this.linearStaged(m, packed) / 4;
+    const c = this.linearStaged(m, packed, relu) / 4;
     const view = this.runtime.memory.f32();
     const out = new Float32Array(m * n);
     if (n === np) out.set(view.subarray(c, c + m * n));
@@ -122,14 +122,17 @@ export class Fp32Linear {
     return this.runtime.scratchBlock("sgemm.a", m * packed.kPadded * 4);
   }
 
-  /** Runs on the staged rows; returns the byte offset of `m` rows of `nPadded` output floats. */
-  linearStaged(m: number, packed: PackedFp32Linear): number {
+  /**
+   * Runs on the staged rows (with a fused ReLU when `relu`); returns the byte offset of `m` rows
+   * of `nPadded` output floats.
+   */
+  linearStaged(m: number, packed: PackedFp32Linear, relu = false): number {
     const kp = packed.kPadded;
     const a = this.stagingArea(m, packed);
     const c = this.runtime.scratchBlock("sgemm.c", m * packed.nPadded * 4);
     const gemm = this.runtime.instance<SGemmExports>(
-      `${this.kernelName}|k${kp}`,
-      () => buildSGemm({ ...this.spec, kPadded: kp }),
+      `${this.kernelName}|k${kp}${relu ? "|relu" : ""}`,
+      () => buildSGemm({ ...this.spec, kPadded: kp, relu }),
     ).gemm;
     gemm(
       a.ptr,

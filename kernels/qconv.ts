@@ -161,6 +161,7 @@ export class QConvPath {
       kernelH: weight.kernelH,
       kernelW: weight.kernelW,
       mutation: this.linear.config.mutation,
+      requant: true,
     };
   }
 
@@ -266,16 +267,27 @@ export class QConvPath {
     const rt = this.runtime;
     const imageBytes = hp * wp * cp;
     const padded = rt.scratchBlock("dw.x", Math.ceil(imageBytes / 16) * 16 + 64);
-    const acc = rt.scratchBlock("dw.acc", oh * ow * cp * 4);
-    const zeros = rt.scratchBlock("dw.zeros", oh * ow * 4);
+    const out8 = rt.scratchBlock("dw.out", oh * ow * cp);
     const geom = rt.scratchBlock("dw.geometry", 64);
-    const i32 = rt.memory.i32();
-    i32.fill(0, zeros.ptr / 4, zeros.ptr / 4 + oh * ow);
-    [cp, wp, oh, ow, sh, sw, dh, dwl, dw.hasWeightZeroPoint ? 1 : 0].forEach((
-      v,
-      i,
-    ) => (i32[geom.ptr / 4 + i] = v));
     const group = packed.groups[0];
+    // The kernel requantizes in registers with the epilogue's column constants.
+    const columns = this.linear.staticColumns(group, p);
+    const i32 = rt.memory.i32();
+    [
+      cp,
+      wp,
+      oh,
+      ow,
+      sh,
+      sw,
+      dh,
+      dwl,
+      dw.hasWeightZeroPoint ? 1 : 0,
+      columns.ptr,
+      out8.ptr,
+      p.outputZeroPoint,
+      p.relu ? p.outputZeroPoint : 0,
+    ].forEach((v, i) => (i32[geom.ptr / 4 + i] = v));
     const out = new Uint8Array(n * oh * ow * c);
     for (let image = 0; image < n; image++) {
       // The zero-point-padded image, channels padded to the block.
@@ -307,14 +319,14 @@ export class QConvPath {
         : main;
       const spec = this.depthwiseSpec(weight, variant);
       const kernel = rt.instance<DepthwiseExports>(
-        `dwconv_${variant}_${weight.kernelH}x${weight.kernelW}${
+        `dwconv_${variant}_${weight.kernelH}x${weight.kernelW}|rq${
           spec.mutation ? `|${spec.mutation}` : ""
         }`,
         () => buildDepthwise(spec),
       );
-      kernel.dwconv(padded.ptr, dw.weights.ptr, dw.weightZeroPoints.ptr, acc.ptr, geom.ptr);
+      kernel.dwconv(padded.ptr, dw.weights.ptr, dw.weightZeroPoints.ptr, 0, geom.ptr);
       this.linear.lastKernel = depthwiseName(spec);
-      const result = this.linear.requantizeStaged(acc.ptr, zeros.ptr, oh * ow, group, p);
+      const result = out8.ptr;
       const bytes = rt.memory.u8();
       const base = image * oh * ow * c;
       if (cp === c) out.set(bytes.subarray(result, result + oh * ow * c), base);

@@ -209,11 +209,7 @@ export class QLinearPath {
     p: StaticLinearParams,
   ): number {
     const prepared = { c, rowSums };
-    const key = `s|${p.inputScale}|${p.inputZeroPoint}|${p.outputScale}`;
-    if (packed.columnsKey !== key) {
-      this.staticColumns(packed, p);
-      packed.columnsKey = key;
-    }
+    this.staticColumns(packed, p);
     const out = this.runtime.scratchBlock("qlinear.out", m * packed.nPadded);
     const lower = p.relu ? p.outputZeroPoint : 0;
     this.epilogue().requant_u8(
@@ -227,6 +223,20 @@ export class QLinearPath {
       lower,
     );
     return out.ptr;
+  }
+
+  /**
+   * The epilogue's column arrays of `packed` for static parameters `p` (filled on first use and
+   * when `p` changes): four `nPadded` arrays colInt, rowMul, biasTerm, multiplier. Kernels that
+   * fuse the requantization (depthwise) read them.
+   */
+  staticColumns(packed: PackedLinear, p: StaticLinearParams): Block {
+    const key = `s|${p.inputScale}|${p.inputZeroPoint}|${p.outputScale}`;
+    if (packed.columnsKey !== key) {
+      this.fillStaticColumns(packed, p);
+      packed.columnsKey = key;
+    }
+    return packed.columns;
   }
 
   /** Dynamic quantized linear: float activations `[m, K]` → float outputs `[m, N]`. */
@@ -372,7 +382,7 @@ export class QLinearPath {
   }
 
   /** Fills colInt, biasTerm and multiplier for a static call (rowMul is constant). */
-  private staticColumns(packed: PackedLinear, p: StaticLinearParams): void {
+  private fillStaticColumns(packed: PackedLinear, p: StaticLinearParams): void {
     const { weight, nPadded: np } = packed;
     const mem = this.runtime.memory;
     const base = packed.columns.ptr / 4;

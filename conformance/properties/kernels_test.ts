@@ -180,10 +180,28 @@ Deno.test("the fp32 error-bound property catches a kernel that drops the last k"
   const { Fp32Linear } = await import("../../kernels/fp32_linear.ts");
   const { fp32Properties } = await import("./fp32.ts");
   const good = new Fp32Linear(runtime);
-  assert.ok(!(await propertyFails(fp32Properties(good)[0], 40)));
+  assert.ok(!(await propertyFails(fp32Properties(good, runtime)[0], 40)));
   // A broken baseline: the weight's last input feature is zeroed while packing.
   const broken = new Fp32Linear(runtime);
   const pack = broken.pack.bind(broken);
   broken.pack = (w, n, k, b) => pack(w.map((v, i) => (i % k === k - 1 ? 0 : v)), n, k, b);
-  assert.ok(await propertyFails(fp32Properties(broken)[0], 40));
+  assert.ok(await propertyFails(fp32Properties(broken, runtime)[0], 40));
+});
+
+Deno.test("the fp32 conv property passes, and catches a conv whose ReLU is dropped", async () => {
+  const { Fp32Linear } = await import("../../kernels/fp32_linear.ts");
+  const { fp32Properties } = await import("./fp32.ts");
+  const linear = new Fp32Linear(runtime);
+  const convProperty = fp32Properties(linear, runtime)[1];
+  assert.ok(!(await propertyFails(convProperty, 60)));
+  const { Fp32Conv } = await import("../../kernels/fp32_conv.ts");
+  const conv = Fp32Conv.prototype.conv2dNhwc;
+  Fp32Conv.prototype.conv2dNhwc = function (x, packed) {
+    return conv.call(this, x, packed, false);
+  };
+  try {
+    assert.ok(await propertyFails(convProperty, 60));
+  } finally {
+    Fp32Conv.prototype.conv2dNhwc = conv;
+  }
 });

@@ -39,6 +39,11 @@ export interface DepthwiseSpec {
   readonly kernelW: number;
   /** Test-only: `flip-bit` flips bit 0 of channel 0's accumulator of every pixel. */
   readonly mutation?: "flip-bit";
+  /**
+   * Requantize in the kernel (the epilogue's `requant_u8` arithmetic, bit for bit) and write
+   * quint8 outputs instead of int32 accumulators: saves a pass over 4-byte accumulators.
+   */
+  readonly requant?: boolean;
 }
 
 /** Exports of a depthwise module. */
@@ -46,9 +51,13 @@ export interface DepthwiseExports {
   /**
    * `dwconv(x, w, zpw, out, geometry)`: `x` is the padded NHWC image (u8), `w` the packed
    * weights, `zpw` the per-channel weight zero points (i32, Cpadded), `out` the int32
-   * accumulators. `geometry` (i32 × 8): Cpadded (channel stride of x and out, a multiple of the
-   * block), paddedW, OH, OW, strideH, strideW, dilationH, dilationW; `hasWz` (i32 at +32) is 1
-   * when some weight zero point is nonzero.
+   * accumulators `[OH·OW, Cpadded]` — or, with `requant`, unused. `geometry` (i32 fields):
+   * Cpadded (channel stride of x and out, a multiple of the block), paddedW, OH, OW, strideH,
+   * strideW, dilationH, dilationW; `hasWz` (+32) is 1 when some weight zero point is nonzero.
+   * With `requant`, also: the epilogue's column arrays (+36: four Cpadded arrays colInt, rowMul
+   * (unused: the kernel removes the weight zero points itself), biasTerm, multiplier, see
+   * `qgemm/epilogue.ts`), the quint8 output `[OH·OW, Cpadded]` (+40), the output zero point
+   * (+44) and the lower clamp (+48: the zero point with ReLU, else 0).
    */
   dwconv(x: number, w: number, zpw: number, out: number, geometry: number): void;
 }
@@ -108,6 +117,20 @@ export function buildDepthwise(spec: DepthwiseSpec): ModuleBuilder {
   return mod;
 }
 
+/** The fused requantization's locals. */
+interface RequantLocals {
+  /** Where the next pixel's quint8 outputs go. */
+  readonly out8: Local;
+  readonly colInt: Local;
+  readonly biasTerm: Local;
+  readonly multiplier: Local;
+  /** The output zero point (i16 lanes) and the lower clamp (u8 lanes). */
+  readonly zp: Local;
+  readonly lower: Local;
+  /** Per accumulator vector: its requantized int32 values. */
+  readonly y: Local[];
+}
+
 class DepthwiseEmitter {
   private readonly cb: number;
   private readonly tapGroup: number;
@@ -133,6 +156,7 @@ class DepthwiseEmitter {
       return l;
     });
     const [cPadded, paddedW, oh, ow, sh, sw, dh, dw, hasWz] = g;
+    const rq = this.spec.requant ? this.requantLocals(geometry, cPadded) : null;
     const oy = f.local("i32", "oy");
     const ox = f.local("i32", "ox");
     const cblock = f.local("i32", "cblock");
@@ -206,19 +230,80 @@ class DepthwiseEmitter {
               });
               f.i32x4.mul().i32x4.sub().localSet(acc[i]);
             });
-            f.localGet(out).localGet(cblock).i32.const(2).i32.shl().i32.add().localGet(acc[i]);
-            f.v128.store({ offset: i * 16, align: 4 });
+            if (rq === null) {
+              f.localGet(out).localGet(cblock).i32.const(2).i32.shl().i32.add().localGet(acc[i]);
+              f.v128.store({ offset: i * 16, align: 4 });
+            }
           }
+          if (rq !== null) this.emitRequant(rq, acc, cblock);
           f.localGet(wBlock).i32.const(this.cb * this.tp * (this.relaxed ? 1 : 2)).i32.add()
             .localSet(wBlock);
           f.localGet(cblock).i32.const(this.cb).i32.add().localTee(cblock).localGet(cPadded).i32
             .ltU().brIf(nextBlock);
         });
         f.localGet(out).localGet(cPadded).i32.const(2).i32.shl().i32.add().localSet(out);
+        if (rq !== null) f.localGet(rq.out8).localGet(cPadded).i32.add().localSet(rq.out8);
         f.localGet(ox).i32.const(1).i32.add().localTee(ox).localGet(ow).i32.ltU().brIf(nextColumn);
       });
       f.localGet(oy).i32.const(1).i32.add().localTee(oy).localGet(oh).i32.ltU().brIf(nextRow);
     });
+  }
+
+  /** Locals of the fused requantization, read from the geometry block. */
+  private requantLocals(geometry: Local, cPadded: Local): RequantLocals {
+    const f = this.f;
+    const field = (name: string, offset: number) => {
+      const l = f.local("i32", name);
+      f.localGet(geometry).i32.load({ offset }).localSet(l);
+      return l;
+    };
+    const cols = field("cols", 36);
+    const out8 = field("out8", 40);
+    const colInt = f.local("i32", "colInt");
+    const biasTerm = f.local("i32", "biasTerm");
+    const multiplier = f.local("i32", "multiplier");
+    f.localGet(cols).localSet(colInt);
+    // The column arrays are Cpadded·4 bytes apart: colInt, rowMul, biasTerm, multiplier.
+    f.localGet(cols).localGet(cPadded).i32.const(8).i32.mul().i32.add().localSet(biasTerm);
+    f.localGet(cols).localGet(cPadded).i32.const(12).i32.mul().i32.add().localSet(multiplier);
+    const zp = f.local("v128", "zp");
+    const lower = f.local("v128", "lower");
+    f.localGet(geometry).i32.load({ offset: 44 }).i16x8.splat().localSet(zp);
+    f.localGet(geometry).i32.load({ offset: 48 }).i8x16.splat().localSet(lower);
+    const y = Array.from({ length: this.cb / 4 }, (_, i) => f.local("v128", `y${i}`));
+    return { out8, colInt, biasTerm, multiplier, zp, lower, y };
+  }
+
+  /**
+   * `requant_u8` of one block's accumulators, as the shared epilogue computes it:
+   * `f32(acc + colInt) + biasTerm`, `× multiplier`, round half to even, saturate to int32, then
+   * int16 (+ zero point, saturating) and uint8, ReLU as the lower clamp.
+   */
+  private emitRequant(rq: RequantLocals, acc: Local[], cblock: Local): void {
+    const f = this.f;
+    const column = (array: Local, i: number) => {
+      f.localGet(array).localGet(cblock).i32.const(2).i32.shl().i32.add();
+      f.v128.load({ offset: i * 16, align: 4 });
+    };
+    acc.forEach((a, i) => {
+      f.localGet(a);
+      column(rq.colInt, i);
+      f.i32x4.add().f32x4.convertI32x4S();
+      column(rq.biasTerm, i);
+      f.f32x4.add();
+      column(rq.multiplier, i);
+      f.f32x4.mul().f32x4.nearest().i32x4.truncSatF32x4S().localSet(rq.y[i]);
+    });
+    const half = (i: number) =>
+      f.localGet(rq.y[i]).localGet(rq.y[i + 1]).i16x8.narrowI32x4S().localGet(rq.zp).i16x8
+        .addSatS();
+    f.localGet(rq.out8).localGet(cblock).i32.add();
+    half(0);
+    if (acc.length === 4) half(2);
+    else f.v128.const("i32x4", [0, 0, 0, 0]);
+    f.i8x16.narrowI16x8U().localGet(rq.lower).i8x16.maxU();
+    if (acc.length === 4) f.v128.store({ align: 1 });
+    else f.v128.store64Lane(0, { align: 1 });
   }
 
   /** One tap group of one channel block: transpose, dot, accumulate (and sum activations). */

@@ -21,7 +21,7 @@ export interface Fp32DepthwiseExports {
 
 /** Builds the module for a kernel size. */
 export function buildFp32Depthwise(
-  spec: { kernelH: number; kernelW: number; relaxedMadd: boolean },
+  spec: { kernelH: number; kernelW: number; relaxedMadd: boolean; relu?: boolean },
 ): ModuleBuilder {
   const mod = new ModuleBuilder().importMemory("env", "memory", { initial: 1 });
   const f = mod.function("dwconv", {
@@ -103,12 +103,11 @@ export function buildFp32Depthwise(
           });
           f.localGet(wt).localGet(wTapStride).i32.add().localSet(wt);
         }
-        acc.forEach((a, i) =>
-          f.localGet(out).localGet(cb).i32.add().localGet(a).v128.store({
-            offset: i * 16,
-            align: 4,
-          })
-        );
+        acc.forEach((a, i) => {
+          f.localGet(out).localGet(cb).i32.add().localGet(a);
+          if (spec.relu) f.v128.const("i32x4", [0, 0, 0, 0]).f32x4.pmax();
+          f.v128.store({ offset: i * 16, align: 4 });
+        });
         f.localGet(cb).i32.const(64).i32.add().localTee(cb).localGet(cPadded).i32.const(4).i32.mul()
           .i32.ltU().brIf(nextBlock);
       });

@@ -18,6 +18,8 @@ export interface SGemmSpec {
   readonly kPadded: number;
   /** Use `f32x4.relaxed_madd` (needs relaxed SIMD). */
   readonly relaxedMadd: boolean;
+  /** Fuse a ReLU into the store (`max(y, 0)`), as the int8 kernels fuse theirs. */
+  readonly relu?: boolean;
 }
 
 /** What the generated module exports. */
@@ -207,9 +209,11 @@ class SGemmEmitter {
     const pcr = f.local("i32", `pc${rows}`);
     f.localGet(pc).localSet(pcr);
     for (let r = 0; r < rows; r++) {
-      this.acc[r][0].forEach((acc, v) =>
-        f.localGet(pcr).localGet(acc).v128.store({ offset: v * 16, align: 4 })
-      );
+      this.acc[r][0].forEach((acc, v) => {
+        f.localGet(pcr).localGet(acc);
+        if (this.spec.relu) f.v128.const("i32x4", [0, 0, 0, 0]).f32x4.pmax();
+        f.v128.store({ offset: v * 16, align: 4 });
+      });
       if (r + 1 < rows) f.localGet(pcr).localGet(ldc).i32.add().localSet(pcr);
     }
   }
