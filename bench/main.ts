@@ -14,6 +14,10 @@ import { SHAPES } from "./shapes.ts";
 import { type BenchCase, type BenchOp, buildCases } from "./cases.ts";
 import { CONV_SHAPES, convGemmDims } from "./conv_shapes.ts";
 import { buildConvCases } from "./conv_cases.ts";
+import { mobileNetV2, resnet18 } from "./models/architectures.ts";
+import { graphMacs } from "./models/graph.ts";
+import { buildModelCases } from "./models/cases.ts";
+import { Fp32Ops } from "../kernels/fp32_ops.ts";
 import { formatTable } from "../conformance/report.ts";
 import { kernelSets } from "../kernels/paths.ts";
 import { defaultRuntime } from "../kernels/runtime.ts";
@@ -179,7 +183,22 @@ function benchItems(
       build: () => buildConvCases(s, sets, runtime),
     };
   });
-  return [...linear, ...conv];
+  const fp32Ops = new Fp32Ops(runtime);
+  const models = [
+    { graph: mobileNetV2(), quick: true },
+    { graph: resnet18(), quick: false },
+  ].map(({ graph, quick }) => ({
+    label: `${graph.name} 224²`,
+    model: `${graph.name} (whole model, batch 1)`,
+    m: 1,
+    k: 0,
+    n: 0,
+    ops: 2 * graphMacs(graph, 224),
+    quick,
+    build: () =>
+      buildModelCases(graph, 224, sets, runtime, fp32Ops, { checkAgainstReference: true }),
+  }));
+  return [...linear, ...conv, ...models];
 }
 
 function machine() {

@@ -21,6 +21,9 @@ import {
 import { type CaseResult, listGoldenFiles, loadGoldenFile, runGoldenFile } from "./runner.ts";
 import { referenceProperties } from "./properties/mod.ts";
 import { kernelProperties } from "./properties/kernels.ts";
+import { kernelOpsProperties } from "./properties/kernels_ops.ts";
+import { fp32OpsProperties } from "./properties/fp32_ops.ts";
+import { Fp32Ops } from "../kernels/fp32_ops.ts";
 import { fp32Properties } from "./properties/fp32.ts";
 import { Fp32Linear } from "../kernels/fp32_linear.ts";
 import { defaultRuntime } from "../kernels/runtime.ts";
@@ -93,8 +96,12 @@ async function main(): Promise<number> {
     const checks = [
       ...referenceProperties(),
       ...paths.flatMap((p) => (p.kernels ? kernelProperties(p.kernels) : [])),
+      ...paths.flatMap((p) => (p.kernels ? kernelOpsProperties(p.kernels) : [])),
       ...(defaultRuntime().features.simd128
         ? fp32Properties(new Fp32Linear(defaultRuntime()), defaultRuntime())
+        : []),
+      ...(defaultRuntime().features.simd128
+        ? fp32OpsProperties(new Fp32Ops(defaultRuntime()))
         : []),
     ];
     results.push(...await runProperties(checks, { seed, runs }));

@@ -10,6 +10,11 @@ import { buildDynamicQuantize } from "./quantize/dynamic.ts";
 import { buildQuantize } from "./quantize/generate.ts";
 import { buildSGemm, sgemmName } from "./sgemm/generate.ts";
 import type { ModuleBuilder } from "./wasm/mod.ts";
+import { buildElementwise } from "./elementwise/generate.ts";
+import { buildCat } from "./elementwise/cat_generate.ts";
+import { buildActivation } from "./activation/generate.ts";
+import { buildPool } from "./pool/generate.ts";
+import { buildFp32Ops } from "./fp32/generate.ts";
 
 /** A generated module: its kernel name (with the specialisation) and its builder. */
 export interface CatalogEntry {
@@ -62,5 +67,28 @@ export function kernelCatalog(): CatalogEntry[] {
     relaxed: true,
     build: () => buildDynamicQuantize({ fusedMadd: true }),
   });
+  entries.push(
+    {
+      name: "qu8_vadd__wasmsimd_qnnpack + qu8_vadd__wasmsimd_aten_avx2 + qu8_vmul__wasmsimd",
+      relaxed: false,
+      build: () => buildElementwise(),
+    },
+    { name: "qu8_cat_nhwc__wasmsimd_lut", relaxed: false, build: () => buildCat() },
+    {
+      name: "qu8_lut256__wasmsimd_swizzle + qu8_clamp__wasmsimd",
+      relaxed: false,
+      build: () => buildActivation(),
+    },
+    {
+      name: "qu8_maxpool__wasmsimd_indirect + qu8_avgpool__wasmsimd_indirect",
+      relaxed: false,
+      build: () => buildPool(),
+    },
+    {
+      name: "f32_vadd_vmul_clamp_hswish_pool__wasmsimd",
+      relaxed: false,
+      build: () => buildFp32Ops(),
+    },
+  );
   return entries;
 }

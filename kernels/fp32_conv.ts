@@ -145,11 +145,16 @@ export class Fp32Conv {
         const result = this.linear.linearStaged(m, pg, relu) / 4;
         const view = rt.memory.f32();
         const np = pg.nPadded;
-        for (let pos = 0; pos < m; pos++) {
-          out.set(
-            view.subarray(result + pos * np, result + pos * np + og),
-            (image * m + pos) * o + g * og,
-          );
+        // One copy when the GEMM's rows are the output's rows (as the int8 conv does).
+        if (groups === 1 && np === o) {
+          out.set(view.subarray(result, result + m * o), image * m * o);
+        } else {
+          for (let pos = 0; pos < m; pos++) {
+            out.set(
+              view.subarray(result + pos * np, result + pos * np + og),
+              (image * m + pos) * o + g * og,
+            );
+          }
         }
       }
     }

@@ -4,7 +4,7 @@
  * every path the same way. Packing is separate from execution: pack once, run many.
  * @module
  */
-import type { NumericsFamily } from "../reference/engine.ts";
+import type { Engine, NumericsFamily } from "../reference/engine.ts";
 import type { LinearWeight, StaticLinearParams } from "../reference/quantized_linear.ts";
 import type { Conv2dGeometry, ConvWeight } from "../reference/quantized_conv2d.ts";
 
@@ -67,6 +67,65 @@ export interface DynamicLinearArgs {
   relu: boolean;
 }
 
+/** Per-tensor qparams of a quint8 tensor. */
+export interface QParams8 {
+  /** The scale (a double, as PyTorch takes it). */
+  readonly scale: number;
+  /** The zero point, in [0, 255]. */
+  readonly zeroPoint: number;
+}
+
+/** Arguments of a quantized binary op (add, mul) on quint8 operands of one shape. */
+export interface QuantizedBinaryArgs {
+  /** The first operand's qparams. */
+  readonly a: QParams8;
+  /** The second operand's qparams. */
+  readonly b: QParams8;
+  /** The output qparams. */
+  readonly output: QParams8;
+  /** `add_relu` / `mul_relu`. */
+  readonly relu: boolean;
+}
+
+/** A pair of integers `[height, width]`. */
+export type Pair = readonly [number, number];
+
+/** Geometry of `max_pool2d` (PyTorch's arguments; padding at most half the kernel). */
+export interface MaxPool2dArgs {
+  readonly kernelSize: Pair;
+  readonly stride: Pair;
+  readonly padding: Pair;
+  readonly dilation: Pair;
+  readonly ceilMode: boolean;
+}
+
+/** Geometry of `avg_pool2d` (PyTorch's arguments; padding at most half the kernel). */
+export interface AvgPool2dArgs {
+  readonly kernelSize: Pair;
+  readonly stride: Pair;
+  readonly padding: Pair;
+  readonly ceilMode: boolean;
+  /** Count padded taps in the divisor (ignored on QNNPACK's path, as PyTorch). */
+  readonly countIncludePad: boolean;
+  /** Divide by this instead (ignored on QNNPACK's path, as PyTorch); `null` for none. */
+  readonly divisorOverride: number | null;
+}
+
+/** One input of a channel concatenation: an NHWC quint8 tensor and its qparams. */
+export interface CatInput {
+  readonly tensor: NhwcTensor;
+  readonly qparams: QParams8;
+}
+
+/**
+ * The engine whose numerics a kernel path reproduces for the ops that PyTorch selects by engine
+ * (elementwise, pooling, activations): `x86` for the `fbgemm` family (ATen's AVX2 kernels, the
+ * same numerics as `onednn` and `fbgemm`), `qnnpack` for the `qnnpack` family.
+ */
+export function kernelEngine(numerics: NumericsFamily): Engine {
+  return numerics === "fbgemm" ? "x86" : "qnnpack";
+}
+
 /** One kernel path. Every method equals the reference of `numerics` bit for bit. */
 export interface KernelSet {
   /** `x86`, `x86-relaxed`, `arm`, `arm-relaxed` or `reference`. */
@@ -121,4 +180,43 @@ export interface KernelSet {
   packConv2d(weight: ConvWeight, geometry: Conv2dGeometry): PackedConvWeight;
   /** `quantized::conv2d[_relu]` on an NHWC quint8 input; NHWC quint8 output. */
   conv2dNhwc(x: NhwcTensor, packed: PackedConvWeight, params: StaticLinearParams): NhwcTensor;
+
+  /**
+   * `quantized::add` / `add_relu` of quint8 operands of one shape, element by element in memory
+   * order (flat or NHWC data). x86 paths: ATen's AVX2 kernel (the first `floor(n/64)·64`
+   * elements take the vector arithmetic, the rest the scalar one); ARM paths: QNNPACK's
+   * fixed-point add. Broadcasting is not supported.
+   * @throws {RangeError} for different lengths, bad qparams, or scale ratios QNNPACK refuses.
+   */
+  add(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array;
+  /** `quantized::mul` / `mul_relu` of quint8 operands of one shape (every engine agrees). */
+  mul(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array;
+  /**
+   * `quantized::cat` along the channels of NHWC quint8 tensors (PyTorch's channels-last path):
+   * inputs whose qparams equal the output's are copied, the others requantized.
+   * @throws {RangeError} for no inputs or inputs whose N, H, W differ.
+   */
+  catChannelsNhwc(xs: readonly CatInput[], output: QParams8): NhwcTensor;
+
+  /**
+   * `max_pool2d` of an NHWC quint8 tensor. ARM paths run QNNPACK's operator where PyTorch's
+   * qnnpack engine does (no ceil mode), else ATen's channels-last kernel.
+   * @throws {RangeError} for a bad geometry, as the reference.
+   */
+  maxPool2dNhwc(x: NhwcTensor, args: MaxPool2dArgs): NhwcTensor;
+  /** `avg_pool2d` of an NHWC quint8 tensor with qparams `qparams` (kept by the output). */
+  avgPool2dNhwc(x: NhwcTensor, qparams: QParams8, args: AvgPool2dArgs): NhwcTensor;
+  /** `adaptive_avg_pool2d` of an NHWC quint8 tensor to `outputSize` `[OH, OW]`. */
+  adaptiveAvgPool2dNhwc(x: NhwcTensor, qparams: QParams8, outputSize: Pair): NhwcTensor;
+
+  /** `relu` of quint8 codes: `max(q, zp)` (qparams unchanged). */
+  relu(x: Uint8Array, qparams: QParams8): Uint8Array;
+  /** `relu6` of quint8 codes: `min(max(q, zp), quantize(6))` (qparams unchanged). */
+  relu6(x: Uint8Array, qparams: QParams8): Uint8Array;
+  /** `quantized::hardswish` of quint8 codes to the output qparams `output`. */
+  hardswish(x: Uint8Array, input: QParams8, output: QParams8): Uint8Array;
+  /** `sigmoid` of quint8 codes; the output qparams are PyTorch's fixed (1/256, 0). */
+  sigmoid(x: Uint8Array, input: QParams8): Uint8Array;
+  /** `tanh` of quint8 codes; the output qparams are PyTorch's fixed (2/256, 128). */
+  tanh(x: Uint8Array, input: QParams8): Uint8Array;
 }

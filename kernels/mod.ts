@@ -4,16 +4,26 @@
  * @module
  */
 export type {
+  AvgPool2dArgs,
+  CatInput,
   Dtype8,
   DynamicLinearArgs,
   KernelSet,
+  MaxPool2dArgs,
+  NhwcTensor,
   PackedLinearWeight,
+  Pair,
   PerChannelArgs,
   PerTensorArgs,
+  QParams8,
+  QuantizedBinaryArgs,
 } from "./kernel_set.ts";
+export { kernelEngine } from "./kernel_set.ts";
 export { bestKernelSet, hasExactUnsignedDot, hasPmaddubswDot, kernelSets } from "./paths.ts";
 export { defaultRuntime, KernelRuntime } from "./runtime.ts";
 export { Fp32Linear, PackedFp32Linear } from "./fp32_linear.ts";
+export { Fp32Ops, fp32Sigmoid, fp32Tanh } from "./fp32_ops.ts";
+export { OPS_MUTATIONS, type OpsMutation } from "./ops_mutation.ts";
 export {
   type DotLowering,
   hasRelaxedSimd,

@@ -21,7 +21,36 @@ import {
   REFERENCE_CONV2D,
 } from "../reference/quantized_conv2d.ts";
 import { nchwToNhwc, nhwcToNchw } from "./qconv.ts";
-import type { NhwcTensor, PackedConvWeight } from "./kernel_set.ts";
+import {
+  type AvgPool2dArgs,
+  type CatInput,
+  kernelEngine,
+  type MaxPool2dArgs,
+  type NhwcTensor,
+  type PackedConvWeight,
+  type Pair,
+  type QParams8,
+  type QuantizedBinaryArgs,
+} from "./kernel_set.ts";
+import {
+  quantizedAdd,
+  quantizedAddRelu,
+  quantizedCat,
+  quantizedMul,
+  quantizedMulRelu,
+} from "../reference/quantized_elementwise.ts";
+import {
+  quantizedAdaptiveAvgPool2d,
+  quantizedAvgPool2d,
+  quantizedMaxPool2d,
+} from "../reference/quantized_pool.ts";
+import {
+  quantizedHardswish,
+  quantizedRelu,
+  quantizedRelu6,
+  quantizedSigmoid,
+  quantizedTanh,
+} from "../reference/quantized_activations.ts";
 import type {
   DynamicLinearArgs,
   KernelSet,
@@ -121,6 +150,103 @@ export class ReferenceKernelSet implements KernelSet {
       relu: args.relu,
     }).data;
   }
+
+  private get engine() {
+    return kernelEngine(this.numerics);
+  }
+
+  add(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array {
+    const op = args.relu ? quantizedAddRelu : quantizedAdd;
+    return codes(op(quint8(a, [a.length], args.a), quint8(b, [b.length], args.b), {
+      engine: this.engine,
+      outputScale: args.output.scale,
+      outputZeroPoint: args.output.zeroPoint,
+    }));
+  }
+
+  mul(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array {
+    const op = args.relu ? quantizedMulRelu : quantizedMul;
+    return codes(op(quint8(a, [a.length], args.a), quint8(b, [b.length], args.b), {
+      engine: this.engine,
+      outputScale: args.output.scale,
+      outputZeroPoint: args.output.zeroPoint,
+    }));
+  }
+
+  catChannelsNhwc(xs: readonly CatInput[], output: QParams8): NhwcTensor {
+    const y = quantizedCat(
+      xs.map(({ tensor, qparams }) => {
+        const t = nhwcToNchw(tensor);
+        return quint8(t.data, t.shape, qparams);
+      }),
+      {
+        dim: 1,
+        outputScale: output.scale,
+        outputZeroPoint: output.zeroPoint,
+        channelsLast: true,
+      },
+    );
+    return nchwToNhwc(codes(y), y.shape);
+  }
+
+  maxPool2dNhwc(x: NhwcTensor, args: MaxPool2dArgs): NhwcTensor {
+    return this.pool(
+      x,
+      { scale: 1, zeroPoint: 0 },
+      (q) => quantizedMaxPool2d(q, { engine: this.engine, channelsLast: true, ...args }),
+    );
+  }
+
+  avgPool2dNhwc(x: NhwcTensor, qparams: QParams8, args: AvgPool2dArgs): NhwcTensor {
+    return this.pool(
+      x,
+      qparams,
+      (q) => quantizedAvgPool2d(q, { engine: this.engine, channelsLast: true, ...args }),
+    );
+  }
+
+  adaptiveAvgPool2dNhwc(x: NhwcTensor, qparams: QParams8, outputSize: Pair): NhwcTensor {
+    return this.pool(x, qparams, (q) =>
+      quantizedAdaptiveAvgPool2d(q, {
+        engine: this.engine,
+        channelsLast: true,
+        outputSize: [outputSize[0], outputSize[1]],
+      }));
+  }
+
+  private pool(
+    x: NhwcTensor,
+    qparams: QParams8,
+    op: (q: QuantizedTensor) => QuantizedTensor,
+  ): NhwcTensor {
+    const t = nhwcToNchw(x);
+    const y = op(quint8(t.data, t.shape, qparams));
+    return nchwToNhwc(codes(y), y.shape);
+  }
+
+  relu(x: Uint8Array, qparams: QParams8): Uint8Array {
+    return codes(quantizedRelu(quint8(x, [x.length], qparams)));
+  }
+
+  relu6(x: Uint8Array, qparams: QParams8): Uint8Array {
+    return codes(quantizedRelu6(quint8(x, [x.length], qparams)));
+  }
+
+  hardswish(x: Uint8Array, input: QParams8, output: QParams8): Uint8Array {
+    return codes(quantizedHardswish(quint8(x, [x.length], input), {
+      engine: this.engine,
+      outputScale: output.scale,
+      outputZeroPoint: output.zeroPoint,
+    }));
+  }
+
+  sigmoid(x: Uint8Array, input: QParams8): Uint8Array {
+    return codes(quantizedSigmoid(quint8(x, [x.length], input), { engine: this.engine }));
+  }
+
+  tanh(x: Uint8Array, input: QParams8): Uint8Array {
+    return codes(quantizedTanh(quint8(x, [x.length], input), { engine: this.engine }));
+  }
 }
 
 /**
@@ -145,4 +271,18 @@ export function requantizeReference(
     out[i] = v < lo ? lo : v > 255 ? 255 : v;
   }
   return out;
+}
+
+/** quint8 codes with per-tensor qparams as a QuantizedTensor (not copied). */
+function quint8(data: Uint8Array, shape: readonly number[], qp: QParams8): QuantizedTensor {
+  return new QuantizedTensor(data, shape, "quint8", {
+    qscheme: "per_tensor_affine",
+    scale: qp.scale,
+    zeroPoint: qp.zeroPoint,
+  });
+}
+
+/** The quint8 codes of a reference result. */
+function codes(q: QuantizedTensor): Uint8Array {
+  return q.intRepr as Uint8Array;
 }

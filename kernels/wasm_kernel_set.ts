@@ -1,6 +1,7 @@
 /**
- * The KernelSet of generated WebAssembly kernels: the int8 linear path of one variant family
- * plus the shared elementwise quantization kernels.
+ * The KernelSet of generated WebAssembly kernels: the int8 linear and conv paths of one variant
+ * family, the shared quantization kernels, and the elementwise, pooling, activation and cat
+ * kernels in the numerics of the set's engine.
  * @module
  */
 import { dtypeRange } from "../reference/dtype.ts";
@@ -18,7 +19,22 @@ import { buildEpilogue, type EpilogueExports } from "./qgemm/epilogue.ts";
 import { PackedLinear, QLinearPath, type QLinearPathConfig } from "./qlinear.ts";
 import { PackedConv, QConvPath } from "./qconv.ts";
 import type { Conv2dGeometry, ConvWeight } from "../reference/quantized_conv2d.ts";
-import type { NhwcTensor, PackedConvWeight } from "./kernel_set.ts";
+import {
+  type AvgPool2dArgs,
+  type CatInput,
+  kernelEngine,
+  type MaxPool2dArgs,
+  type NhwcTensor,
+  type PackedConvWeight,
+  type Pair,
+  type QParams8,
+  type QuantizedBinaryArgs,
+} from "./kernel_set.ts";
+import { elementwiseFamily } from "../reference/quantized_elementwise.ts";
+import { QElementwise } from "./elementwise/qelementwise.ts";
+import { QActivation } from "./activation/qactivation.ts";
+import { QPool } from "./pool/qpool.ts";
+import type { OpsMutation } from "./ops_mutation.ts";
 import { buildQuantize, type QuantizeExports } from "./quantize/generate.ts";
 import type { KernelRuntime } from "./runtime.ts";
 
@@ -33,10 +49,21 @@ export class WasmKernelSet implements KernelSet {
   readonly kernelNames: readonly string[];
   private readonly path: QLinearPath;
   private readonly convPath: QConvPath;
+  private readonly elementwise: QElementwise;
+  private readonly activation: QActivation;
+  private readonly pool: QPool;
 
+  /**
+   * A kernel set from its linear-path configuration; `opsMutation` plants a test-only bug in the
+   * elementwise, pooling, activation or cat kernels.
+   */
   constructor(
     private readonly runtime: KernelRuntime,
-    config: QLinearPathConfig & { relaxed: boolean; description: string },
+    config: QLinearPathConfig & {
+      relaxed: boolean;
+      description: string;
+      opsMutation?: OpsMutation;
+    },
   ) {
     this.name = config.name;
     this.numerics = config.numerics;
@@ -44,11 +71,18 @@ export class WasmKernelSet implements KernelSet {
     this.description = config.description;
     this.path = new QLinearPath(runtime, config);
     this.convPath = new QConvPath(runtime, this.path);
+    const engine = kernelEngine(config.numerics);
+    this.elementwise = new QElementwise(runtime, elementwiseFamily(engine), config.opsMutation);
+    this.activation = new QActivation(runtime, engine, config.opsMutation);
+    this.pool = new QPool(runtime, config.numerics, config.opsMutation);
     this.kernelNames = [
       ...this.path.kernelNames,
       "qu8_requant_fp32__wasmsimd",
       "f32_qu8_quantize__wasmsimd",
       "qu8_f32_dequantize__wasmsimd",
+      ...this.elementwise.kernelNames,
+      ...this.pool.kernelNames,
+      ...this.activation.kernelNames,
     ];
   }
 
@@ -232,6 +266,50 @@ export class WasmKernelSet implements KernelSet {
       );
     }
     return this.convPath.conv2dNhwc(x, packed, params);
+  }
+
+  add(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array {
+    return this.elementwise.add(a, b, args);
+  }
+
+  mul(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array {
+    return this.elementwise.mul(a, b, args);
+  }
+
+  catChannelsNhwc(xs: readonly CatInput[], output: QParams8): NhwcTensor {
+    return this.elementwise.catChannelsNhwc(xs, output);
+  }
+
+  maxPool2dNhwc(x: NhwcTensor, args: MaxPool2dArgs): NhwcTensor {
+    return this.pool.maxPool2dNhwc(x, args);
+  }
+
+  avgPool2dNhwc(x: NhwcTensor, qparams: QParams8, args: AvgPool2dArgs): NhwcTensor {
+    return this.pool.avgPool2dNhwc(x, qparams, args);
+  }
+
+  adaptiveAvgPool2dNhwc(x: NhwcTensor, qparams: QParams8, outputSize: Pair): NhwcTensor {
+    return this.pool.adaptiveAvgPool2dNhwc(x, qparams, outputSize);
+  }
+
+  relu(x: Uint8Array, qparams: QParams8): Uint8Array {
+    return this.activation.relu(x, qparams);
+  }
+
+  relu6(x: Uint8Array, qparams: QParams8): Uint8Array {
+    return this.activation.relu6(x, qparams);
+  }
+
+  hardswish(x: Uint8Array, input: QParams8, output: QParams8): Uint8Array {
+    return this.activation.hardswish(x, input, output);
+  }
+
+  sigmoid(x: Uint8Array, input: QParams8): Uint8Array {
+    return this.activation.sigmoid(x, input);
+  }
+
+  tanh(x: Uint8Array, input: QParams8): Uint8Array {
+    return this.activation.tanh(x, input);
   }
 
   private own(packed: PackedLinearWeight): PackedLinear {

@@ -1,10 +1,11 @@
 /**
- * Golden op quantized_conv2d, run on the reference (no kernel path yet). The case's engine
- * selects the numerics (fbgemm/x86 or qnnpack).
+ * Golden op quantized_conv2d. The case's engine selects the numerics (fbgemm/x86 or qnnpack); a
+ * case runs on the kernel paths of its engine's family (the input converted to NHWC, the weight
+ * packed with the case's geometry).
  * @module
  */
 import type { Produced } from "../compare.ts";
-import type { GoldenTensor } from "../golden_file.ts";
+import type { GoldenCase, GoldenTensor } from "../golden_file.ts";
 import {
   float32Input,
   MalformedCase,
@@ -20,6 +21,9 @@ import {
   quantizedConv2d,
 } from "../../reference/quantized_conv2d.ts";
 import { QuantizedTensor } from "../../reference/tensor.ts";
+import { type Engine, GEMM_ENGINES, numericsFamily } from "../../reference/engine.ts";
+import type { KernelSet } from "../../kernels/kernel_set.ts";
+import { nchwToNhwc, nhwcToNchw } from "../../kernels/qconv.ts";
 
 const W_QSCHEMES = [
   "per_tensor_affine",
@@ -80,6 +84,15 @@ export function pairAttr(ctx: RunContext, name: string): [number, number] {
   return [v[0], v[1]];
 }
 
+/** A conv case runs on the kernel paths of its engine's family, for a 4-D quint8 input. */
+function supportsConv(testCase: GoldenCase, kernels: KernelSet): boolean {
+  const engine = testCase.engine;
+  const x = testCase.inputs.x;
+  if (engine === undefined || !(GEMM_ENGINES as readonly string[]).includes(engine)) return false;
+  return x?.dtype === "uint8" && x.shape.length === 4 &&
+    numericsFamily(engine as Engine) === kernels.numerics;
+}
+
 /** `torch.ops.quantized.conv2d` / `conv2d_relu`. */
 export const quantizedConv2dOp: OpHandler = {
   op: "quantized_conv2d",
@@ -97,6 +110,7 @@ export const quantizedConv2dOp: OpHandler = {
   ],
   inputs: ["x", "w", "w_scales", "w_zero_points", "bias"],
   outputs: ["y"],
+  kernelSupport: supportsConv,
   run(ctx): Record<string, Produced> {
     const engine = gemmEngine(ctx);
     const xt = ctx.input("x");
@@ -117,15 +131,32 @@ export const quantizedConv2dOp: OpHandler = {
       outputZeroPoint: ctx.attrs.int("y_zero_point"),
       relu: ctx.attrs.bool("relu"),
     };
-    const y = quantizedConv2d(x, weight, options);
     const mask = conv2dBuildDependent(x, weight, options);
-    return {
-      y: {
-        shape: y.shape,
-        data: y.intRepr,
-        buildDependent: mask.some((m) => m) ? mask : undefined,
-      },
-    };
+    const buildDependent = mask.some((m) => m) ? mask : undefined;
+    const kernels = ctx.path.kernels;
+    if (kernels !== undefined) {
+      const packed = kernels.packConv2d(weight, {
+        stride: options.stride,
+        padding: options.padding,
+        dilation: options.dilation,
+        groups: options.groups,
+      });
+      try {
+        const y = kernels.conv2dNhwc(nchwToNhwc(x.intRepr as Uint8Array, x.shape), packed, {
+          inputScale: ctx.attrs.number("x_scale"),
+          inputZeroPoint: ctx.attrs.int("x_zero_point"),
+          outputScale: options.outputScale,
+          outputZeroPoint: options.outputZeroPoint,
+          relu: options.relu,
+        });
+        const nchw = nhwcToNchw(y);
+        return { y: { shape: nchw.shape, data: nchw.data, buildDependent } };
+      } finally {
+        packed.free();
+      }
+    }
+    const y = quantizedConv2d(x, weight, options);
+    return { y: { shape: y.shape, data: y.intRepr, buildDependent } };
   },
 };
 

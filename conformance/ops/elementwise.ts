@@ -1,12 +1,14 @@
 /**
  * Golden ops quantized_add, quantized_add_relu, quantized_mul, quantized_mul_relu,
- * quantized_add_scalar, quantized_mul_scalar and quantized_cat, run on the reference (no kernel
- * path yet). Add's numerics depend on the engine (qnnpack, or the aten_avx2 family of onednn,
- * fbgemm and x86); mul, the scalar ops and cat do not.
+ * quantized_add_scalar, quantized_mul_scalar and quantized_cat. Add's numerics depend on the
+ * engine (qnnpack, or the aten_avx2 family of onednn, fbgemm and x86); mul, the scalar ops and
+ * cat do not. The kernel paths run quint8 add/mul (add on the paths of the case's family, mul on
+ * all) and cat along the channels of channels-last 4-D quint8 tensors; the scalar ops,
+ * qint8 cases and PyTorch's NCHW cat are reference-only.
  * @module
  */
 import type { Produced } from "../compare.ts";
-import type { GoldenTensor } from "../golden_file.ts";
+import type { GoldenCase, GoldenTensor } from "../golden_file.ts";
 import {
   MalformedCase,
   type OpHandler,
@@ -16,6 +18,8 @@ import {
 } from "../op_handler.ts";
 import type { Engine } from "../../reference/engine.ts";
 import {
+  elementwiseFamily,
+  isChannelsLastContiguous,
   quantizedAdd,
   quantizedAddRelu,
   quantizedAddScalar,
@@ -25,6 +29,8 @@ import {
   quantizedMulScalar,
 } from "../../reference/quantized_elementwise.ts";
 import { QuantizedTensor } from "../../reference/tensor.ts";
+import { kernelEngine, type KernelSet, type QParams8 } from "../../kernels/kernel_set.ts";
+import { nchwToNhwc, nhwcToNchw } from "../../kernels/qconv.ts";
 
 const KNOWN_ENGINES: readonly string[] = ["fbgemm", "x86", "qnnpack", "onednn"];
 
@@ -79,13 +85,59 @@ function codes(q: QuantizedTensor): Produced {
 
 type Binary = typeof quantizedAdd;
 
-function binaryOp(op: string, fn: Binary, engineRequired: boolean): OpHandler {
+/** Whether the case's engine has the elementwise numerics of a kernel path. */
+export function sameElementwiseFamily(testCase: GoldenCase, kernels: KernelSet): boolean {
+  const engine = testCase.engine;
+  if (engine === undefined || !KNOWN_ENGINES.includes(engine)) return false;
+  return elementwiseFamily(engine as Engine) ===
+    elementwiseFamily(kernelEngine(kernels.numerics));
+}
+
+/** Whether every named input of a case is uint8 (quint8 codes). */
+export function allQuint8(testCase: GoldenCase, names: readonly string[]): boolean {
+  return names.every((name) => testCase.inputs[name]?.dtype === "uint8");
+}
+
+/** The qparams of the attributes `<prefix>_scale` / `<prefix>_zero_point`. */
+export function attrQParams(ctx: RunContext, prefix: string): QParams8 {
+  return {
+    scale: ctx.attrs.number(`${prefix}_scale`),
+    zeroPoint: ctx.attrs.int(`${prefix}_zero_point`),
+  };
+}
+
+function binaryOp(
+  op: string,
+  fn: Binary,
+  engineRequired: boolean,
+  kernel: { relu: boolean; add: boolean },
+): OpHandler {
   return {
     op,
     attrs: ["a_scale", "a_zero_point", "b_scale", "b_zero_point", "y_scale", "y_zero_point"],
     inputs: ["a", "b"],
     outputs: ["y"],
+    kernelSupport(testCase, kernels) {
+      const { a, b } = testCase.inputs;
+      if (!allQuint8(testCase, ["a", "b"]) || a.shape.join() !== b.shape.join()) return false;
+      // add follows the engine's family; mul is the same on every engine.
+      return !kernel.add || sameElementwiseFamily(testCase, kernels);
+    },
     run(ctx) {
+      const kernels = ctx.path.kernels;
+      if (kernels !== undefined) {
+        const a = caseQuantized(ctx, "a");
+        const b = caseQuantized(ctx, "b");
+        const args = {
+          a: attrQParams(ctx, "a"),
+          b: attrQParams(ctx, "b"),
+          output: attrQParams(ctx, "y"),
+          relu: kernel.relu,
+        };
+        const run = kernel.add ? kernels.add : kernels.mul;
+        const y = run.call(kernels, a.intRepr as Uint8Array, b.intRepr as Uint8Array, args);
+        return { y: { shape: a.shape, data: y } };
+      }
       const y = fn(caseQuantized(ctx, "a"), caseQuantized(ctx, "b"), {
         engine: caseEngine(ctx, engineRequired),
         outputScale: ctx.attrs.number("y_scale"),
@@ -111,17 +163,36 @@ function scalarOp(op: string, fn: typeof quantizedAddScalar): OpHandler {
   };
 }
 
+/** The cat case's input names, in order (`x0`, `x1`, …). */
+function catInputNames(testCase: GoldenCase): string[] {
+  return Object.keys(testCase.inputs).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+}
+
+/**
+ * A cat case runs on the kernels when PyTorch takes its channels-last path (dim 1 of 4-D
+ * channels-last inputs) on quint8 inputs; that path is the same for every engine.
+ */
+function supportsCat(testCase: GoldenCase): boolean {
+  const names = catInputNames(testCase);
+  const dim = testCase.attrs.dim;
+  if (names.length === 0 || !allQuint8(testCase, names) || (dim !== 1 && dim !== -3)) {
+    return false;
+  }
+  const shapes = names.map((name) => testCase.inputs[name].shape);
+  if (!shapes.every((s) => s.length === 4)) return false;
+  return testCase.attrs.channels_last === true || shapes.every(isChannelsLastContiguous);
+}
+
 /** `torch.ops.quantized.cat(xs, dim, scale, zero_point)`. */
 export const quantizedCatOp: OpHandler = {
   op: "quantized_cat",
   attrs: ["dim", "y_scale", "y_zero_point", "x_scales", "x_zero_points", "channels_last"],
   inputs: [/^x\d+$/],
   outputs: ["y"],
+  kernelSupport: supportsCat,
   run(ctx) {
     caseEngine(ctx, false);
-    const names = Object.keys(ctx.testCase.inputs).sort((a, b) =>
-      Number(a.slice(1)) - Number(b.slice(1))
-    );
+    const names = catInputNames(ctx.testCase);
     names.forEach((name, i) => {
       if (name !== `x${i}`) throw new MalformedCase(`inputs must be x0, x1, …; found "${name}"`);
     });
@@ -135,6 +206,18 @@ export const quantizedCatOp: OpHandler = {
     const xs = names.map((name, i) =>
       quantizedInput(ctx.input(name), name, scales[i], zeroPoints[i])
     );
+    const kernels = ctx.path.kernels;
+    if (kernels !== undefined) {
+      const y = kernels.catChannelsNhwc(
+        xs.map((x, i) => ({
+          tensor: nchwToNhwc(x.intRepr as Uint8Array, x.shape),
+          qparams: { scale: scales[i], zeroPoint: zeroPoints[i] },
+        })),
+        attrQParams(ctx, "y"),
+      );
+      const nchw = nhwcToNchw(y);
+      return { y: { shape: nchw.shape, data: nchw.data } };
+    }
     const y = quantizedCat(xs, {
       dim: ctx.attrs.int("dim"),
       outputScale: ctx.attrs.number("y_scale"),
@@ -156,10 +239,10 @@ export function readNumbers(ctx: RunContext, name: string): number[] {
 
 /** The elementwise handlers. */
 export const elementwiseOps: readonly OpHandler[] = [
-  binaryOp("quantized_add", quantizedAdd, true),
-  binaryOp("quantized_add_relu", quantizedAddRelu, true),
-  binaryOp("quantized_mul", quantizedMul, false),
-  binaryOp("quantized_mul_relu", quantizedMulRelu, false),
+  binaryOp("quantized_add", quantizedAdd, true, { add: true, relu: false }),
+  binaryOp("quantized_add_relu", quantizedAddRelu, true, { add: true, relu: true }),
+  binaryOp("quantized_mul", quantizedMul, false, { add: false, relu: false }),
+  binaryOp("quantized_mul_relu", quantizedMulRelu, false, { add: false, relu: true }),
   scalarOp("quantized_add_scalar", quantizedAddScalar),
   scalarOp("quantized_mul_scalar", quantizedMulScalar),
   quantizedCatOp,

@@ -1,0 +1,465 @@
+/**
+ * Properties of a kernel set's elementwise, pooling, activation and cat kernels: each equals the
+ * reference of the set's engine (`kernelEngine`) bit for bit — over sizes around ATen's 64-element
+ * vector split and the kernels' 16-lane blocks, random and extreme qparams (tiny, subnormal and
+ * huge scales whose products overflow, zero points at both ends, output scales that make ties),
+ * channel counts around every block size, and pooling geometries (kernel, stride, padding,
+ * dilation, ceil mode, count_include_pad, divisor_override, adaptive sizes that divide or not).
+ * Where the reference refuses an input (QNNPACK's scale ratios, a 1×1 QNNPACK window, an empty
+ * output), the kernel must refuse it too, with the same error class.
+ * @module
+ */
+import fc from "fast-check";
+import assert from "node:assert/strict";
+import type { PropertyCheck } from "./property.ts";
+import { xorshift } from "./linear.ts";
+import { scaleArb } from "./quantize.ts";
+import {
+  kernelEngine,
+  type KernelSet,
+  type NhwcTensor,
+  type QParams8,
+} from "../../kernels/kernel_set.ts";
+import { nchwToNhwc, nhwcToNchw } from "../../kernels/qconv.ts";
+import {
+  quantizedAdd,
+  quantizedAddRelu,
+  quantizedCat,
+  quantizedMul,
+  quantizedMulRelu,
+} from "../../reference/quantized_elementwise.ts";
+import {
+  quantizedAdaptiveAvgPool2d,
+  quantizedAvgPool2d,
+  quantizedMaxPool2d,
+} from "../../reference/quantized_pool.ts";
+import {
+  quantizedHardswish,
+  quantizedRelu,
+  quantizedRelu6,
+  quantizedSigmoid,
+  quantizedTanh,
+} from "../../reference/quantized_activations.ts";
+import { QuantizedTensor } from "../../reference/tensor.ts";
+
+/** Scales: mostly 1e-4…100, sometimes extreme (products overflow or vanish in float32). */
+export const extremeScaleArb: fc.Arbitrary<number> = fc.oneof(
+  { weight: 6, arbitrary: scaleArb },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(1e-38, 2e-40, 1e-7, 2 ** -20, 2 ** 20, 1e30, 3e38),
+  },
+);
+
+/** Zero points: uniform, or the ends and middle of the quint8 range. */
+const zeroPointArb = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 0, max: 255 }) },
+  { weight: 1, arbitrary: fc.constantFrom(0, 255, 128) },
+);
+
+/** Element counts around the kernels' 16-lane blocks and ATen's 64-element vector split. */
+const lengthArb = fc.oneof(
+  fc.integer({ min: 1, max: 70 }),
+  fc.integer({ min: 120, max: 300 }),
+  fc.constantFrom(63, 64, 65, 127, 128, 129, 192, 256),
+);
+
+/** How codes are drawn: uniform, crowded at the ends of the range, or `tie`. */
+type CodeMode = "uniform" | "saturating" | "tie";
+
+const codeModeArb = fc.constantFrom<CodeMode>("uniform", "saturating", "tie");
+
+/**
+ * Random codes. `saturating` crowds them at 0 and 255; `tie` draws codes within 3 of the zero
+ * point, so window sums minus the zero points are small integers and averages often land exactly
+ * on halves — where average-pooling multipliers one ulp apart round differently.
+ */
+function codes(seed: number, n: number, mode: CodeMode | boolean, zeroPoint = 128): Uint8Array {
+  const rand = xorshift(seed);
+  return Uint8Array.from({ length: n }, () => {
+    if (mode === "tie") {
+      return Math.min(255, Math.max(0, zeroPoint + Math.floor(rand() * 7) - 3));
+    }
+    if ((mode === true || mode === "saturating") && rand() < 0.6) return rand() < 0.5 ? 0 : 255;
+    return Math.floor(rand() * 256);
+  });
+}
+
+function quint8(data: Uint8Array, shape: readonly number[], qp: QParams8): QuantizedTensor {
+  return new QuantizedTensor(data, shape, "quint8", {
+    qscheme: "per_tensor_affine",
+    scale: qp.scale,
+    zeroPoint: qp.zeroPoint,
+  });
+}
+
+/**
+ * Asserts that the kernel gives the reference's codes, or — when the reference refuses the
+ * input — that the kernel refuses it with the same error class.
+ */
+export function assertSameCodes(
+  kernel: () => ArrayLike<number>,
+  reference: () => ArrayLike<number>,
+  what: string,
+): void {
+  let expected: ArrayLike<number>;
+  try {
+    expected = reference();
+  } catch (e) {
+    const refused = e as Error;
+    assert.throws(
+      kernel,
+      (k: unknown) => k instanceof Error && k.constructor === refused.constructor,
+      `${what}: the reference refuses (${refused.message}); the kernel must refuse too`,
+    );
+    return;
+  }
+  const got = kernel();
+  assert.equal(got.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    if (got[i] !== expected[i]) {
+      assert.fail(`${what}: element ${i} is ${got[i]}, the reference gives ${expected[i]}`);
+    }
+  }
+}
+
+/** Operands, qparams and a mode: `related` scales (QNNPACK accepts), `tie`, or `free`. */
+const binaryArb = fc.record({
+  n: lengthArb,
+  seed: fc.integer(),
+  saturating: fc.boolean(),
+  mode: fc.constantFrom("related", "related", "tie", "free"),
+  so: extremeScaleArb,
+  ratios: fc.tuple(
+    fc.double({ min: -3, max: 3, noNaN: true }),
+    fc.double({ min: -3, max: 3, noNaN: true }),
+  ),
+  free: fc.tuple(extremeScaleArb, extremeScaleArb),
+  za: zeroPointArb,
+  zb: zeroPointArb,
+  zo: zeroPointArb,
+  relu: fc.boolean(),
+}).map((p) => {
+  const [sa, sb] = p.mode === "free" ? p.free : p.mode === "tie"
+    ? [p.so / 2, p.so / 2] // output scale twice the inputs': sums land on rounding ties
+    : p.ratios.map((e) => Math.fround(p.so * 2 ** e));
+  return {
+    a: codes(p.seed, p.n, p.saturating),
+    b: codes(p.seed ^ 0x5bd1e995, p.n, p.saturating),
+    args: {
+      a: { scale: sa, zeroPoint: p.za },
+      b: { scale: sb, zeroPoint: p.zb },
+      output: { scale: p.so, zeroPoint: p.zo },
+      relu: p.relu,
+    },
+  };
+});
+
+/** A pooling input `[N, H, W, C]` whose window fits (mostly), with a geometry. */
+const poolArb = fc.record({
+  n: fc.integer({ min: 1, max: 2 }),
+  c: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 14, max: 40 })),
+  extra: fc.tuple(fc.integer({ min: -1, max: 8 }), fc.integer({ min: -1, max: 8 })),
+  kernel: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
+  stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+  padSeed: fc.tuple(fc.nat(), fc.nat()),
+  dilation: fc.oneof(
+    fc.constant<[number, number]>([1, 1]),
+    fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+  ),
+  ceilMode: fc.boolean(),
+  countIncludePad: fc.boolean(),
+  divisor: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.integer({ min: -9, max: 9 }).filter((d) => d !== 0) },
+  ),
+  scale: extremeScaleArb,
+  zp: zeroPointArb,
+  seed: fc.integer(),
+  mode: codeModeArb,
+}).map((p) => {
+  const [kh, kw] = p.kernel;
+  const padding: [number, number] = [
+    p.padSeed[0] % (Math.floor(kh / 2) + 1),
+    p.padSeed[1] % (Math.floor(kw / 2) + 1),
+  ];
+  const h = Math.max(1, (kh - 1) * p.dilation[0] + 1 + p.extra[0]);
+  const w = Math.max(1, (kw - 1) * p.dilation[1] + 1 + p.extra[1]);
+  const x: NhwcTensor = {
+    data: codes(p.seed, p.n * h * w * p.c, p.mode, p.zp),
+    shape: [p.n, h, w, p.c],
+  };
+  return { ...p, x, padding, qparams: { scale: p.scale, zeroPoint: p.zp } };
+});
+
+/** An adaptive-pooling input and output size (dividing the input size or not). */
+const adaptiveArb = fc.record({
+  n: fc.integer({ min: 1, max: 2 }),
+  h: fc.integer({ min: 1, max: 16 }),
+  w: fc.integer({ min: 1, max: 16 }),
+  c: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 14, max: 40 })),
+  divides: fc.constantFrom(true, true, false), // QNNPACK's path needs a dividing size
+  outSeed: fc.tuple(fc.nat(), fc.nat()),
+  scale: extremeScaleArb,
+  zp: zeroPointArb,
+  seed: fc.integer(),
+  mode: codeModeArb,
+}).map((p) => {
+  const pick = (size: number, seed: number) => {
+    if (!p.divides) return 1 + (seed % (size + 3)); // upsampling included
+    const divisors = Array.from({ length: size }, (_, i) => i + 1).filter((d) => size % d === 0);
+    return divisors[seed % divisors.length];
+  };
+  const x: NhwcTensor = {
+    data: codes(p.seed, p.n * p.h * p.w * p.c, false),
+    shape: [p.n, p.h, p.w, p.c],
+  };
+  const outputSize: [number, number] = [pick(p.h, p.outSeed[0]), pick(p.w, p.outSeed[1])];
+  return { x, outputSize, qparams: { scale: p.scale, zeroPoint: p.zp } };
+});
+
+/** Concatenation inputs: channel counts around the 8- and 16-channel blocks, some copied. */
+const catArb = fc.record({
+  n: fc.integer({ min: 1, max: 2 }),
+  h: fc.integer({ min: 1, max: 4 }),
+  w: fc.integer({ min: 1, max: 4 }),
+  inputs: fc.array(
+    fc.record({
+      c: fc.oneof(
+        fc.integer({ min: 1, max: 40 }),
+        fc.constantFrom(7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33),
+      ),
+      same: fc.boolean(),
+      scale: extremeScaleArb,
+      zp: zeroPointArb,
+    }),
+    { minLength: 1, maxLength: 4 },
+  ),
+  output: fc.record({ scale: extremeScaleArb, zp: zeroPointArb }),
+  seed: fc.integer(),
+}).map((p) => {
+  const output = { scale: p.output.scale, zeroPoint: p.output.zp };
+  return {
+    output,
+    xs: p.inputs.map((input, i) => ({
+      tensor: {
+        data: codes(p.seed + i, p.n * p.h * p.w * input.c, false),
+        shape: [p.n, p.h, p.w, input.c] as const,
+      },
+      qparams: input.same ? output : { scale: input.scale, zeroPoint: input.zp },
+    })),
+  };
+});
+
+/** Runs a reference NCHW op on an NHWC input and returns the NHWC output codes. */
+function onNchw(x: NhwcTensor, qp: QParams8, op: (q: QuantizedTensor) => QuantizedTensor) {
+  const t = nhwcToNchw(x);
+  const y = op(quint8(t.data, t.shape, qp));
+  return nchwToNhwc(y.intRepr as Uint8Array, y.shape);
+}
+
+/** The properties of one kernel set's non-GEMM quint8 kernels. */
+export function kernelOpsProperties(kernels: KernelSet): PropertyCheck[] {
+  const path = kernels.name;
+  const engine = kernelEngine(kernels.numerics);
+  const tag = `(${engine})`;
+  return [
+    {
+      name: "add and add_relu equal the reference (vector/scalar split, ties, extreme qparams)",
+      op: `quantized_add ${tag}`,
+      path,
+      property: () =>
+        fc.property(binaryArb, ({ a, b, args }) => {
+          const ref = args.relu ? quantizedAddRelu : quantizedAdd;
+          const options = {
+            engine,
+            outputScale: args.output.scale,
+            outputZeroPoint: args.output.zeroPoint,
+          };
+          assertSameCodes(
+            () => kernels.add(a, b, args),
+            () =>
+              ref(quint8(a, [a.length], args.a), quint8(b, [b.length], args.b), options).intRepr,
+            `${path} add`,
+          );
+        }),
+    },
+    {
+      name: "mul and mul_relu equal the reference (extreme qparams: NaN and ±Infinity products)",
+      op: "quantized_mul",
+      path,
+      property: () =>
+        fc.property(binaryArb, ({ a, b, args }) => {
+          const ref = args.relu ? quantizedMulRelu : quantizedMul;
+          const options = {
+            engine,
+            outputScale: args.output.scale,
+            outputZeroPoint: args.output.zeroPoint,
+          };
+          assertSameCodes(
+            () => kernels.mul(a, b, args),
+            () =>
+              ref(quint8(a, [a.length], args.a), quint8(b, [b.length], args.b), options).intRepr,
+            `${path} mul`,
+          );
+        }),
+    },
+    {
+      name: "max_pool2d equals the reference (kernel, stride, padding, dilation, ceil mode)",
+      op: `quantized_max_pool2d ${tag}`,
+      path,
+      runsFactor: 0.5,
+      property: () =>
+        fc.property(poolArb, (p) => {
+          const args = {
+            kernelSize: p.kernel,
+            stride: p.stride,
+            padding: p.padding,
+            dilation: p.dilation,
+            ceilMode: p.ceilMode,
+          };
+          assertSameCodes(
+            () => kernels.maxPool2dNhwc(p.x, args).data,
+            () =>
+              onNchw(p.x, p.qparams, (q) =>
+                quantizedMaxPool2d(q, { engine, channelsLast: true, ...args })).data,
+            `${path} max_pool2d`,
+          );
+        }),
+    },
+    {
+      name: "avg_pool2d equals the reference (padding, ceil mode, count_include_pad, divisor)",
+      op: `quantized_avg_pool2d ${tag}`,
+      path,
+      runsFactor: 0.5,
+      property: () =>
+        fc.property(poolArb, (p) => {
+          const args = {
+            kernelSize: p.kernel,
+            stride: p.stride,
+            padding: p.padding,
+            ceilMode: p.ceilMode,
+            countIncludePad: p.countIncludePad,
+            divisorOverride: p.divisor,
+          };
+          assertSameCodes(
+            () => kernels.avgPool2dNhwc(p.x, p.qparams, args).data,
+            () =>
+              onNchw(p.x, p.qparams, (q) =>
+                quantizedAvgPool2d(q, { engine, channelsLast: true, ...args })).data,
+            `${path} avg_pool2d`,
+          );
+        }),
+    },
+    {
+      name: "adaptive_avg_pool2d equals the reference (output sizes dividing the input or not)",
+      op: `quantized_adaptive_avg_pool2d ${tag}`,
+      path,
+      property: () =>
+        fc.property(adaptiveArb, ({ x, outputSize, qparams }) => {
+          assertSameCodes(
+            () => kernels.adaptiveAvgPool2dNhwc(x, qparams, outputSize).data,
+            () =>
+              onNchw(x, qparams, (q) =>
+                quantizedAdaptiveAvgPool2d(q, { engine, channelsLast: true, outputSize })).data,
+            `${path} adaptive_avg_pool2d`,
+          );
+        }),
+    },
+    {
+      name: "relu and relu6 equal the reference",
+      op: "quantized_relu",
+      path,
+      property: () =>
+        fc.property(
+          lengthArb,
+          fc.integer(),
+          extremeScaleArb,
+          zeroPointArb,
+          (n, seed, scale, zeroPoint) => {
+            const x = codes(seed, n, false);
+            const qp = { scale, zeroPoint };
+            assertSameCodes(
+              () => kernels.relu(x, qp),
+              () => quantizedRelu(quint8(x, [n], qp)).intRepr,
+              `${path} relu`,
+            );
+            assertSameCodes(
+              () => kernels.relu6(x, qp),
+              () => quantizedRelu6(quint8(x, [n], qp)).intRepr,
+              `${path} relu6`,
+            );
+          },
+        ),
+    },
+    {
+      name:
+        "hardswish, sigmoid and tanh equal the reference (vector/scalar split, extreme qparams)",
+      op: `quantized_hardswish ${tag}`,
+      path,
+      runsFactor: 0.5,
+      property: () =>
+        fc.property(
+          lengthArb,
+          fc.integer(),
+          fc.tuple(extremeScaleArb, zeroPointArb),
+          fc.tuple(extremeScaleArb, zeroPointArb),
+          (n, seed, [scale, zeroPoint], [outScale, outZeroPoint]) => {
+            const x = codes(seed, n, false);
+            const input = { scale, zeroPoint };
+            const output = { scale: outScale, zeroPoint: outZeroPoint };
+            const q = quint8(x, [n], input);
+            assertSameCodes(
+              () => kernels.hardswish(x, input, output),
+              () =>
+                quantizedHardswish(q, {
+                  engine,
+                  outputScale: outScale,
+                  outputZeroPoint: outZeroPoint,
+                })
+                  .intRepr,
+              `${path} hardswish`,
+            );
+            assertSameCodes(
+              () => kernels.sigmoid(x, input),
+              () => quantizedSigmoid(q, { engine }).intRepr,
+              `${path} sigmoid`,
+            );
+            assertSameCodes(
+              () => kernels.tanh(x, input),
+              () => quantizedTanh(q, { engine }).intRepr,
+              `${path} tanh`,
+            );
+          },
+        ),
+    },
+    {
+      name:
+        "cat along NHWC channels equals the reference (copies, requantization, 8-channel split)",
+      op: "quantized_cat",
+      path,
+      property: () =>
+        fc.property(catArb, ({ xs, output }) => {
+          assertSameCodes(
+            () => kernels.catChannelsNhwc(xs, output).data,
+            () => {
+              const y = quantizedCat(
+                xs.map(({ tensor, qparams }) => {
+                  const t = nhwcToNchw(tensor);
+                  return quint8(t.data, t.shape, qparams);
+                }),
+                {
+                  dim: 1,
+                  outputScale: output.scale,
+                  outputZeroPoint: output.zeroPoint,
+                  channelsLast: true,
+                },
+              );
+              return nchwToNhwc(y.intRepr as Uint8Array, y.shape).data;
+            },
+            `${path} cat`,
+          );
+        }),
+    },
+  ];
+}

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { kernelOpsProperties } from "./kernels_ops.ts";
+import { propertyFails } from "./property.ts";
+import { KernelRuntime } from "../../kernels/runtime.ts";
+import { WasmKernelSet } from "../../kernels/wasm_kernel_set.ts";
+import type { NumericsFamily } from "../../reference/engine.ts";
+import type { OpsMutation } from "../../kernels/ops_mutation.ts";
+
+const runtime = new KernelRuntime();
+
+function kernelSet(numerics: NumericsFamily, opsMutation?: OpsMutation): WasmKernelSet {
+  return new WasmKernelSet(runtime, {
+    name: `${numerics}${opsMutation ? `-${opsMutation}` : ""}`,
+    numerics,
+    variant: numerics === "fbgemm" ? "dot16sat" : "dot16",
+    mr: 2,
+    relaxed: false,
+    description: "test",
+    opsMutation,
+  });
+}
+
+function property(numerics: NumericsFamily, prefix: string, mutation?: OpsMutation) {
+  const found = kernelOpsProperties(kernelSet(numerics, mutation)).find((p) =>
+    p.name.startsWith(prefix)
+  );
+  assert.ok(found, `no property named ${prefix}…`);
+  return found;
+}
+
+/** Which properties each planted bug must fail (property name prefixes). */
+const CAUGHT_BY: Record<OpsMutation, readonly string[]> = {
+  "add-rounding": ["add and add_relu"],
+  "mul-rounding": ["mul and mul_relu"],
+  "pool-last-tap": ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"],
+  "lut-index": ["hardswish, sigmoid and tanh"],
+  "clamp-bound": ["relu and relu6"],
+  "cat-last-channel": ["cat along NHWC channels"],
+};
+
+for (const numerics of ["fbgemm", "qnnpack"] as const) {
+  Deno.test(`kernel op properties pass on the ${numerics} kernels (a few runs)`, async () => {
+    for (const check of kernelOpsProperties(kernelSet(numerics))) {
+      assert.ok(!(await propertyFails(check, 20)), check.name);
+    }
+  });
+
+  for (const [mutation, prefixes] of Object.entries(CAUGHT_BY) as [OpsMutation, string[]][]) {
+    Deno.test(`the ${numerics} kernel op properties catch the planted bug ${mutation}`, async () => {
+      for (const prefix of prefixes) {
+        assert.ok(
+          await propertyFails(property(numerics, prefix, mutation)),
+          `${prefix}… did not notice ${mutation}`,
+        );
+      }
+    });
+  }
+}
+
+Deno.test("a planted bug leaves the other op properties passing (it is local)", async () => {
+  // The rounding bug of add must not show up in mul's property, and so on: each property checks
+  // its own kernel.
+  assert.ok(!(await propertyFails(property("qnnpack", "mul and mul_relu", "add-rounding"), 20)));
+  assert.ok(!(await propertyFails(property("fbgemm", "cat along", "lut-index"), 20)));
+});
