@@ -12,6 +12,9 @@
  * - Quantized linear layers with FBGEMM or QNNPACK numerics: {@link quantizedLinear},
  *   {@link quantizedLinearDynamic}.
  * - Kernels: {@link kernelSets}, {@link bestKernelSet} (int8), {@link Fp32Linear} (fp32 baseline).
+ * - Models and flows (`nn/`): eager-mode modules with PyTorch's state-dict names, safetensors,
+ *   {@link fuseModules}, {@link quantizeDynamic}, {@link prepare}/{@link convert},
+ *   {@link prepareQat}, the quantized modules on a kernel set, a minimal autograd for QAT.
  *
  * @example
  * ```ts
@@ -23,3 +26,4 @@
  */
 export * from "./reference/mod.ts";
 export * from "./kernels/mod.ts";
+export * from "./nn/mod.ts";

@@ -113,6 +113,32 @@ export class HistogramObserver extends UniformQuantizationObserverBase {
   }
 
   /**
+   * Restores a saved state, as PyTorch's `_load_from_state_dict` loads the `histogram`, `min_val`
+   * and `max_val` buffers (e.g. the statistics of a calibration run recorded elsewhere).
+   * @throws {RangeError} for a histogram that is not `bins` long, or edges that are not both
+   * finite with min <= max (or the initial +Infinity / -Infinity pair).
+   */
+  loadState(state: { histogram: ArrayLike<number>; minVal: number; maxVal: number }): void {
+    if (state.histogram.length !== this.bins) {
+      throw new RangeError(
+        `histogram: expected ${this.bins} bins, got ${state.histogram.length}`,
+      );
+    }
+    const { minVal, maxVal } = state;
+    const initial = minVal === Infinity && maxVal === -Infinity;
+    if (!initial && !(Number.isFinite(minVal) && Number.isFinite(maxVal) && minVal <= maxVal)) {
+      throw new RangeError(
+        `minVal, maxVal: expected finite edges with min <= max, got ${show(minVal)}, ${
+          show(maxVal)
+        }`,
+      );
+    }
+    this.#histogram = Float32Array.from(state.histogram);
+    this.#min = f32(minVal);
+    this.#max = f32(maxVal);
+  }
+
+  /**
    * Adds `x` to the histogram; returns `x`.
    * @throws {RangeError} for NaN or ±Infinity in `x` (PyTorch fails in `int()`);
    * {HistogramCapacityError} where PyTorch itself fails (the range grew so much that the

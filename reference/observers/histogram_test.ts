@@ -85,3 +85,25 @@ Deno.test("HistogramObserver: the search never widens the range and ends inside 
   assert.ok(min >= o.minVal && max <= o.maxVal + 1e-5 * (o.maxVal - o.minVal));
   assert.ok(min < max);
 });
+
+Deno.test("HistogramObserver: loadState restores a state that computes the same qparams", () => {
+  const source = new HistogramObserver({ bins: 64 });
+  source.forward(Tensor.from(Array.from({ length: 300 }, (_, i) => Math.cos(i * 0.37) * 2)));
+  source.forward(Tensor.from([5, -3, 0.25]));
+  const copy = new HistogramObserver({ bins: 64 });
+  copy.loadState({ histogram: source.histogram, minVal: source.minVal, maxVal: source.maxVal });
+  assert.deepEqual(copy.histogram, source.histogram);
+  assert.deepEqual(copy.calculateQParams(), source.calculateQParams());
+  // Observing after a restore continues from the restored state.
+  source.forward(Tensor.from([7]));
+  copy.forward(Tensor.from([7]));
+  assert.deepEqual(copy.histogram, source.histogram);
+  assert.throws(
+    () => copy.loadState({ histogram: new Float32Array(63), minVal: 0, maxVal: 1 }),
+    /histogram: expected 64 bins, got 63/,
+  );
+  assert.throws(
+    () => copy.loadState({ histogram: new Float32Array(64), minVal: 2, maxVal: 1 }),
+    /minVal, maxVal/,
+  );
+});

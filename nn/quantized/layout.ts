@@ -1,0 +1,35 @@
+/**
+ * NCHW ↔ NHWC permutations of 4-D data (internal): quantized activations are stored NHWC, the
+ * layout the conv kernels work in, and permuted only where an op needs PyTorch's logical order.
+ * @module
+ */
+
+type Codes = Uint8Array | Int8Array | Float32Array;
+
+/** NCHW data of `shape` `[N, C, H, W]` → NHWC (a new array of the same type). */
+export function toNhwc<T extends Codes>(data: T, shape: readonly number[]): T {
+  const [n, c, h, w] = shape;
+  const out = new (data.constructor as new (length: number) => T)(data.length);
+  const hw = h * w;
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < c; ch++) {
+      const src = (i * c + ch) * hw;
+      for (let p = 0; p < hw; p++) out[(i * hw + p) * c + ch] = data[src + p];
+    }
+  }
+  return out;
+}
+
+/** NHWC data of logical shape `[N, C, H, W]` → NCHW (a new array of the same type). */
+export function toNchw<T extends Codes>(data: T, shape: readonly number[]): T {
+  const [n, c, h, w] = shape;
+  const out = new (data.constructor as new (length: number) => T)(data.length);
+  const hw = h * w;
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < c; ch++) {
+      const dst = (i * c + ch) * hw;
+      for (let p = 0; p < hw; p++) out[dst + p] = data[(i * hw + p) * c + ch];
+    }
+  }
+  return out;
+}
