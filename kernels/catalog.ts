@@ -15,6 +15,9 @@ import { buildCat } from "./elementwise/cat_generate.ts";
 import { buildActivation } from "./activation/generate.ts";
 import { buildPool } from "./pool/generate.ts";
 import { buildFp32Ops } from "./fp32/generate.ts";
+import { buildIm2col } from "./conv/im2col.ts";
+import { buildDepthwise, depthwiseName, type DepthwiseVariant } from "./conv/depthwise.ts";
+import { buildFp32Depthwise } from "./conv/fp32_depthwise.ts";
 
 /** A generated module: its kernel name (with the specialisation) and its builder. */
 export interface CatalogEntry {
@@ -90,5 +93,39 @@ export function kernelCatalog(): CatalogEntry[] {
       build: () => buildFp32Ops(),
     },
   );
+  entries.push(...convEntries());
+  return entries;
+}
+
+/** The convolution modules: im2col (u8, f32) and depthwise kernels (3×3, 5×5). */
+function convEntries(): CatalogEntry[] {
+  const entries: CatalogEntry[] = [
+    { name: "im2col_u8", relaxed: false, build: () => buildIm2col(1) },
+    { name: "im2col_f32", relaxed: false, build: () => buildIm2col(4) },
+  ];
+  const variants: DepthwiseVariant[] = ["usdot", "x86sat", "dot16sat", "dot16"];
+  for (const variant of variants) {
+    for (const k of [3, 5]) {
+      for (const requant of [false, true]) {
+        const spec = { variant, kernelH: k, kernelW: k, requant };
+        entries.push({
+          name: `${depthwiseName(spec)}${requant ? "|requant" : ""}`,
+          relaxed: variant === "usdot" || variant === "x86sat",
+          build: () => buildDepthwise(spec),
+        });
+      }
+    }
+  }
+  for (const relaxedMadd of [false, true]) {
+    for (const relu of [false, true]) {
+      entries.push({
+        name: `f32_dwconv_3x3__${relaxedMadd ? "wasmrelaxedsimd_fma" : "wasmsimd"}${
+          relu ? "_relu" : ""
+        }`,
+        relaxed: relaxedMadd,
+        build: () => buildFp32Depthwise({ kernelH: 3, kernelW: 3, relaxedMadd, relu }),
+      });
+    }
+  }
   return entries;
 }
