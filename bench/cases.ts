@@ -4,7 +4,7 @@
  * @module
  */
 import type { Shape } from "./shapes.ts";
-import { randomSource } from "./random.ts";
+import { activationCodes, benchParams, randomSource } from "./random.ts";
 import type { KernelSet } from "../kernels/kernel_set.ts";
 import { Fp32Linear } from "../kernels/fp32_linear.ts";
 import type { KernelRuntime } from "../kernels/runtime.ts";
@@ -14,7 +14,6 @@ import {
   linearQnnpack,
   type LinearWeight,
   quantizedLinearDynamic,
-  type StaticLinearParams,
 } from "../reference/quantized_linear.ts";
 import { Tensor } from "../reference/tensor.ts";
 
@@ -56,17 +55,8 @@ export function buildCases(shape: Shape, sets: KernelSet[], runtime: KernelRunti
   const rand = randomSource(m * 131 + k * 7 + n);
   const weight = weightFor(shape, rand);
   const xf = Float32Array.from({ length: m * k }, () => (rand() - 0.3) * 4);
-  // Static activations: full-range codes (what QNNPACK and reduce_range=False give) and
-  // [0, 127] codes (FBGEMM's default qconfig uses reduce_range=True).
-  const fullRange = Uint8Array.from({ length: m * k }, () => Math.floor(rand() * 256));
-  const reduced = fullRange.map((c) => c >> 1);
-  const params: StaticLinearParams = {
-    inputScale: 0.02,
-    inputZeroPoint: 64,
-    outputScale: 0.05,
-    outputZeroPoint: 128,
-    relu: false,
-  };
+  const { fullRange, reduced } = activationCodes(m * k, rand);
+  const params = benchParams(false);
 
   const cases: BenchCase[] = [];
   // fp32 baseline on the dequantized weight.

@@ -5,12 +5,12 @@
  * @module
  */
 import type { BenchCase } from "./cases.ts";
-import { convOut, type ConvShape } from "./conv_shapes.ts";
-import { randomSource } from "./random.ts";
+import type { ConvShape } from "./conv_shapes.ts";
+import { activationCodes, benchParams, randomSource } from "./random.ts";
 import type { KernelSet } from "../kernels/kernel_set.ts";
 import { Fp32Conv } from "../kernels/fp32_conv.ts";
 import { Fp32Linear } from "../kernels/fp32_linear.ts";
-import { nchwToNhwc, nhwcToNchw } from "../kernels/qconv.ts";
+import { nhwcToNchw } from "../kernels/qconv.ts";
 import type { KernelRuntime } from "../kernels/runtime.ts";
 import type { NumericsFamily } from "../reference/engine.ts";
 import {
@@ -18,7 +18,6 @@ import {
   type ConvWeight,
   REFERENCE_CONV2D,
 } from "../reference/quantized_conv2d.ts";
-import type { StaticLinearParams } from "../reference/quantized_linear.ts";
 
 /** A conv weight like a per-channel symmetric quantized layer (bell-shaped codes). */
 function convWeightFor(s: ConvShape, rand: () => number): ConvWeight {
@@ -55,17 +54,8 @@ export function buildConvCases(
     groups: s.groups,
   };
   const nhwcShape = [1, s.h, s.w, s.cIn] as const;
-  const pixels = s.h * s.w * s.cIn;
-  // Full-range codes (QNNPACK; FBGEMM with reduce_range=False) and [0, 127] (FBGEMM's default).
-  const fullRange = Uint8Array.from({ length: pixels }, () => Math.floor(rand() * 256));
-  const reduced = fullRange.map((c) => c >> 1);
-  const params: StaticLinearParams = {
-    inputScale: 0.02,
-    inputZeroPoint: 64,
-    outputScale: 0.05,
-    outputZeroPoint: 128,
-    relu: true,
-  };
+  const { fullRange, reduced } = activationCodes(s.h * s.w * s.cIn, rand);
+  const params = benchParams(true);
 
   const cases: BenchCase[] = [];
   const fp32 = new Fp32Conv(runtime, new Fp32Linear(runtime));
@@ -132,10 +122,3 @@ export function buildConvCases(
   }
   return cases;
 }
-
-/** `[1, H, W, C]` → the output pixel count (for reports). */
-export function convOutputPixels(s: ConvShape): number {
-  return convOut(s.h, s) * convOut(s.w, s);
-}
-
-export { nchwToNhwc };

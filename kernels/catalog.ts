@@ -106,14 +106,12 @@ function convEntries(): CatalogEntry[] {
   const variants: DepthwiseVariant[] = ["usdot", "x86sat", "dot16sat", "dot16"];
   for (const variant of variants) {
     for (const k of [3, 5]) {
-      for (const requant of [false, true]) {
-        const spec = { variant, kernelH: k, kernelW: k, requant };
-        entries.push({
-          name: `${depthwiseName(spec)}${requant ? "|requant" : ""}`,
-          relaxed: variant === "usdot" || variant === "x86sat",
-          build: () => buildDepthwise(spec),
-        });
-      }
+      const spec = { variant, kernelH: k, kernelW: k };
+      entries.push({
+        name: depthwiseName(spec),
+        relaxed: variant === "usdot" || variant === "x86sat",
+        build: () => buildDepthwise(spec),
+      });
     }
   }
   for (const relaxedMadd of [false, true]) {

@@ -161,7 +161,6 @@ export class QConvPath {
       kernelH: weight.kernelH,
       kernelW: weight.kernelW,
       mutation: this.linear.config.mutation,
-      requant: true,
     };
   }
 
@@ -284,7 +283,6 @@ export class QConvPath {
       dwl,
       dw.hasWeightZeroPoint ? 1 : 0,
       columns.ptr,
-      out8.ptr,
       p.outputZeroPoint,
       p.relu ? p.outputZeroPoint : 0,
     ].forEach((v, i) => (i32[geom.ptr / 4 + i] = v));
@@ -319,12 +317,12 @@ export class QConvPath {
         : main;
       const spec = this.depthwiseSpec(weight, variant);
       const kernel = rt.instance<DepthwiseExports>(
-        `dwconv_${variant}_${weight.kernelH}x${weight.kernelW}|rq${
+        `dwconv_${variant}_${weight.kernelH}x${weight.kernelW}${
           spec.mutation ? `|${spec.mutation}` : ""
         }`,
         () => buildDepthwise(spec),
       );
-      kernel.dwconv(padded.ptr, dw.weights.ptr, dw.weightZeroPoints.ptr, 0, geom.ptr);
+      kernel.dwconv(padded.ptr, dw.weights.ptr, dw.weightZeroPoints.ptr, out8.ptr, geom.ptr);
       this.linear.lastKernel = depthwiseName(spec);
       const result = out8.ptr;
       const bytes = rt.memory.u8();

@@ -156,16 +156,19 @@ export class ReferenceKernelSet implements KernelSet {
   }
 
   add(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array {
-    const op = args.relu ? quantizedAddRelu : quantizedAdd;
-    return codes(op(quint8(a, [a.length], args.a), quint8(b, [b.length], args.b), {
-      engine: this.engine,
-      outputScale: args.output.scale,
-      outputZeroPoint: args.output.zeroPoint,
-    }));
+    return this.binary(args.relu ? quantizedAddRelu : quantizedAdd, a, b, args);
   }
 
   mul(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array {
-    const op = args.relu ? quantizedMulRelu : quantizedMul;
+    return this.binary(args.relu ? quantizedMulRelu : quantizedMul, a, b, args);
+  }
+
+  private binary(
+    op: typeof quantizedAdd,
+    a: Uint8Array,
+    b: Uint8Array,
+    args: QuantizedBinaryArgs,
+  ): Uint8Array {
     return codes(op(quint8(a, [a.length], args.a), quint8(b, [b.length], args.b), {
       engine: this.engine,
       outputScale: args.output.scale,

@@ -312,19 +312,12 @@ export function quantizedAvgPool2d(
     : new Int8Array(n * c * oh * ow);
   const src = x.intRepr;
   const qnnpackScale = qnnpackAvgPoolScale(scale, kh * kw);
+  const [kernel, stride, padding] = [[kh, kw], [sh, sw], [ph, pw]] as const;
   for (let plane = 0; plane < n * c; plane++) {
     const base = plane * h * w;
     for (let y = 0; y < oh; y++) {
       for (let xo = 0; xo < ow; xo++) {
-        let hs = y * sh - ph;
-        let ws = xo * sw - pw;
-        let he = Math.min(hs + kh, h + ph);
-        let we = Math.min(ws + kw, w + pw);
-        const poolSize = (he - hs) * (we - ws);
-        hs = Math.max(hs, 0);
-        ws = Math.max(ws, 0);
-        he = Math.min(he, h);
-        we = Math.min(we, w);
+        const { hs, he, ws, we, poolSize } = avgPoolWindow(y, xo, h, w, kernel, stride, padding);
         const size = (he - hs) * (we - ws);
         let sum = 0;
         for (let iy = hs; iy < he; iy++) {
@@ -358,6 +351,33 @@ export function quantizedAvgPool2d(
 export interface QuantizedAdaptiveAvgPool2dOptions extends PoolCommonOptions {
   /** The output `[height, width]` (or one number for both). */
   outputSize: IntPair;
+}
+
+/**
+ * The window of average-pooling output `(y, x)` (ATen's `avg_pool2d` loops): the rows
+ * `[hs, he)` and columns `[ws, we)` inside the image, and `poolSize`, the window's size clipped to
+ * the padded image (the divisor when padding counts).
+ */
+export function avgPoolWindow(
+  y: number,
+  x: number,
+  h: number,
+  w: number,
+  [kh, kw]: readonly [number, number],
+  [sh, sw]: readonly [number, number],
+  [ph, pw]: readonly [number, number],
+): { hs: number; he: number; ws: number; we: number; poolSize: number } {
+  const hs = y * sh - ph;
+  const ws = x * sw - pw;
+  const he = Math.min(hs + kh, h + ph);
+  const we = Math.min(ws + kw, w + pw);
+  return {
+    hs: Math.max(hs, 0),
+    ws: Math.max(ws, 0),
+    he: Math.min(he, h),
+    we: Math.min(we, w),
+    poolSize: (he - hs) * (we - ws),
+  };
 }
 
 /**

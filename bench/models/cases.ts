@@ -6,15 +6,9 @@
  */
 import type { BenchCase } from "../cases.ts";
 import type { Graph } from "./graph.ts";
-import {
-  calibrate,
-  convertedQParams,
-  FloatModel,
-  Fp32Network,
-  type Fp32NetworkOps,
-  Int8Network,
-} from "./network.ts";
+import { calibrate, convertedQParams, FloatModel, Fp32Network, Int8Network } from "./network.ts";
 import type { KernelSet, QParams8 } from "../../kernels/kernel_set.ts";
+import type { Fp32Ops } from "../../kernels/fp32_ops.ts";
 import { ReferenceKernelSet } from "../../kernels/reference_kernel_set.ts";
 import type { KernelRuntime } from "../../kernels/runtime.ts";
 import type { NumericsFamily } from "../../reference/engine.ts";
@@ -25,7 +19,7 @@ export function buildModelCases(
   size: number,
   sets: KernelSet[],
   runtime: KernelRuntime,
-  fp32Ops: Fp32NetworkOps,
+  fp32Ops: Fp32Ops,
   options: { checkAgainstReference: boolean },
 ): BenchCase[] {
   const model = new FloatModel(graph, size);

@@ -5,6 +5,8 @@
  * graph in int8 on a kernel set or in fp32 on the fp32 baselines.
  * @module
  */
+import type { Conv2dGeometry } from "../../reference/quantized_conv2d.ts";
+import type { MaxPool2dArgs } from "../../kernels/kernel_set.ts";
 
 /** A conv (+ fused ReLU): `quantized::conv2d[_relu]` after conv-bn-relu fusion. */
 export interface ConvNode {
@@ -63,6 +65,27 @@ export interface Graph {
   readonly name: string;
   readonly inputChannels: number;
   readonly nodes: readonly GraphNode[];
+}
+
+/** A conv node's geometry (square kernel, no dilation). */
+export function convGeometry(node: ConvNode): Conv2dGeometry {
+  return {
+    stride: [node.stride, node.stride],
+    padding: [node.padding, node.padding],
+    dilation: [1, 1],
+    groups: node.groups,
+  };
+}
+
+/** A max-pool node's arguments (square window, no dilation, floor mode). */
+export function maxPoolArgs(node: MaxPoolNode): MaxPool2dArgs {
+  return {
+    kernelSize: [node.kernel, node.kernel],
+    stride: [node.stride, node.stride],
+    padding: [node.padding, node.padding],
+    dilation: [1, 1],
+    ceilMode: false,
+  };
 }
 
 /** Appends nodes and returns their indices. */

@@ -8,11 +8,10 @@
  * @module
  */
 import type { Graph, GraphNode } from "./graph.ts";
-import { nodeShapes } from "./graph.ts";
+import { convGeometry, maxPoolArgs, nodeShapes } from "./graph.ts";
 import { randomSource } from "../random.ts";
 import type {
   KernelSet,
-  MaxPool2dArgs,
   NhwcTensor,
   PackedConvWeight,
   PackedLinearWeight,
@@ -20,6 +19,7 @@ import type {
 } from "../../kernels/kernel_set.ts";
 import { Fp32Conv, type PackedFp32Conv } from "../../kernels/fp32_conv.ts";
 import { Fp32Linear, type PackedFp32Linear } from "../../kernels/fp32_linear.ts";
+import type { Fp32Ops } from "../../kernels/fp32_ops.ts";
 import type { KernelRuntime } from "../../kernels/runtime.ts";
 import type { NumericsFamily } from "../../reference/engine.ts";
 import { MinMaxObserver, PerChannelMinMaxObserver } from "../../reference/observers/mod.ts";
@@ -27,19 +27,6 @@ import type { ConvWeight } from "../../reference/quantized_conv2d.ts";
 import type { LinearWeight } from "../../reference/quantized_linear.ts";
 import { quantizePerChannel } from "../../reference/quantize.ts";
 import { Tensor } from "../../reference/tensor.ts";
-
-/** The fp32 elementwise and pooling ops a float network needs (the fp32 baselines). */
-export interface Fp32NetworkOps {
-  /** `a + b` (then ReLU when `relu`), same shapes. */
-  add(a: Float32Array, b: Float32Array, relu: boolean): Float32Array;
-  /** `max_pool2d` of an NHWC tensor. */
-  maxPool2dNhwc(x: NhwcTensor<Float32Array>, args: MaxPool2dArgs): NhwcTensor<Float32Array>;
-  /** `adaptive_avg_pool2d` of an NHWC tensor. */
-  adaptiveAvgPool2dNhwc(
-    x: NhwcTensor<Float32Array>,
-    outputSize: readonly [number, number],
-  ): NhwcTensor<Float32Array>;
-}
 
 /** A node's float parameters: OIHW conv weights or `[N, K]` linear weights, and a bias. */
 interface FloatParams {
@@ -104,19 +91,15 @@ export class Fp32Network {
   constructor(
     readonly model: FloatModel,
     runtime: KernelRuntime,
-    private readonly ops: Fp32NetworkOps,
+    private readonly ops: Fp32Ops,
   ) {
     this.linear = new Fp32Linear(runtime);
     this.conv = new Fp32Conv(runtime, this.linear);
     this.packed = model.graph.nodes.map((node, i) => {
       const p = model.params[i];
       if (node.op === "conv" && p) {
-        return this.conv.pack(p.weight, p.shape as [number, number, number, number], p.bias, {
-          stride: [node.stride, node.stride],
-          padding: [node.padding, node.padding],
-          dilation: [1, 1],
-          groups: node.groups,
-        });
+        const shape = p.shape as [number, number, number, number];
+        return this.conv.pack(p.weight, shape, p.bias, convGeometry(node));
       }
       if (node.op === "linear" && p) {
         return this.linear.pack(p.weight, p.shape[0], p.shape[1], p.bias);
@@ -157,13 +140,7 @@ export class Fp32Network {
       case "add":
         return this.ops.add(values[node.a], values[node.b], node.relu);
       case "maxpool":
-        return this.ops.maxPool2dNhwc(nhwc(node.input), {
-          kernelSize: [node.kernel, node.kernel],
-          stride: [node.stride, node.stride],
-          padding: [node.padding, node.padding],
-          dilation: [1, 1],
-          ceilMode: false,
-        }).data;
+        return this.ops.maxPool2dNhwc(nhwc(node.input), maxPoolArgs(node)).data;
       case "gap":
         return this.ops.adaptiveAvgPool2dNhwc(nhwc(node.input), [1, 1]).data;
       case "linear":
@@ -237,12 +214,7 @@ export class Int8Network {
           perChannel: true,
           bias: p.bias,
         };
-        return kernels.packConv2d(weight, {
-          stride: [node.stride, node.stride],
-          padding: [node.padding, node.padding],
-          dilation: [1, 1],
-          groups: node.groups,
-        });
+        return kernels.packConv2d(weight, convGeometry(node));
       }
       const weight: LinearWeight = {
         ...q,
@@ -296,13 +268,7 @@ export class Int8Network {
           });
           break;
         case "maxpool":
-          y = k.maxPool2dNhwc(nhwc(node.input), {
-            kernelSize: [node.kernel, node.kernel],
-            stride: [node.stride, node.stride],
-            padding: [node.padding, node.padding],
-            dilation: [1, 1],
-            ceilMode: false,
-          }).data;
+          y = k.maxPool2dNhwc(nhwc(node.input), maxPoolArgs(node)).data;
           break;
         case "gap":
           y = k.adaptiveAvgPool2dNhwc(nhwc(node.input), qp[node.input], [1, 1]).data;

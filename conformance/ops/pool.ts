@@ -104,24 +104,17 @@ export const quantizedMaxPool2dOp: OpHandler = {
   outputs: ["y"],
   kernelSupport: (testCase, kernels) => samePoolPath(testCase, kernels, noCeilMode),
   run(ctx) {
-    if (ctx.path.kernels !== undefined) {
-      return onKernel(ctx, (kernels, x) =>
-        kernels.maxPool2dNhwc(x, {
-          kernelSize: pairAttr(ctx, "kernel_size"),
-          stride: pairAttr(ctx, "stride"),
-          padding: pairAttr(ctx, "padding"),
-          dilation: pairAttr(ctx, "dilation"),
-          ceilMode: ctx.attrs.bool("ceil_mode"),
-        }));
-    }
-    return codes(quantizedMaxPool2d(caseQuantized(ctx, "x"), {
-      ...common(ctx),
+    const args = {
       kernelSize: pairAttr(ctx, "kernel_size"),
       stride: pairAttr(ctx, "stride"),
       padding: pairAttr(ctx, "padding"),
       dilation: pairAttr(ctx, "dilation"),
       ceilMode: ctx.attrs.bool("ceil_mode"),
-    }));
+    };
+    if (ctx.path.kernels !== undefined) {
+      return onKernel(ctx, (kernels, x) => kernels.maxPool2dNhwc(x, args));
+    }
+    return codes(quantizedMaxPool2d(caseQuantized(ctx, "x"), { ...common(ctx), ...args }));
   },
 };
 
@@ -143,26 +136,18 @@ export const quantizedAvgPool2dOp: OpHandler = {
   outputs: ["y"],
   kernelSupport: (testCase, kernels) => samePoolPath(testCase, kernels, noCeilMode),
   run(ctx) {
-    if (ctx.path.kernels !== undefined) {
-      return onKernel(ctx, (kernels, x) =>
-        kernels.avgPool2dNhwc(x, attrQParams(ctx, "x"), {
-          kernelSize: pairAttr(ctx, "kernel_size"),
-          stride: pairAttr(ctx, "stride"),
-          padding: pairAttr(ctx, "padding"),
-          ceilMode: ctx.attrs.bool("ceil_mode"),
-          countIncludePad: ctx.attrs.bool("count_include_pad"),
-          divisorOverride: ctx.attrs.optional("divisor_override", ctx.attrs.int, null),
-        }));
-    }
-    return codes(quantizedAvgPool2d(caseQuantized(ctx, "x"), {
-      ...common(ctx),
+    const args = {
       kernelSize: pairAttr(ctx, "kernel_size"),
       stride: pairAttr(ctx, "stride"),
       padding: pairAttr(ctx, "padding"),
       ceilMode: ctx.attrs.bool("ceil_mode"),
       countIncludePad: ctx.attrs.bool("count_include_pad"),
       divisorOverride: ctx.attrs.optional("divisor_override", ctx.attrs.int, null),
-    }));
+    };
+    if (ctx.path.kernels !== undefined) {
+      return onKernel(ctx, (kernels, x) => kernels.avgPool2dNhwc(x, attrQParams(ctx, "x"), args));
+    }
+    return codes(quantizedAvgPool2d(caseQuantized(ctx, "x"), { ...common(ctx), ...args }));
   },
 };
 

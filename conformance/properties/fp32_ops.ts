@@ -6,6 +6,7 @@
  * @module
  */
 import fc from "fast-check";
+import { poolGeometryArb } from "./pool_geometry.ts";
 import assert from "node:assert/strict";
 import type { PropertyCheck } from "./property.ts";
 import { xorshift } from "./linear.ts";
@@ -44,36 +45,17 @@ function floats(seed: number, n: number, special: boolean): Float32Array {
 const lengthArb = fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 100, max: 300 }));
 
 /** A pooling problem on an NHWC float tensor. */
-const poolArb = fc.record({
-  n: fc.integer({ min: 1, max: 2 }),
-  c: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 10, max: 24 })),
-  extra: fc.tuple(fc.integer({ min: -1, max: 7 }), fc.integer({ min: -1, max: 7 })),
-  kernel: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
-  stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
-  padSeed: fc.tuple(fc.nat(), fc.nat()),
-  dilation: fc.oneof(
-    fc.constant<[number, number]>([1, 1]),
-    fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
-  ),
-  ceilMode: fc.boolean(),
-  countIncludePad: fc.boolean(),
-  divisor: fc.oneof(
-    { weight: 3, arbitrary: fc.constant(null) },
-    { weight: 1, arbitrary: fc.integer({ min: -9, max: 9 }).filter((d) => d !== 0) },
-  ),
-  adaptive: fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 12 })),
-  seed: fc.integer(),
-  special: fc.boolean(),
-}).map((p) => {
-  const [kh, kw] = p.kernel;
-  const padding: [number, number] = [
-    p.padSeed[0] % (Math.floor(kh / 2) + 1),
-    p.padSeed[1] % (Math.floor(kw / 2) + 1),
-  ];
-  const h = Math.max(1, (kh - 1) * p.dilation[0] + 1 + p.extra[0]);
-  const w = Math.max(1, (kw - 1) * p.dilation[1] + 1 + p.extra[1]);
-  return { ...p, h, w, padding, data: floats(p.seed, p.n * h * w * p.c, p.special) };
-});
+const poolArb = fc.tuple(
+  poolGeometryArb({
+    channels: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 10, max: 24 })),
+    extraMax: 7,
+  }),
+  fc.record({
+    adaptive: fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 12 })),
+    seed: fc.integer(),
+    special: fc.boolean(),
+  }),
+).map(([g, p]) => ({ ...g, ...p, data: floats(p.seed, g.n * g.h * g.w * g.c, p.special) }));
 
 type Window = (y: number, x: number) => { taps: [number, number][]; divisor: number };
 

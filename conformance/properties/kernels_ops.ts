@@ -10,6 +10,7 @@
  * @module
  */
 import fc from "fast-check";
+import { poolGeometryArb } from "./pool_geometry.ts";
 import assert from "node:assert/strict";
 import type { PropertyCheck } from "./property.ts";
 import { xorshift } from "./linear.ts";
@@ -19,6 +20,7 @@ import {
   type KernelSet,
   type NhwcTensor,
   type QParams8,
+  type QuantizedBinaryArgs,
 } from "../../kernels/kernel_set.ts";
 import { nchwToNhwc, nhwcToNchw } from "../../kernels/qconv.ts";
 import {
@@ -156,40 +158,18 @@ const binaryArb = fc.record({
 });
 
 /** A pooling input `[N, H, W, C]` whose window fits (mostly), with a geometry. */
-const poolArb = fc.record({
-  n: fc.integer({ min: 1, max: 2 }),
-  c: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 14, max: 40 })),
-  extra: fc.tuple(fc.integer({ min: -1, max: 8 }), fc.integer({ min: -1, max: 8 })),
-  kernel: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
-  stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
-  padSeed: fc.tuple(fc.nat(), fc.nat()),
-  dilation: fc.oneof(
-    fc.constant<[number, number]>([1, 1]),
-    fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
-  ),
-  ceilMode: fc.boolean(),
-  countIncludePad: fc.boolean(),
-  divisor: fc.oneof(
-    { weight: 3, arbitrary: fc.constant(null) },
-    { weight: 1, arbitrary: fc.integer({ min: -9, max: 9 }).filter((d) => d !== 0) },
-  ),
-  scale: extremeScaleArb,
-  zp: zeroPointArb,
-  seed: fc.integer(),
-  mode: codeModeArb,
-}).map((p) => {
-  const [kh, kw] = p.kernel;
-  const padding: [number, number] = [
-    p.padSeed[0] % (Math.floor(kh / 2) + 1),
-    p.padSeed[1] % (Math.floor(kw / 2) + 1),
-  ];
-  const h = Math.max(1, (kh - 1) * p.dilation[0] + 1 + p.extra[0]);
-  const w = Math.max(1, (kw - 1) * p.dilation[1] + 1 + p.extra[1]);
+const poolArb = fc.tuple(
+  poolGeometryArb({
+    channels: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 14, max: 40 })),
+    extraMax: 8,
+  }),
+  fc.record({ scale: extremeScaleArb, zp: zeroPointArb, seed: fc.integer(), mode: codeModeArb }),
+).map(([g, p]) => {
   const x: NhwcTensor = {
-    data: codes(p.seed, p.n * h * w * p.c, p.mode, p.zp),
-    shape: [p.n, h, w, p.c],
+    data: codes(p.seed, g.n * g.h * g.w * g.c, p.mode, p.zp),
+    shape: [g.n, g.h, g.w, g.c],
   };
-  return { ...p, x, padding, qparams: { scale: p.scale, zeroPoint: p.zp } };
+  return { ...g, ...p, x, qparams: { scale: p.scale, zeroPoint: p.zp } };
 });
 
 /** An adaptive-pooling input and output size (dividing the input size or not). */
@@ -263,47 +243,51 @@ export function kernelOpsProperties(kernels: KernelSet): PropertyCheck[] {
   const path = kernels.name;
   const engine = kernelEngine(kernels.numerics);
   const tag = `(${engine})`;
+  /** A binary op's kernel against its reference (`_relu` variant when the args ask for it). */
+  const binaryProperty = (
+    label: string,
+    name: string,
+    op: string,
+    kernel: (a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs) => Uint8Array,
+    reference: (relu: boolean) => typeof quantizedAdd,
+  ): PropertyCheck => ({
+    name,
+    op,
+    path,
+    property: () =>
+      fc.property(binaryArb, ({ a, b, args }) => {
+        const options = {
+          engine,
+          outputScale: args.output.scale,
+          outputZeroPoint: args.output.zeroPoint,
+        };
+        assertSameCodes(
+          () => kernel(a, b, args),
+          () =>
+            reference(args.relu)(
+              quint8(a, [a.length], args.a),
+              quint8(b, [b.length], args.b),
+              options,
+            ).intRepr,
+          `${path} ${label}`,
+        );
+      }),
+  });
   return [
-    {
-      name: "add and add_relu equal the reference (vector/scalar split, ties, extreme qparams)",
-      op: `quantized_add ${tag}`,
-      path,
-      property: () =>
-        fc.property(binaryArb, ({ a, b, args }) => {
-          const ref = args.relu ? quantizedAddRelu : quantizedAdd;
-          const options = {
-            engine,
-            outputScale: args.output.scale,
-            outputZeroPoint: args.output.zeroPoint,
-          };
-          assertSameCodes(
-            () => kernels.add(a, b, args),
-            () =>
-              ref(quint8(a, [a.length], args.a), quint8(b, [b.length], args.b), options).intRepr,
-            `${path} add`,
-          );
-        }),
-    },
-    {
-      name: "mul and mul_relu equal the reference (extreme qparams: NaN and ±Infinity products)",
-      op: "quantized_mul",
-      path,
-      property: () =>
-        fc.property(binaryArb, ({ a, b, args }) => {
-          const ref = args.relu ? quantizedMulRelu : quantizedMul;
-          const options = {
-            engine,
-            outputScale: args.output.scale,
-            outputZeroPoint: args.output.zeroPoint,
-          };
-          assertSameCodes(
-            () => kernels.mul(a, b, args),
-            () =>
-              ref(quint8(a, [a.length], args.a), quint8(b, [b.length], args.b), options).intRepr,
-            `${path} mul`,
-          );
-        }),
-    },
+    binaryProperty(
+      "add",
+      "add and add_relu equal the reference (vector/scalar split, ties, extreme qparams)",
+      `quantized_add ${tag}`,
+      (a, b, args) => kernels.add(a, b, args),
+      (relu) => (relu ? quantizedAddRelu : quantizedAdd),
+    ),
+    binaryProperty(
+      "mul",
+      "mul and mul_relu equal the reference (extreme qparams: NaN and ±Infinity products)",
+      "quantized_mul",
+      (a, b, args) => kernels.mul(a, b, args),
+      (relu) => (relu ? quantizedMulRelu : quantizedMul),
+    ),
     {
       name: "max_pool2d equals the reference (kernel, stride, padding, dilation, ceil mode)",
       op: `quantized_max_pool2d ${tag}`,

@@ -13,14 +13,16 @@
  *
  * Raw u8 codes times raw s8 weights are accumulated; the kernel also subtracts `wz_c·Σ_t a_t`
  * (the row offset of a depthwise "row", which is per pixel and channel) when a weight zero point
- * is nonzero, so the shared requantization epilogue only adds per-channel constants.
- * Taps are padded with zero weights to a multiple of the group size.
+ * is nonzero, so the requantization only adds per-channel constants; it runs in registers with
+ * the GEMM epilogue's arithmetic (`emitScaleAndRound`, `emitPackU8`). Taps are padded with zero
+ * weights to a multiple of the group size.
  *
- * Output: int32 accumulators `[OH·OW, Cpadded]`.
+ * Output: quint8 `[OH·OW, Cpadded]`.
  * @module
  */
 import { type FunctionBuilder, type Local, ModuleBuilder, shuffleLanes } from "../wasm/mod.ts";
 import { qgemmLayout } from "../qgemm/layout.ts";
+import { emitPackU8, emitScaleAndRound } from "../qgemm/epilogue.ts";
 
 /** The depthwise variants (same meaning as the GEMM variants). */
 export type DepthwiseVariant = "usdot" | "x86sat" | "dot16" | "dot16sat";
@@ -39,25 +41,20 @@ export interface DepthwiseSpec {
   readonly kernelW: number;
   /** Test-only: `flip-bit` flips bit 0 of channel 0's accumulator of every pixel. */
   readonly mutation?: "flip-bit";
-  /**
-   * Requantize in the kernel (the epilogue's `requant_u8` arithmetic, bit for bit) and write
-   * quint8 outputs instead of int32 accumulators: saves a pass over 4-byte accumulators.
-   */
-  readonly requant?: boolean;
 }
 
 /** Exports of a depthwise module. */
 export interface DepthwiseExports {
   /**
    * `dwconv(x, w, zpw, out, geometry)`: `x` is the padded NHWC image (u8), `w` the packed
-   * weights, `zpw` the per-channel weight zero points (i32, Cpadded), `out` the int32
-   * accumulators `[OH·OW, Cpadded]` — or, with `requant`, unused. `geometry` (i32 fields):
-   * Cpadded (channel stride of x and out, a multiple of the block), paddedW, OH, OW, strideH,
-   * strideW, dilationH, dilationW; `hasWz` (+32) is 1 when some weight zero point is nonzero.
-   * With `requant`, also: the epilogue's column arrays (+36: four Cpadded arrays colInt, rowMul
-   * (unused: the kernel removes the weight zero points itself), biasTerm, multiplier, see
-   * `qgemm/epilogue.ts`), the quint8 output `[OH·OW, Cpadded]` (+40), the output zero point
-   * (+44) and the lower clamp (+48: the zero point with ReLU, else 0).
+   * weights, `zpw` the per-channel weight zero points (i32, Cpadded), `out` the quint8 outputs
+   * `[OH·OW, Cpadded]`, requantized in registers with the shared epilogue's arithmetic (no pass
+   * over int32 accumulators). `geometry` (i32 fields): Cpadded (channel stride of x and out, a
+   * multiple of the block), paddedW, OH, OW, strideH, strideW, dilationH, dilationW; `hasWz`
+   * (+32) is 1 when some weight zero point is nonzero; the epilogue's column arrays (+36: four
+   * Cpadded arrays colInt, rowMul (unused: the kernel removes the weight zero points itself),
+   * biasTerm, multiplier, see `qgemm/epilogue.ts`); the output zero point (+40) and the lower
+   * clamp (+44: the zero point with ReLU, else 0).
    */
   dwconv(x: number, w: number, zpw: number, out: number, geometry: number): void;
 }
@@ -119,8 +116,6 @@ export function buildDepthwise(spec: DepthwiseSpec): ModuleBuilder {
 
 /** The fused requantization's locals. */
 interface RequantLocals {
-  /** Where the next pixel's quint8 outputs go. */
-  readonly out8: Local;
   readonly colInt: Local;
   readonly biasTerm: Local;
   readonly multiplier: Local;
@@ -156,7 +151,7 @@ class DepthwiseEmitter {
       return l;
     });
     const [cPadded, paddedW, oh, ow, sh, sw, dh, dw, hasWz] = g;
-    const rq = this.spec.requant ? this.requantLocals(geometry, cPadded) : null;
+    const rq = this.requantLocals(geometry, cPadded);
     const oy = f.local("i32", "oy");
     const ox = f.local("i32", "ox");
     const cblock = f.local("i32", "cblock");
@@ -230,19 +225,14 @@ class DepthwiseEmitter {
               });
               f.i32x4.mul().i32x4.sub().localSet(acc[i]);
             });
-            if (rq === null) {
-              f.localGet(out).localGet(cblock).i32.const(2).i32.shl().i32.add().localGet(acc[i]);
-              f.v128.store({ offset: i * 16, align: 4 });
-            }
           }
-          if (rq !== null) this.emitRequant(rq, acc, cblock);
+          this.emitRequant(rq, acc, out, cblock);
           f.localGet(wBlock).i32.const(this.cb * this.tp * (this.relaxed ? 1 : 2)).i32.add()
             .localSet(wBlock);
           f.localGet(cblock).i32.const(this.cb).i32.add().localTee(cblock).localGet(cPadded).i32
             .ltU().brIf(nextBlock);
         });
-        f.localGet(out).localGet(cPadded).i32.const(2).i32.shl().i32.add().localSet(out);
-        if (rq !== null) f.localGet(rq.out8).localGet(cPadded).i32.add().localSet(rq.out8);
+        f.localGet(out).localGet(cPadded).i32.add().localSet(out);
         f.localGet(ox).i32.const(1).i32.add().localTee(ox).localGet(ow).i32.ltU().brIf(nextColumn);
       });
       f.localGet(oy).i32.const(1).i32.add().localTee(oy).localGet(oh).i32.ltU().brIf(nextRow);
@@ -258,7 +248,6 @@ class DepthwiseEmitter {
       return l;
     };
     const cols = field("cols", 36);
-    const out8 = field("out8", 40);
     const colInt = f.local("i32", "colInt");
     const biasTerm = f.local("i32", "biasTerm");
     const multiplier = f.local("i32", "multiplier");
@@ -268,10 +257,10 @@ class DepthwiseEmitter {
     f.localGet(cols).localGet(cPadded).i32.const(12).i32.mul().i32.add().localSet(multiplier);
     const zp = f.local("v128", "zp");
     const lower = f.local("v128", "lower");
-    f.localGet(geometry).i32.load({ offset: 44 }).i16x8.splat().localSet(zp);
-    f.localGet(geometry).i32.load({ offset: 48 }).i8x16.splat().localSet(lower);
+    f.localGet(geometry).i32.load({ offset: 40 }).i16x8.splat().localSet(zp);
+    f.localGet(geometry).i32.load({ offset: 44 }).i8x16.splat().localSet(lower);
     const y = Array.from({ length: this.cb / 4 }, (_, i) => f.local("v128", `y${i}`));
-    return { out8, colInt, biasTerm, multiplier, zp, lower, y };
+    return { colInt, biasTerm, multiplier, zp, lower, y };
   }
 
   /**
@@ -279,7 +268,7 @@ class DepthwiseEmitter {
    * `f32(acc + colInt) + biasTerm`, `× multiplier`, round half to even, saturate to int32, then
    * int16 (+ zero point, saturating) and uint8, ReLU as the lower clamp.
    */
-  private emitRequant(rq: RequantLocals, acc: Local[], cblock: Local): void {
+  private emitRequant(rq: RequantLocals, acc: Local[], out: Local, cblock: Local): void {
     const f = this.f;
     const column = (array: Local, i: number) => {
       f.localGet(array).localGet(cblock).i32.const(2).i32.shl().i32.add();
@@ -288,20 +277,12 @@ class DepthwiseEmitter {
     acc.forEach((a, i) => {
       f.localGet(a);
       column(rq.colInt, i);
-      f.i32x4.add().f32x4.convertI32x4S();
-      column(rq.biasTerm, i);
-      f.f32x4.add();
-      column(rq.multiplier, i);
-      f.f32x4.mul().f32x4.nearest().i32x4.truncSatF32x4S().localSet(rq.y[i]);
+      f.i32x4.add();
+      emitScaleAndRound(f, () => column(rq.biasTerm, i), () => column(rq.multiplier, i));
+      f.localSet(rq.y[i]);
     });
-    const half = (i: number) =>
-      f.localGet(rq.y[i]).localGet(rq.y[i + 1]).i16x8.narrowI32x4S().localGet(rq.zp).i16x8
-        .addSatS();
-    f.localGet(rq.out8).localGet(cblock).i32.add();
-    half(0);
-    if (acc.length === 4) half(2);
-    else f.v128.const("i32x4", [0, 0, 0, 0]);
-    f.i8x16.narrowI16x8U().localGet(rq.lower).i8x16.maxU();
+    f.localGet(out).localGet(cblock).i32.add();
+    emitPackU8(f, rq.y, rq.zp, rq.lower);
     if (acc.length === 4) f.v128.store({ align: 1 });
     else f.v128.store64Lane(0, { align: 1 });
   }

@@ -6,7 +6,12 @@
  * `[adaptiveStart, adaptiveEnd)`.
  * @module
  */
-import { adaptiveEnd, adaptiveStart, poolOutputSize } from "../../reference/quantized_pool.ts";
+import {
+  adaptiveEnd,
+  adaptiveStart,
+  avgPoolWindow,
+  poolOutputSize,
+} from "../../reference/quantized_pool.ts";
 import type { AvgPool2dArgs, MaxPool2dArgs, Pair } from "../kernel_set.ts";
 
 /** The windows of every output pixel of one image, in output order. */
@@ -96,15 +101,15 @@ export function avgPoolWindows(h: number, w: number, args: AvgPool2dArgs): PoolW
   const b = new WindowBuilder(Math.max(oh, 0), Math.max(ow, 0));
   for (let y = 0; y < oh; y++) {
     for (let x = 0; x < ow; x++) {
-      let hs = y * sh - ph;
-      let ws = x * sw - pw;
-      let he = Math.min(hs + kh, h + ph);
-      let we = Math.min(ws + kw, w + pw);
-      const poolSize = (he - hs) * (we - ws);
-      hs = Math.max(hs, 0);
-      ws = Math.max(ws, 0);
-      he = Math.min(he, h);
-      we = Math.min(we, w);
+      const { hs, he, ws, we, poolSize } = avgPoolWindow(
+        y,
+        x,
+        h,
+        w,
+        args.kernelSize,
+        args.stride,
+        args.padding,
+      );
       for (let iy = hs; iy < he; iy++) {
         for (let ix = ws; ix < we; ix++) b.tap(iy * w + ix);
       }

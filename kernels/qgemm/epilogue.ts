@@ -12,7 +12,7 @@
  * `acc' = acc + colInt[n] + rowSum[m]·rowMul[n]` (int32, wrapping like the C++ kernels).
  * @module
  */
-import { type FunctionBuilder, ModuleBuilder } from "../wasm/mod.ts";
+import { type FunctionBuilder, type Local, ModuleBuilder } from "../wasm/mod.ts";
 
 /** Exports of the epilogue module. */
 export interface EpilogueExports {
@@ -127,6 +127,37 @@ function emitPrepare(f: FunctionBuilder): void {
   f.localGet(maxv).i8x16.extractLaneU(0);
 }
 
+/**
+ * The float part of `requant_u8` on the i32x4 of zero-point-corrected accumulators on the stack:
+ * `f32(acc') + biasTerm`, `× multiplier`, round half to even, saturate to int32 (NaN → 0).
+ * Leaves the i32x4 result. Shared by every kernel that requantizes (GEMM epilogue, depthwise).
+ */
+export function emitScaleAndRound(
+  f: FunctionBuilder,
+  loadBiasTerm: () => void,
+  loadMultiplier: () => void,
+): void {
+  f.f32x4.convertI32x4S();
+  loadBiasTerm();
+  f.f32x4.add();
+  loadMultiplier();
+  f.f32x4.mul().f32x4.nearest().i32x4.truncSatF32x4S();
+}
+
+/**
+ * Packs two or four i32x4 results into quint8 lanes: int16 with saturation, + the zero point
+ * (saturating, i16 lanes of `zp`), uint8 with saturation, then the lower clamp (u8 lanes of
+ * `lower`). Leaves the v128 (with two inputs, the high 8 bytes are `max(0, lower)`).
+ */
+export function emitPackU8(f: FunctionBuilder, y: readonly Local[], zp: Local, lower: Local): void {
+  const half = (i: number) =>
+    f.localGet(y[i]).localGet(y[i + 1]).i16x8.narrowI32x4S().localGet(zp).i16x8.addSatS();
+  half(0);
+  if (y.length === 4) half(2);
+  else f.v128.const("i32x4", [0, 0, 0, 0]);
+  f.i8x16.narrowI16x8U().localGet(lower).i8x16.maxU();
+}
+
 function emitRequant(f: FunctionBuilder, output: "u8" | "f32"): void {
   const [c, out, rowSums, cols, m, nPadded] = f.params;
   const col = f.local("i32", "col");
@@ -161,15 +192,15 @@ function emitRequant(f: FunctionBuilder, output: "u8" | "f32"): void {
         f.localGet(rowSum);
         at(1);
         f.v128.load({ offset: half * 16, align: 4 }).i32x4.mul().i32x4.add();
-        f.f32x4.convertI32x4S();
         if (output === "u8") {
-          at(2);
-          f.v128.load({ offset: half * 16, align: 4 }).f32x4.add();
-          at(3);
-          f.v128.load({ offset: half * 16, align: 4 }).f32x4.mul();
-          // round half to even, then saturate to int32 (NaN → 0)
-          f.f32x4.nearest().i32x4.truncSatF32x4S().localSet(y);
+          const load = (array: number) => () => {
+            at(array);
+            f.v128.load({ offset: half * 16, align: 4 });
+          };
+          emitScaleAndRound(f, load(2), load(3));
+          f.localSet(y);
         } else {
+          f.f32x4.convertI32x4S();
           at(3);
           f.v128.load({ offset: half * 16, align: 4 }).f32x4.mul().localSet(y);
           const [, , , , , , flags] = f.params;
@@ -182,8 +213,7 @@ function emitRequant(f: FunctionBuilder, output: "u8" | "f32"): void {
       }
       if (output === "u8") {
         f.localGet(out);
-        f.localGet(y0).localGet(y1).i16x8.narrowI32x4S().localGet(zp).i16x8.addSatS();
-        f.localGet(zero).i8x16.narrowI16x8U().localGet(lower).i8x16.maxU();
+        emitPackU8(f, [y0, y1], zp, lower);
         f.v128.store64Lane(0, { align: 1 });
         f.localGet(out).i32.const(8).i32.add().localSet(out);
       } else {

@@ -11,21 +11,21 @@
 import type { QConfig } from "../../reference/qconfig.ts";
 import { Tensor } from "../../reference/tensor.ts";
 import { typeName } from "../_util.ts";
-import { add, addScalar, div, mul, relu, reshape, sqrt } from "../functional/elementwise.ts";
+import { add, div, mul, relu, reshape } from "../functional/elementwise.ts";
 import type { Module } from "../module.ts";
 import { BatchNorm2d } from "../modules/batchnorm.ts";
 import { Conv2d, type Conv2dModuleOptions } from "../modules/conv.ts";
 import { ConvBn2d, ConvBnReLU2d, ConvReLU2d } from "../modules/fused.ts";
 import { type ActivationPostProcess, wrapObserver } from "../observer_module.ts";
+import {
+  attachBn,
+  bnScaleFactor,
+  requireQConfig,
+  setBnFrozen,
+  trainUnlessFrozen,
+} from "./bn_folding.ts";
 import { shareBatchNorm } from "./linear.ts";
 import type { IntPair } from "../_util.ts";
-
-function requireQConfig(cls: string, qconfig: QConfig | null | undefined): QConfig {
-  if (qconfig === null || qconfig === undefined) {
-    throw new TypeError(`qconfig: a qconfig must be provided for QAT module ${cls}`);
-  }
-  return qconfig;
-}
 
 /** Options of the QAT conv modules. */
 export interface QatConv2dOptions extends Omit<Conv2dModuleOptions, "random"> {
@@ -131,44 +131,32 @@ export class QatConvBn2d extends QatConv2d {
     options: QatConvBn2dOptions,
   ) {
     super(inChannels, outChannels, kernelSize, options);
-    // PyTorch's order of children: bn, then weight_fake_quant.
-    const wfq = this.weight_fake_quant;
-    this.deleteModule("weight_fake_quant");
-    this.registerModule(
-      "bn",
-      new BatchNorm2d(outChannels, { eps: options.eps, momentum: options.momentum }),
-    );
-    this.registerModule("weight_fake_quant", wfq);
-    this.freezeBn = (options.freezeBn ?? false) || !this.training;
-    this.bn.training = !this.freezeBn;
+    const bn = new BatchNorm2d(outChannels, { eps: options.eps, momentum: options.momentum });
+    this.freezeBn = attachBn(this, bn, options.freezeBn);
   }
 
   /** `freeze_bn_stats()`: the BN uses (and keeps) its running statistics. */
   freezeBnStats(): this {
-    this.freezeBn = true;
-    this.bn.training = false;
+    setBnFrozen(this, true);
     return this;
   }
 
   /** `update_bn_stats()`: the BN trains again. */
   updateBnStats(): this {
-    this.freezeBn = false;
-    this.bn.training = true;
+    setBnFrozen(this, false);
     return this;
   }
 
   /** Sets this module's mode; its children follow only while the BN is not frozen. */
   override train(mode = true): this {
-    this.training = mode;
-    if (!this.freezeBn) { for (const child of this.children()) child.train(mode); }
+    trainUnlessFrozen(this, mode);
     return this;
   }
 
   /** `_forward_approximate`, op by op. */
   override forward(x: Tensor): Tensor {
     const { bn } = this;
-    const runningStd = sqrt(addScalar(bn.runningVar!, bn.eps));
-    const scaleFactor = div(bn.weight!, runningStd);
+    const scaleFactor = bnScaleFactor(bn);
     const scaled = this.weight_fake_quant.forward(
       mul(this.weight, reshape(scaleFactor, [-1, 1, 1, 1])),
     );

@@ -8,20 +8,20 @@
 import type { QConfig } from "../../reference/qconfig.ts";
 import { Tensor } from "../../reference/tensor.ts";
 import { typeName } from "../_util.ts";
-import { add, addScalar, div, mul, relu, reshape, sqrt } from "../functional/elementwise.ts";
+import { add, div, mul, relu, reshape } from "../functional/elementwise.ts";
 import { linear } from "../functional/linear.ts";
 import type { Module } from "../module.ts";
 import { BatchNorm1d } from "../modules/batchnorm.ts";
 import { LinearBn1d, LinearReLU } from "../modules/fused.ts";
 import { Linear } from "../modules/linear.ts";
 import { type ActivationPostProcess, wrapObserver } from "../observer_module.ts";
-
-function requireQConfig(cls: string, qconfig: QConfig | null | undefined): QConfig {
-  if (qconfig === null || qconfig === undefined) {
-    throw new TypeError(`qconfig: a qconfig must be provided for QAT module ${cls}`);
-  }
-  return qconfig;
-}
+import {
+  attachBn,
+  bnScaleFactor,
+  requireQConfig,
+  setBnFrozen,
+  trainUnlessFrozen,
+} from "./bn_folding.ts";
 
 /** Options of the QAT linear modules. */
 export interface QatLinearOptions {
@@ -111,44 +111,32 @@ export class QatLinearBn1d extends QatLinear {
   /** A QAT linear-bn. @throws {TypeError} without a qconfig. */
   constructor(inFeatures: number, outFeatures: number, options: QatLinearBn1dOptions) {
     super(inFeatures, outFeatures, options);
-    // PyTorch's order of children: bn, then weight_fake_quant.
-    const wfq = this.weight_fake_quant;
-    this.deleteModule("weight_fake_quant");
-    this.registerModule(
-      "bn",
-      new BatchNorm1d(outFeatures, { eps: options.eps, momentum: options.momentum }),
-    );
-    this.registerModule("weight_fake_quant", wfq);
-    this.freezeBn = (options.freezeBn ?? false) || !this.training;
-    this.bn.training = !this.freezeBn;
+    const bn = new BatchNorm1d(outFeatures, { eps: options.eps, momentum: options.momentum });
+    this.freezeBn = attachBn(this, bn, options.freezeBn);
   }
 
   /** `freeze_bn_stats()`: the BN uses (and keeps) its running statistics. */
   freezeBnStats(): this {
-    this.freezeBn = true;
-    this.bn.training = false;
+    setBnFrozen(this, true);
     return this;
   }
 
   /** `update_bn_stats()`: the BN trains again. */
   updateBnStats(): this {
-    this.freezeBn = false;
-    this.bn.training = true;
+    setBnFrozen(this, false);
     return this;
   }
 
   /** Sets this module's mode; its children follow only while the BN is not frozen. */
   override train(mode = true): this {
-    this.training = mode;
-    if (!this.freezeBn) { for (const child of this.children()) child.train(mode); }
+    trainUnlessFrozen(this, mode);
     return this;
   }
 
   /** PyTorch's `LinearBn1d.forward`. */
   override forward(x: Tensor): Tensor {
     const { bn } = this;
-    const runningStd = sqrt(addScalar(bn.runningVar!, bn.eps));
-    const scaleFactor = div(bn.weight!, runningStd);
+    const scaleFactor = bnScaleFactor(bn);
     const scaled = this.weight_fake_quant.forward(mul(this.weight, reshape(scaleFactor, [-1, 1])));
     const out = linear(x, scaled, new Tensor(new Float32Array(this.outFeatures)));
     let orig = div(out, reshape(scaleFactor, [1, -1]));

@@ -6,34 +6,15 @@
  */
 import { type Conv2dGeometry, convWeight } from "../../reference/quantized_conv2d.ts";
 import type { QuantizedTensor, Tensor } from "../../reference/tensor.ts";
-import { checkScale, checkZeroPoint } from "../../reference/_check.ts";
 import type { PackedConvWeight } from "../../kernels/kernel_set.ts";
-import { Module, type StateDict, type StateDictReader } from "../module.ts";
 import type { QuantizedOps } from "./ops.ts";
 import type { ActivationQParams, QTensor } from "./qtensor.ts";
-import {
-  readOutputQParams,
-  readQuantizedWeight,
-  saveOutputQParams,
-  saveQuantizedWeight,
-} from "./state_dict.ts";
-
-const PACKED = new WeakMap<object, PackedConvWeight>();
+import { QuantizedWeightedModule } from "./weighted.ts";
 
 /** `torch.ao.nn.quantized.Conv2d` (zero padding). */
-export class QuantizedConv2d extends Module {
+export class QuantizedConv2d extends QuantizedWeightedModule<PackedConvWeight> {
   /** Stride, padding, dilation and groups. */
   readonly geometry: Conv2dGeometry;
-  /** The output scale (a float32 value). */
-  scale: number;
-  /** The output zero point. */
-  zeroPoint: number;
-  /** The kernels. */
-  ops: QuantizedOps;
-  /** Whether a ReLU is fused (`QuantizedConvReLU2d`). */
-  protected readonly fusedRelu: boolean = false;
-  private qweight!: QuantizedTensor;
-  private qbias: Tensor | null = null;
 
   /**
    * A quantized conv from its qint8 weight `[O, I/groups, kH, kW]`, float bias, geometry and
@@ -47,74 +28,23 @@ export class QuantizedConv2d extends Module {
     output: ActivationQParams,
     ops: QuantizedOps,
   ) {
-    super();
+    super(weight, bias, output, ops);
     this.geometry = geometry;
-    this.setWeightBias(weight, bias);
-    checkScale("scale", output.scale);
-    checkZeroPoint("zeroPoint", output.zeroPoint, "quint8");
-    this.scale = output.scale;
-    this.zeroPoint = output.zeroPoint;
-    this.ops = ops;
   }
 
-  /** The qint8 weight. */
-  weight(): QuantizedTensor {
-    return this.qweight;
-  }
-
-  /** The float bias, or null. */
-  bias(): Tensor | null {
-    return this.qbias;
-  }
-
-  /** Replaces the weight and bias; the old packed weight is freed. */
-  setWeightBias(weight: QuantizedTensor, bias: Tensor | null): void {
+  /** Checks as `convWeight`. */
+  protected checkWeightBias(weight: QuantizedTensor, bias: Tensor | null): void {
     convWeight(weight, bias);
-    this.qweight = weight;
-    this.qbias = bias;
-    PACKED.get(this)?.free();
-    PACKED.delete(this);
   }
 
-  /** The weight packed for `ops.kernels` (once, on first use). */
-  packed(): PackedConvWeight {
-    let p = PACKED.get(this);
-    if (p === undefined) {
-      p = this.ops.kernels.packConv2d(convWeight(this.qweight, this.qbias), this.geometry);
-      PACKED.set(this, p);
-    }
-    return p;
+  /** Packs for the conv kernel with this module's geometry. */
+  protected pack(): PackedConvWeight {
+    return this.ops.kernels.packConv2d(convWeight(this.qweight, this.qbias), this.geometry);
   }
 
   /** `quantized::conv2d(x, packed, scale, zero_point)` (or `conv2d_relu`). */
   forward(x: QTensor): QTensor {
-    return this.ops.conv2d(x, this.packed(), {
-      inputScale: x.scale,
-      inputZeroPoint: x.zeroPoint,
-      outputScale: this.scale,
-      outputZeroPoint: this.zeroPoint,
-      relu: this.fusedRelu,
-    });
-  }
-
-  /** Adds this module's entries (see `nn/quantized/state_dict.ts` for quantized ones). */
-  protected override saveToStateDict(destination: StateDict, prefix: string): void {
-    super.saveToStateDict(destination, prefix);
-    saveQuantizedWeight(destination, prefix, this.qweight, this.qbias);
-    saveOutputQParams(destination, prefix, this.scale, this.zeroPoint);
-  }
-
-  /** Reads this module's entries, checking dtypes and shapes. */
-  protected override loadFromStateDict(reader: StateDictReader, prefix: string): void {
-    super.loadFromStateDict(reader, prefix);
-    const w = readQuantizedWeight(reader, prefix, this.qweight.shape, this.qbias !== null);
-    const out = readOutputQParams(reader, prefix);
-    if (w === undefined || out === undefined) return;
-    reader.defer(() => {
-      this.setWeightBias(w.weight, w.bias);
-      this.scale = out.scale;
-      this.zeroPoint = out.zeroPoint;
-    });
+    return this.ops.conv2d(x, this.packed(), this.callParams(x));
   }
 
   /** The arguments PyTorch prints for this module. */

@@ -7,7 +7,7 @@ import { checkScale, checkZeroPoint } from "../../reference/_check.ts";
 import { Module, type StateDict, type StateDictReader } from "../module.ts";
 import { Identity } from "../modules/container.ts";
 import type { QTensor } from "./qtensor.ts";
-import { readOutputQParams, saveOutputQParams } from "./state_dict.ts";
+import { loadOutputQParams, saveOutputQParams } from "./state_dict.ts";
 
 /** `torch.ao.nn.quantized.QFunctional`. */
 export class QFunctional extends Module {
@@ -77,12 +77,7 @@ export class QFunctional extends Module {
   /** Reads this module's entries, checking dtypes and shapes. */
   protected override loadFromStateDict(reader: StateDictReader, prefix: string): void {
     super.loadFromStateDict(reader, prefix);
-    const out = readOutputQParams(reader, prefix);
-    if (out === undefined) return;
-    reader.defer(() => {
-      this.scale = out.scale;
-      this.zeroPoint = out.zeroPoint;
-    });
+    loadOutputQParams(reader, prefix, this);
   }
 
   /** The arguments PyTorch prints for this module. */

@@ -6,37 +6,17 @@
  */
 import { linearWeight } from "../../reference/quantized_linear.ts";
 import type { QuantizedTensor, Tensor } from "../../reference/tensor.ts";
-import { checkScale, checkZeroPoint } from "../../reference/_check.ts";
 import type { PackedLinearWeight } from "../../kernels/kernel_set.ts";
-import { Module, type StateDict, type StateDictReader } from "../module.ts";
 import type { QuantizedOps } from "./ops.ts";
 import type { ActivationQParams, QTensor } from "./qtensor.ts";
-import {
-  readOutputQParams,
-  readQuantizedWeight,
-  saveOutputQParams,
-  saveQuantizedWeight,
-} from "./state_dict.ts";
-
-/** Packed weights live outside the module, so that copies pack their own. */
-const PACKED = new WeakMap<object, PackedLinearWeight>();
+import { QuantizedWeightedModule } from "./weighted.ts";
 
 /** `torch.ao.nn.quantized.Linear`. */
-export class QuantizedLinear extends Module {
+export class QuantizedLinear extends QuantizedWeightedModule<PackedLinearWeight> {
   /** Input features. */
   readonly inFeatures: number;
   /** Output features. */
   readonly outFeatures: number;
-  /** The output scale (a float32 value). */
-  scale: number;
-  /** The output zero point. */
-  zeroPoint: number;
-  /** The kernels. */
-  ops: QuantizedOps;
-  /** Whether a ReLU is fused (`QuantizedLinearReLU`). */
-  protected readonly fusedRelu: boolean = false;
-  private qweight!: QuantizedTensor;
-  private qbias: Tensor | null = null;
 
   /**
    * A quantized linear layer from its qint8 weight `[out, in]` (per tensor or per channel on
@@ -49,77 +29,23 @@ export class QuantizedLinear extends Module {
     output: ActivationQParams,
     ops: QuantizedOps,
   ) {
-    super();
-    this.setWeightBias(weight, bias);
+    super(weight, bias, output, ops);
     [this.outFeatures, this.inFeatures] = weight.shape;
-    checkScale("scale", output.scale);
-    checkZeroPoint("zeroPoint", output.zeroPoint, "quint8");
-    this.scale = output.scale;
-    this.zeroPoint = output.zeroPoint;
-    this.ops = ops;
   }
 
-  /** The qint8 weight. */
-  weight(): QuantizedTensor {
-    return this.qweight;
-  }
-
-  /** The float bias, or null. */
-  bias(): Tensor | null {
-    return this.qbias;
-  }
-
-  /**
-   * Replaces the weight and bias (`set_weight_bias`); the old packed weight is freed.
-   * @throws as `linearWeight` for a bad weight or bias.
-   */
-  setWeightBias(weight: QuantizedTensor, bias: Tensor | null): void {
+  /** Checks as `linearWeight`. */
+  protected checkWeightBias(weight: QuantizedTensor, bias: Tensor | null): void {
     linearWeight(weight, bias);
-    this.qweight = weight;
-    this.qbias = bias;
-    PACKED.get(this)?.free();
-    PACKED.delete(this);
   }
 
-  /** The weight packed for `ops.kernels` (packed once, on first use). */
-  packed(): PackedLinearWeight {
-    let p = PACKED.get(this);
-    if (p === undefined) {
-      p = this.ops.kernels.packLinear(linearWeight(this.qweight, this.qbias));
-      PACKED.set(this, p);
-    }
-    return p;
+  /** Packs for the static linear kernel. */
+  protected pack(): PackedLinearWeight {
+    return this.ops.kernels.packLinear(linearWeight(this.qweight, this.qbias));
   }
 
   /** `quantized::linear(x, packed, scale, zero_point)` (or `linear_relu`). */
   forward(x: QTensor): QTensor {
-    return this.ops.linear(x, this.packed(), {
-      inputScale: x.scale,
-      inputZeroPoint: x.zeroPoint,
-      outputScale: this.scale,
-      outputZeroPoint: this.zeroPoint,
-      relu: this.fusedRelu,
-    });
-  }
-
-  /** Adds this module's entries (see `nn/quantized/state_dict.ts` for quantized ones). */
-  protected override saveToStateDict(destination: StateDict, prefix: string): void {
-    super.saveToStateDict(destination, prefix);
-    saveQuantizedWeight(destination, prefix, this.qweight, this.qbias);
-    saveOutputQParams(destination, prefix, this.scale, this.zeroPoint);
-  }
-
-  /** Reads this module's entries, checking dtypes and shapes. */
-  protected override loadFromStateDict(reader: StateDictReader, prefix: string): void {
-    super.loadFromStateDict(reader, prefix);
-    const w = readQuantizedWeight(reader, prefix, this.qweight.shape, this.qbias !== null);
-    const out = readOutputQParams(reader, prefix);
-    if (w === undefined || out === undefined) return;
-    reader.defer(() => {
-      this.setWeightBias(w.weight, w.bias);
-      this.scale = out.scale;
-      this.zeroPoint = out.zeroPoint;
-    });
+    return this.ops.linear(x, this.packed(), this.callParams(x));
   }
 
   /** The arguments PyTorch prints for this module. */

@@ -7,7 +7,7 @@
 import type { Tensor } from "../../reference/tensor.ts";
 import { checkScale, checkZeroPoint } from "../../reference/_check.ts";
 import { Module, type StateDict, type StateDictReader } from "../module.ts";
-import { readOutputQParams, saveOutputQParams } from "./state_dict.ts";
+import { loadOutputQParams, saveOutputQParams } from "./state_dict.ts";
 import type { QuantizedOps } from "./ops.ts";
 import type { QTensor } from "./qtensor.ts";
 import { checkQTensor } from "./qtensor.ts";
@@ -46,12 +46,7 @@ export class Quantize extends Module {
   /** Reads this module's entries, checking dtypes and shapes. */
   protected override loadFromStateDict(reader: StateDictReader, prefix: string): void {
     super.loadFromStateDict(reader, prefix);
-    const out = readOutputQParams(reader, prefix);
-    if (out === undefined) return;
-    reader.defer(() => {
-      this.scale = out.scale;
-      this.zeroPoint = out.zeroPoint;
-    });
+    loadOutputQParams(reader, prefix, this);
   }
 
   /** Quantizes `x` (NCHW float) to a QTensor. */

@@ -167,3 +167,20 @@ export function readOutputQParams(
   if (s === undefined || z === undefined) return undefined;
   return { scale: (s.data as Float64Array)[0], zeroPoint: Number((z.data as BigInt64Array)[0]) };
 }
+
+/**
+ * Reads output qparams under `prefix` and, once the whole state dict has been checked, sets them
+ * on `target` (what modules whose only state is their output qparams load).
+ */
+export function loadOutputQParams(
+  reader: StateDictReader,
+  prefix: string,
+  target: { scale: number; zeroPoint: number },
+): void {
+  const out = readOutputQParams(reader, prefix);
+  if (out === undefined) return;
+  reader.defer(() => {
+    target.scale = out.scale;
+    target.zeroPoint = out.zeroPoint;
+  });
+}
