@@ -28,6 +28,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "golden"))
 
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
@@ -37,6 +38,7 @@ import torch.ao.nn.quantized.dynamic as nnqd  # noqa: E402
 import torch.ao.quantization as tq  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.nn.intrinsic.qat import freeze_bn_stats  # noqa: E402
+from qgolden import cpu_name  # noqa: E402  (shared with the golden generators)
 
 import digits  # noqa: E402
 import safetensors_io  # noqa: E402
@@ -347,17 +349,6 @@ def module_types(model):
 
 # ---------------------------------------------------------------------------------------------
 # main
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def write_bundles(out, bundles, provenance):
