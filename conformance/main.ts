@@ -22,6 +22,7 @@ import { type CaseResult, listGoldenFiles, loadGoldenFile, runGoldenFile } from 
 import { referenceProperties } from "./properties/mod.ts";
 import { kernelProperties } from "./properties/kernels.ts";
 import { kernelOpsProperties } from "./properties/kernels_ops.ts";
+import { registeredKernelProperties } from "./properties/registered.ts";
 import { fp32OpsProperties } from "./properties/fp32_ops.ts";
 import { Fp32Ops } from "../kernels/fp32_ops.ts";
 import { fp32Properties } from "./properties/fp32.ts";
@@ -97,6 +98,7 @@ async function main(): Promise<number> {
       ...referenceProperties(),
       ...paths.flatMap((p) => (p.kernels ? kernelProperties(p.kernels) : [])),
       ...paths.flatMap((p) => (p.kernels ? kernelOpsProperties(p.kernels) : [])),
+      ...paths.flatMap((p) => (p.kernels ? registeredKernelProperties(p.kernels) : [])),
       ...(defaultRuntime().features.simd128
         ? fp32Properties(new Fp32Linear(defaultRuntime()), defaultRuntime())
         : []),

@@ -33,15 +33,33 @@ export class MalformedCase extends Error {
   }
 }
 
-/** What a handler receives for one case on one path. */
-export interface RunContext<P extends ConformancePath = ConformancePath> {
+/** Typed access to one golden case: its attributes and inputs. */
+export interface CaseReader {
   readonly testCase: GoldenCase;
-  readonly path: P;
   readonly attrs: AttrReader;
   /** A required input; a missing one makes the case malformed. */
   input(name: string): GoldenTensor;
   /** An optional input. */
   optionalInput(name: string): GoldenTensor | undefined;
+}
+
+/** A reader over one case. */
+export function caseReader(testCase: GoldenCase): CaseReader {
+  return {
+    testCase,
+    attrs: new AttrReader(testCase.attrs),
+    input(name) {
+      const t = testCase.inputs[name];
+      if (t === undefined) throw new MalformedCase(`input "${name}" is missing`);
+      return t;
+    },
+    optionalInput: (name) => testCase.inputs[name],
+  };
+}
+
+/** What a handler receives for one case on one path. */
+export interface RunContext<P extends ConformancePath = ConformancePath> extends CaseReader {
+  readonly path: P;
 }
 
 /** Which names an op accepts: a fixed list, or a pattern for numbered names (`x0`, `x1`, …). */

@@ -11,7 +11,7 @@ import {
   parseGoldenFile,
 } from "./golden_file.ts";
 import {
-  AttrReader,
+  caseReader,
   type ConformancePath,
   MalformedCase,
   nameAllowed,
@@ -124,17 +124,7 @@ function runOnPath(
   path: ConformancePath,
   handler: OpHandler,
 ): Pick<CaseResult, "status" | "reason" | "outputs"> {
-  const ctx: RunContext = {
-    testCase,
-    path,
-    attrs: new AttrReader(testCase.attrs),
-    input(name) {
-      const t = testCase.inputs[name];
-      if (t === undefined) throw new MalformedCase(`input "${name}" is missing`);
-      return t;
-    },
-    optionalInput: (name) => testCase.inputs[name],
-  };
+  const ctx: RunContext = { ...caseReader(testCase), path };
   let produced;
   try {
     produced = handler.run(ctx);

@@ -111,6 +111,21 @@ export interface AvgPool2dArgs {
   readonly divisorOverride: number | null;
 }
 
+/**
+ * A unary op as a table of its 256 input codes (`ops/unary.ts` builds it from the reference): the
+ * output code of each input code on ATen's vector path and on its scalar tail.
+ */
+export interface CodeTable {
+  /** The output codes of the vector lanes, indexed by input code. */
+  readonly vector: Uint8Array;
+  /** The output codes of the scalar tail. */
+  readonly scalar: Uint8Array;
+  /** Elements per vectorised step (the vector half applies to whole steps from the start). */
+  readonly vectorBlock: number;
+  /** The output qparams. */
+  readonly output: QParams8;
+}
+
 /** One input of a channel concatenation: an NHWC quint8 tensor and its qparams. */
 export interface CatInput {
   readonly tensor: NhwcTensor;
@@ -209,14 +224,12 @@ export interface KernelSet {
   /** `adaptive_avg_pool2d` of an NHWC quint8 tensor to `outputSize` `[OH, OW]`. */
   adaptiveAvgPool2dNhwc(x: NhwcTensor, qparams: QParams8, outputSize: Pair): NhwcTensor;
 
-  /** `relu` of quint8 codes: `max(q, zp)` (qparams unchanged). */
-  relu(x: Uint8Array, qparams: QParams8): Uint8Array;
-  /** `relu6` of quint8 codes: `min(max(q, zp), quantize(6))` (qparams unchanged). */
-  relu6(x: Uint8Array, qparams: QParams8): Uint8Array;
-  /** `quantized::hardswish` of quint8 codes to the output qparams `output`. */
-  hardswish(x: Uint8Array, input: QParams8, output: QParams8): Uint8Array;
-  /** `sigmoid` of quint8 codes; the output qparams are PyTorch's fixed (1/256, 0). */
-  sigmoid(x: Uint8Array, input: QParams8): Uint8Array;
-  /** `tanh` of quint8 codes; the output qparams are PyTorch's fixed (2/256, 128). */
-  tanh(x: Uint8Array, input: QParams8): Uint8Array;
+  /** `min(max(q, lo), hi)` of quint8 codes (relu, relu6, hardtanh, clamp). */
+  clamp(x: Uint8Array, lo: number, hi: number): Uint8Array;
+  /**
+   * `table[q]` of quint8 codes: the vector half of the table for the first
+   * `floor(n/vectorBlock)·vectorBlock` codes, the scalar half for the rest (every unary op that
+   * is not a clamp: its table is the reference on the 256 codes).
+   */
+  lookup(x: Uint8Array, table: CodeTable): Uint8Array;
 }

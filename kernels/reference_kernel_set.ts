@@ -24,6 +24,7 @@ import { nchwToNhwc, nhwcToNchw } from "./qconv.ts";
 import {
   type AvgPool2dArgs,
   type CatInput,
+  type CodeTable,
   kernelEngine,
   type MaxPool2dArgs,
   type NhwcTensor,
@@ -38,19 +39,13 @@ import {
   quantizedCat,
   quantizedMul,
   quantizedMulRelu,
+  vectorPrefix,
 } from "../reference/quantized_elementwise.ts";
 import {
   quantizedAdaptiveAvgPool2d,
   quantizedAvgPool2d,
   quantizedMaxPool2d,
 } from "../reference/quantized_pool.ts";
-import {
-  quantizedHardswish,
-  quantizedRelu,
-  quantizedRelu6,
-  quantizedSigmoid,
-  quantizedTanh,
-} from "../reference/quantized_activations.ts";
 import type {
   DynamicLinearArgs,
   KernelSet,
@@ -227,28 +222,13 @@ export class ReferenceKernelSet implements KernelSet {
     return nchwToNhwc(codes(y), y.shape);
   }
 
-  relu(x: Uint8Array, qparams: QParams8): Uint8Array {
-    return codes(quantizedRelu(quint8(x, [x.length], qparams)));
+  clamp(x: Uint8Array, lo: number, hi: number): Uint8Array {
+    return x.map((q) => Math.min(Math.max(q, lo), hi));
   }
 
-  relu6(x: Uint8Array, qparams: QParams8): Uint8Array {
-    return codes(quantizedRelu6(quint8(x, [x.length], qparams)));
-  }
-
-  hardswish(x: Uint8Array, input: QParams8, output: QParams8): Uint8Array {
-    return codes(quantizedHardswish(quint8(x, [x.length], input), {
-      engine: this.engine,
-      outputScale: output.scale,
-      outputZeroPoint: output.zeroPoint,
-    }));
-  }
-
-  sigmoid(x: Uint8Array, input: QParams8): Uint8Array {
-    return codes(quantizedSigmoid(quint8(x, [x.length], input), { engine: this.engine }));
-  }
-
-  tanh(x: Uint8Array, input: QParams8): Uint8Array {
-    return codes(quantizedTanh(quint8(x, [x.length], input), { engine: this.engine }));
+  lookup(x: Uint8Array, table: CodeTable): Uint8Array {
+    const nv = vectorPrefix(x.length, table.vectorBlock);
+    return x.map((q, i) => (i < nv ? table.vector[q] : table.scalar[q]));
   }
 }
 

@@ -22,6 +22,7 @@ import type { Conv2dGeometry, ConvWeight } from "../reference/quantized_conv2d.t
 import {
   type AvgPool2dArgs,
   type CatInput,
+  type CodeTable,
   kernelEngine,
   type MaxPool2dArgs,
   type NhwcTensor,
@@ -73,7 +74,7 @@ export class WasmKernelSet implements KernelSet {
     this.convPath = new QConvPath(runtime, this.path);
     const engine = kernelEngine(config.numerics);
     this.elementwise = new QElementwise(runtime, elementwiseFamily(engine), config.opsMutation);
-    this.activation = new QActivation(runtime, engine, config.opsMutation);
+    this.activation = new QActivation(runtime, config.opsMutation);
     this.pool = new QPool(runtime, config.numerics, config.opsMutation);
     this.kernelNames = [
       ...this.path.kernelNames,
@@ -292,24 +293,12 @@ export class WasmKernelSet implements KernelSet {
     return this.pool.adaptiveAvgPool2dNhwc(x, qparams, outputSize);
   }
 
-  relu(x: Uint8Array, qparams: QParams8): Uint8Array {
-    return this.activation.relu(x, qparams);
+  clamp(x: Uint8Array, lo: number, hi: number): Uint8Array {
+    return this.activation.clamp(x, lo, hi);
   }
 
-  relu6(x: Uint8Array, qparams: QParams8): Uint8Array {
-    return this.activation.relu6(x, qparams);
-  }
-
-  hardswish(x: Uint8Array, input: QParams8, output: QParams8): Uint8Array {
-    return this.activation.hardswish(x, input, output);
-  }
-
-  sigmoid(x: Uint8Array, input: QParams8): Uint8Array {
-    return this.activation.sigmoid(x, input);
-  }
-
-  tanh(x: Uint8Array, input: QParams8): Uint8Array {
-    return this.activation.tanh(x, input);
+  lookup(x: Uint8Array, table: CodeTable): Uint8Array {
+    return this.activation.lookup(x, table);
   }
 
   private own(packed: PackedLinearWeight): PackedLinear {

@@ -107,8 +107,11 @@ function output(
   });
 }
 
+/** Elements per vectorised step of ATen's AVX2 kernels (two 32-lane vectors). */
+export const VECTOR_BLOCK = 64;
+
 /** The number of leading elements of an `n`-element run that take the vector path. */
-export function vectorPrefix(n: number, vectorBlock = 64): number {
+export function vectorPrefix(n: number, vectorBlock = VECTOR_BLOCK): number {
   return vectorBlock > 0 ? Math.floor(n / vectorBlock) * vectorBlock : 0;
 }
 

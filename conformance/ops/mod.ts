@@ -3,7 +3,6 @@
  * @module
  */
 import type { OpHandler } from "../op_handler.ts";
-import { activationOps } from "./activations.ts";
 import { convOps } from "./conv.ts";
 import { elementwiseOps } from "./elementwise.ts";
 import { fakeQuantizeOps } from "./fake_quantize.ts";
@@ -12,6 +11,7 @@ import { linearOps } from "./linear.ts";
 import { observerOps } from "./observers.ts";
 import { poolOps } from "./pool.ts";
 import { quantizeOps } from "./quantize.ts";
+import { registeredOps } from "./registered.ts";
 
 /** All op handlers. */
 export const OP_HANDLERS: readonly OpHandler[] = [
@@ -20,7 +20,7 @@ export const OP_HANDLERS: readonly OpHandler[] = [
   ...convOps,
   ...elementwiseOps,
   ...poolOps,
-  ...activationOps,
+  ...registeredOps,
   ...fakeQuantizeOps,
   ...fusionOps,
   ...observerOps,

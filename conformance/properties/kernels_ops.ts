@@ -10,11 +10,17 @@
  * @module
  */
 import fc from "fast-check";
+import {
+  assertSameCodes,
+  codeModeArb,
+  codes,
+  extremeScaleArb,
+  lengthArb,
+  quint8,
+  zeroPointArb,
+} from "./codes.ts";
 import { poolGeometryArb } from "./pool_geometry.ts";
-import assert from "node:assert/strict";
 import type { PropertyCheck } from "./property.ts";
-import { xorshift } from "./linear.ts";
-import { scaleArb } from "./quantize.ts";
 import {
   kernelEngine,
   type KernelSet,
@@ -35,95 +41,7 @@ import {
   quantizedAvgPool2d,
   quantizedMaxPool2d,
 } from "../../reference/quantized_pool.ts";
-import {
-  quantizedHardswish,
-  quantizedRelu,
-  quantizedRelu6,
-  quantizedSigmoid,
-  quantizedTanh,
-} from "../../reference/quantized_activations.ts";
 import { QuantizedTensor } from "../../reference/tensor.ts";
-
-/** Scales: mostly 1e-4…100, sometimes extreme (products overflow or vanish in float32). */
-export const extremeScaleArb: fc.Arbitrary<number> = fc.oneof(
-  { weight: 6, arbitrary: scaleArb },
-  {
-    weight: 1,
-    arbitrary: fc.constantFrom(1e-38, 2e-40, 1e-7, 2 ** -20, 2 ** 20, 1e30, 3e38),
-  },
-);
-
-/** Zero points: uniform, or the ends and middle of the quint8 range. */
-const zeroPointArb = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: 0, max: 255 }) },
-  { weight: 1, arbitrary: fc.constantFrom(0, 255, 128) },
-);
-
-/** Element counts around the kernels' 16-lane blocks and ATen's 64-element vector split. */
-const lengthArb = fc.oneof(
-  fc.integer({ min: 1, max: 70 }),
-  fc.integer({ min: 120, max: 300 }),
-  fc.constantFrom(63, 64, 65, 127, 128, 129, 192, 256),
-);
-
-/** How codes are drawn: uniform, crowded at the ends of the range, or `tie`. */
-type CodeMode = "uniform" | "saturating" | "tie";
-
-const codeModeArb = fc.constantFrom<CodeMode>("uniform", "saturating", "tie");
-
-/**
- * Random codes. `saturating` crowds them at 0 and 255; `tie` draws codes within 3 of the zero
- * point, so window sums minus the zero points are small integers and averages often land exactly
- * on halves — where average-pooling multipliers one ulp apart round differently.
- */
-function codes(seed: number, n: number, mode: CodeMode | boolean, zeroPoint = 128): Uint8Array {
-  const rand = xorshift(seed);
-  return Uint8Array.from({ length: n }, () => {
-    if (mode === "tie") {
-      return Math.min(255, Math.max(0, zeroPoint + Math.floor(rand() * 7) - 3));
-    }
-    if ((mode === true || mode === "saturating") && rand() < 0.6) return rand() < 0.5 ? 0 : 255;
-    return Math.floor(rand() * 256);
-  });
-}
-
-function quint8(data: Uint8Array, shape: readonly number[], qp: QParams8): QuantizedTensor {
-  return new QuantizedTensor(data, shape, "quint8", {
-    qscheme: "per_tensor_affine",
-    scale: qp.scale,
-    zeroPoint: qp.zeroPoint,
-  });
-}
-
-/**
- * Asserts that the kernel gives the reference's codes, or — when the reference refuses the
- * input — that the kernel refuses it with the same error class.
- */
-export function assertSameCodes(
-  kernel: () => ArrayLike<number>,
-  reference: () => ArrayLike<number>,
-  what: string,
-): void {
-  let expected: ArrayLike<number>;
-  try {
-    expected = reference();
-  } catch (e) {
-    const refused = e as Error;
-    assert.throws(
-      kernel,
-      (k: unknown) => k instanceof Error && k.constructor === refused.constructor,
-      `${what}: the reference refuses (${refused.message}); the kernel must refuse too`,
-    );
-    return;
-  }
-  const got = kernel();
-  assert.equal(got.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    if (got[i] !== expected[i]) {
-      assert.fail(`${what}: element ${i} is ${got[i]}, the reference gives ${expected[i]}`);
-    }
-  }
-}
 
 /** Operands, qparams and a mode: `related` scales (QNNPACK accepts), `tie`, or `free`. */
 const binaryArb = fc.record({
@@ -349,73 +267,6 @@ export function kernelOpsProperties(kernels: KernelSet): PropertyCheck[] {
             `${path} adaptive_avg_pool2d`,
           );
         }),
-    },
-    {
-      name: "relu and relu6 equal the reference",
-      op: "quantized_relu",
-      path,
-      property: () =>
-        fc.property(
-          lengthArb,
-          fc.integer(),
-          extremeScaleArb,
-          zeroPointArb,
-          (n, seed, scale, zeroPoint) => {
-            const x = codes(seed, n, false);
-            const qp = { scale, zeroPoint };
-            assertSameCodes(
-              () => kernels.relu(x, qp),
-              () => quantizedRelu(quint8(x, [n], qp)).intRepr,
-              `${path} relu`,
-            );
-            assertSameCodes(
-              () => kernels.relu6(x, qp),
-              () => quantizedRelu6(quint8(x, [n], qp)).intRepr,
-              `${path} relu6`,
-            );
-          },
-        ),
-    },
-    {
-      name:
-        "hardswish, sigmoid and tanh equal the reference (vector/scalar split, extreme qparams)",
-      op: `quantized_hardswish ${tag}`,
-      path,
-      runsFactor: 0.5,
-      property: () =>
-        fc.property(
-          lengthArb,
-          fc.integer(),
-          fc.tuple(extremeScaleArb, zeroPointArb),
-          fc.tuple(extremeScaleArb, zeroPointArb),
-          (n, seed, [scale, zeroPoint], [outScale, outZeroPoint]) => {
-            const x = codes(seed, n, false);
-            const input = { scale, zeroPoint };
-            const output = { scale: outScale, zeroPoint: outZeroPoint };
-            const q = quint8(x, [n], input);
-            assertSameCodes(
-              () => kernels.hardswish(x, input, output),
-              () =>
-                quantizedHardswish(q, {
-                  engine,
-                  outputScale: outScale,
-                  outputZeroPoint: outZeroPoint,
-                })
-                  .intRepr,
-              `${path} hardswish`,
-            );
-            assertSameCodes(
-              () => kernels.sigmoid(x, input),
-              () => quantizedSigmoid(q, { engine }).intRepr,
-              `${path} sigmoid`,
-            );
-            assertSameCodes(
-              () => kernels.tanh(x, input),
-              () => quantizedTanh(q, { engine }).intRepr,
-              `${path} tanh`,
-            );
-          },
-        ),
     },
     {
       name:

@@ -36,6 +36,9 @@ import { SHARED_ON_COPY } from "../_deepcopy.ts";
 import { flattenShape } from "../functional/elementwise.ts";
 import { toNchw, toNhwc } from "./layout.ts";
 import { type ActivationQParams, checkQTensor, QTensor } from "./qtensor.ts";
+import { runKernel } from "../../ops/op.ts";
+import type { UnaryOp } from "../../ops/unary.ts";
+import { relu, relu6 } from "../../ops/activations.ts";
 
 /** Options of the quantized pooling ops (PyTorch's arguments). */
 export interface QuantizedPoolOptions {
@@ -184,22 +187,44 @@ export class QuantizedOps {
     });
   }
 
-  /** `torch.relu` of a quantized tensor (`max(q, zp)`; the format is kept). */
-  relu(x: QTensor): QTensor {
+  /**
+   * A unary op (relu, hardswish, sigmoid, leaky_relu, …) on the kernels, over the codes in
+   * PyTorch's memory order (ATen's kernels split vector and scalar elements by position). The
+   * output keeps the input's format or is NCHW-contiguous, as the op says.
+   */
+  unary<P>(op: UnaryOp<P>, x: QTensor, params: P, output?: ActivationQParams): QTensor {
     checkQTensor("x", x);
-    return new QTensor(this.kernels.relu(x.data, x), x.shape, x, {
-      channelsLast: x.channelsLast,
+    const qparams = {
+      qscheme: "per_tensor_affine" as const,
+      scale: x.scale,
+      zeroPoint: x.zeroPoint,
+    };
+    const args = { x: new QuantizedTensor(x.data, [x.size], "quint8", qparams), params, output };
+    op.check(args);
+    // Only a table whose vector and scalar halves differ depends on the memory order.
+    const table = op.table(args, x, this.engine);
+    const nchwOrder = x.shape.length === 4 && !x.channelsLast && table !== null &&
+      table.vector.some((v, i) => v !== table.scalar[i]);
+    const codes = nchwOrder
+      ? new QuantizedTensor(toNchw(x.data, x.shape), [x.size], "quint8", qparams)
+      : args.x;
+    const y = runKernel(op, this.kernels, { ...args, x: codes }, this.engine);
+    const data = nchwOrder ? toNhwc(y.intRepr as Uint8Array, x.shape) : y.intRepr as Uint8Array;
+    const qp = y.qparams as ActivationQParams;
+    return new QTensor(data, x.shape, { scale: qp.scale, zeroPoint: qp.zeroPoint }, {
+      channelsLast: op.spec.keepsFormat && x.channelsLast,
       ops: this,
     });
   }
 
+  /** `torch.relu` of a quantized tensor (`max(q, zp)`; the format is kept). */
+  relu(x: QTensor): QTensor {
+    return this.unary(relu, x, {});
+  }
+
   /** `quantized::relu6` (PyTorch returns an NCHW-contiguous tensor). */
   relu6(x: QTensor): QTensor {
-    checkQTensor("x", x);
-    return new QTensor(this.kernels.relu6(x.data, x), x.shape, x, {
-      channelsLast: false,
-      ops: this,
-    });
+    return this.unary(relu6, x, {});
   }
 
   /** `F.max_pool2d` of a quantized tensor (the format is kept). */

@@ -1,0 +1,20 @@
+/**
+ * The op registry: every op descriptor, by name. Conformance, properties, benchmarks and nn find
+ * ops here; adding an op to a family is adding its descriptor to this list.
+ * @module
+ */
+import { UNARY_OPS } from "./activations.ts";
+import type { AnyOp } from "./op.ts";
+
+/** Every registered op. */
+export const OPS: readonly AnyOp[] = [...UNARY_OPS];
+
+/** The registered ops keyed by name (throws on a duplicate name). */
+export function opRegistry(): ReadonlyMap<string, AnyOp> {
+  const map = new Map<string, AnyOp>();
+  for (const op of OPS) {
+    if (map.has(op.name)) throw new Error(`two ops are named ${op.name}`);
+    map.set(op.name, op);
+  }
+  return map;
+}
