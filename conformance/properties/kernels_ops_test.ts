@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { kernelOpsProperties } from "./kernels_ops.ts";
+import { registeredKernelProperties } from "./registered.ts";
 import { propertyFails } from "./property.ts";
 import { KernelRuntime } from "../../kernels/runtime.ts";
 import { WasmKernelSet } from "../../kernels/wasm_kernel_set.ts";
@@ -21,7 +22,8 @@ function kernelSet(numerics: NumericsFamily, opsMutation?: OpsMutation): WasmKer
 }
 
 function property(numerics: NumericsFamily, prefix: string, mutation?: OpsMutation) {
-  const found = kernelOpsProperties(kernelSet(numerics, mutation)).find((p) =>
+  const set = kernelSet(numerics, mutation);
+  const found = [...kernelOpsProperties(set), ...registeredKernelProperties(set)].find((p) =>
     p.name.startsWith(prefix)
   );
   assert.ok(found, `no property named ${prefix}…`);
@@ -33,14 +35,15 @@ const CAUGHT_BY: Record<OpsMutation, readonly string[]> = {
   "add-rounding": ["add and add_relu"],
   "mul-rounding": ["mul and mul_relu"],
   "pool-last-tap": ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"],
-  "lut-index": ["hardswish, sigmoid and tanh"],
-  "clamp-bound": ["relu and relu6"],
+  "lut-index": ["quantized_hardswish", "quantized_sigmoid", "quantized_tanh"],
+  "clamp-bound": ["quantized_relu ", "quantized_relu6"],
   "cat-last-channel": ["cat along NHWC channels"],
 };
 
 for (const numerics of ["fbgemm", "qnnpack"] as const) {
   Deno.test(`kernel op properties pass on the ${numerics} kernels (a few runs)`, async () => {
-    for (const check of kernelOpsProperties(kernelSet(numerics))) {
+    const set = kernelSet(numerics);
+    for (const check of [...kernelOpsProperties(set), ...registeredKernelProperties(set)]) {
       assert.ok(!(await propertyFails(check, 20)), check.name);
     }
   });
