@@ -197,15 +197,14 @@ export interface KernelSet {
   conv2dNhwc(x: NhwcTensor, packed: PackedConvWeight, params: StaticLinearParams): NhwcTensor;
 
   /**
-   * `quantized::add` / `add_relu` of quint8 operands of one shape, element by element in memory
-   * order (flat or NHWC data). x86 paths: ATen's AVX2 kernel (the first `floor(n/64)·64`
-   * elements take the vector arithmetic, the rest the scalar one); ARM paths: QNNPACK's
-   * fixed-point add. Broadcasting is not supported.
-   * @throws {RangeError} for different lengths, bad qparams, or scale ratios QNNPACK refuses.
+   * An elementwise binary op of quint8 operands of one shape, element by element in memory order
+   * (flat or NHWC data): `add` (x86 paths: ATen's AVX2 kernel, whose first `floor(n/64)·64`
+   * elements take the vector arithmetic and the rest the scalar one; ARM paths: QNNPACK's
+   * fixed-point add) or `mul` (every engine agrees); `args.relu` fuses a ReLU. Broadcasting is not
+   * supported.
+   * @throws {RangeError} for scale ratios QNNPACK refuses.
    */
-  add(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array;
-  /** `quantized::mul` / `mul_relu` of quint8 operands of one shape (every engine agrees). */
-  mul(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array;
+  binary(kind: "add" | "mul", a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array;
   /**
    * `quantized::cat` along the channels of NHWC quint8 tensors (PyTorch's channels-last path):
    * inputs whose qparams equal the output's are copied, the others requantized.

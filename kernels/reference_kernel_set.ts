@@ -150,20 +150,10 @@ export class ReferenceKernelSet implements KernelSet {
     return kernelEngine(this.numerics);
   }
 
-  add(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array {
-    return this.binary(args.relu ? quantizedAddRelu : quantizedAdd, a, b, args);
-  }
-
-  mul(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array {
-    return this.binary(args.relu ? quantizedMulRelu : quantizedMul, a, b, args);
-  }
-
-  private binary(
-    op: typeof quantizedAdd,
-    a: Uint8Array,
-    b: Uint8Array,
-    args: QuantizedBinaryArgs,
-  ): Uint8Array {
+  binary(kind: "add" | "mul", a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array {
+    const op = kind === "add"
+      ? (args.relu ? quantizedAddRelu : quantizedAdd)
+      : (args.relu ? quantizedMulRelu : quantizedMul);
     return codes(op(quint8(a, [a.length], args.a), quint8(b, [b.length], args.b), {
       engine: this.engine,
       outputScale: args.output.scale,

@@ -269,12 +269,8 @@ export class WasmKernelSet implements KernelSet {
     return this.convPath.conv2dNhwc(x, packed, params);
   }
 
-  add(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array {
-    return this.elementwise.add(a, b, args);
-  }
-
-  mul(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array {
-    return this.elementwise.mul(a, b, args);
+  binary(kind: "add" | "mul", a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs): Uint8Array {
+    return kind === "add" ? this.elementwise.add(a, b, args) : this.elementwise.mul(a, b, args);
   }
 
   catChannelsNhwc(xs: readonly CatInput[], output: QParams8): NhwcTensor {

@@ -4,10 +4,11 @@
  * @module
  */
 import { UNARY_OPS } from "./activations.ts";
+import { BINARY_OPS } from "./elementwise.ts";
 import type { AnyOp } from "./op.ts";
 
 /** Every registered op. */
-export const OPS: readonly AnyOp[] = [...UNARY_OPS];
+export const OPS: readonly AnyOp[] = [...UNARY_OPS, ...BINARY_OPS];
 
 /** The registered ops keyed by name (throws on a duplicate name). */
 export function opRegistry(): ReadonlyMap<string, AnyOp> {

@@ -65,7 +65,10 @@ export interface QuantizedBinaryOptions {
 }
 
 /** The per-tensor qparams of an 8-bit quantized tensor, checked. */
-function perTensor8(name: string, q: QuantizedTensor): { scale: number; zeroPoint: number } {
+/** A scale and a zero point. */
+type QParamsLike = { scale: number; zeroPoint: number };
+
+function perTensor8(name: string, q: QuantizedTensor): QParamsLike {
   if (q.qparams.qscheme !== "per_tensor_affine") {
     throw new TypeError(`${name}: must be quantized per tensor, got ${q.qparams.qscheme}`);
   }
@@ -77,7 +80,15 @@ function perTensor8(name: string, q: QuantizedTensor): { scale: number; zeroPoin
   return q.qparams;
 }
 
-function checkBinary(a: QuantizedTensor, b: QuantizedTensor, options: QuantizedBinaryOptions) {
+/**
+ * Checks the operands and options of a binary op (add, mul): per-tensor quint8/qint8 tensors of
+ * one dtype and shape, valid output qparams and vector block. Returns the operands' qparams.
+ */
+export function checkBinary(
+  a: QuantizedTensor,
+  b: QuantizedTensor,
+  options: Omit<QuantizedBinaryOptions, "engine">,
+): { pa: QParamsLike; pb: QParamsLike; block: number } {
   const pa = perTensor8("a", a);
   const pb = perTensor8("b", b);
   if (a.dtype !== b.dtype) throw new TypeError(`b: dtype ${b.dtype} differs from a's ${a.dtype}`);

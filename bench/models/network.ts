@@ -260,7 +260,7 @@ export class Int8Network {
           }).data;
           break;
         case "add":
-          y = k.add(values[node.a], values[node.b], {
+          y = k.binary("add", values[node.a], values[node.b], {
             a: qp[node.a],
             b: qp[node.b],
             output: qp[i],

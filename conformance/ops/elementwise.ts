@@ -20,12 +20,8 @@ import type { Engine } from "../../reference/engine.ts";
 import {
   elementwiseFamily,
   isChannelsLastContiguous,
-  quantizedAdd,
-  quantizedAddRelu,
   quantizedAddScalar,
   quantizedCat,
-  quantizedMul,
-  quantizedMulRelu,
   quantizedMulScalar,
 } from "../../reference/quantized_elementwise.ts";
 import { QuantizedTensor } from "../../reference/tensor.ts";
@@ -83,8 +79,6 @@ function codes(q: QuantizedTensor): Produced {
   return { shape: q.shape, data: q.intRepr };
 }
 
-type Binary = typeof quantizedAdd;
-
 /** Whether the case's engine has the elementwise numerics of a kernel path. */
 export function sameElementwiseFamily(testCase: GoldenCase, kernels: KernelSet): boolean {
   const engine = testCase.engine;
@@ -103,48 +97,6 @@ export function attrQParams(ctx: RunContext, prefix: string): QParams8 {
   return {
     scale: ctx.attrs.number(`${prefix}_scale`),
     zeroPoint: ctx.attrs.int(`${prefix}_zero_point`),
-  };
-}
-
-function binaryOp(
-  op: string,
-  fn: Binary,
-  engineRequired: boolean,
-  kernel: { relu: boolean; add: boolean },
-): OpHandler {
-  return {
-    op,
-    attrs: ["a_scale", "a_zero_point", "b_scale", "b_zero_point", "y_scale", "y_zero_point"],
-    inputs: ["a", "b"],
-    outputs: ["y"],
-    kernelSupport(testCase, kernels) {
-      const { a, b } = testCase.inputs;
-      if (!allQuint8(testCase, ["a", "b"]) || a.shape.join() !== b.shape.join()) return false;
-      // add follows the engine's family; mul is the same on every engine.
-      return !kernel.add || sameElementwiseFamily(testCase, kernels);
-    },
-    run(ctx) {
-      const kernels = ctx.path.kernels;
-      if (kernels !== undefined) {
-        const a = caseQuantized(ctx, "a");
-        const b = caseQuantized(ctx, "b");
-        const args = {
-          a: attrQParams(ctx, "a"),
-          b: attrQParams(ctx, "b"),
-          output: attrQParams(ctx, "y"),
-          relu: kernel.relu,
-        };
-        const run = kernel.add ? kernels.add : kernels.mul;
-        const y = run.call(kernels, a.intRepr as Uint8Array, b.intRepr as Uint8Array, args);
-        return { y: { shape: a.shape, data: y } };
-      }
-      const y = fn(caseQuantized(ctx, "a"), caseQuantized(ctx, "b"), {
-        engine: caseEngine(ctx, engineRequired),
-        outputScale: ctx.attrs.number("y_scale"),
-        outputZeroPoint: ctx.attrs.int("y_zero_point"),
-      });
-      return { y: codes(y) };
-    },
   };
 }
 
@@ -239,10 +191,6 @@ export function readNumbers(ctx: RunContext, name: string): number[] {
 
 /** The elementwise handlers. */
 export const elementwiseOps: readonly OpHandler[] = [
-  binaryOp("quantized_add", quantizedAdd, true, { add: true, relu: false }),
-  binaryOp("quantized_add_relu", quantizedAddRelu, true, { add: true, relu: true }),
-  binaryOp("quantized_mul", quantizedMul, false, { add: false, relu: false }),
-  binaryOp("quantized_mul_relu", quantizedMulRelu, false, { add: false, relu: true }),
   scalarOp("quantized_add_scalar", quantizedAddScalar),
   scalarOp("quantized_mul_scalar", quantizedMulScalar),
   quantizedCatOp,

@@ -15,7 +15,6 @@ import {
   codeModeArb,
   codes,
   extremeScaleArb,
-  lengthArb,
   quint8,
   zeroPointArb,
 } from "./codes.ts";
@@ -26,54 +25,15 @@ import {
   type KernelSet,
   type NhwcTensor,
   type QParams8,
-  type QuantizedBinaryArgs,
 } from "../../kernels/kernel_set.ts";
 import { nchwToNhwc, nhwcToNchw } from "../../kernels/qconv.ts";
-import {
-  quantizedAdd,
-  quantizedAddRelu,
-  quantizedCat,
-  quantizedMul,
-  quantizedMulRelu,
-} from "../../reference/quantized_elementwise.ts";
+import { quantizedCat } from "../../reference/quantized_elementwise.ts";
 import {
   quantizedAdaptiveAvgPool2d,
   quantizedAvgPool2d,
   quantizedMaxPool2d,
 } from "../../reference/quantized_pool.ts";
 import { QuantizedTensor } from "../../reference/tensor.ts";
-
-/** Operands, qparams and a mode: `related` scales (QNNPACK accepts), `tie`, or `free`. */
-const binaryArb = fc.record({
-  n: lengthArb,
-  seed: fc.integer(),
-  saturating: fc.boolean(),
-  mode: fc.constantFrom("related", "related", "tie", "free"),
-  so: extremeScaleArb,
-  ratios: fc.tuple(
-    fc.double({ min: -3, max: 3, noNaN: true }),
-    fc.double({ min: -3, max: 3, noNaN: true }),
-  ),
-  free: fc.tuple(extremeScaleArb, extremeScaleArb),
-  za: zeroPointArb,
-  zb: zeroPointArb,
-  zo: zeroPointArb,
-  relu: fc.boolean(),
-}).map((p) => {
-  const [sa, sb] = p.mode === "free" ? p.free : p.mode === "tie"
-    ? [p.so / 2, p.so / 2] // output scale twice the inputs': sums land on rounding ties
-    : p.ratios.map((e) => Math.fround(p.so * 2 ** e));
-  return {
-    a: codes(p.seed, p.n, p.saturating),
-    b: codes(p.seed ^ 0x5bd1e995, p.n, p.saturating),
-    args: {
-      a: { scale: sa, zeroPoint: p.za },
-      b: { scale: sb, zeroPoint: p.zb },
-      output: { scale: p.so, zeroPoint: p.zo },
-      relu: p.relu,
-    },
-  };
-});
 
 /** A pooling input `[N, H, W, C]` whose window fits (mostly), with a geometry. */
 const poolArb = fc.tuple(
@@ -161,51 +121,7 @@ export function kernelOpsProperties(kernels: KernelSet): PropertyCheck[] {
   const path = kernels.name;
   const engine = kernelEngine(kernels.numerics);
   const tag = `(${engine})`;
-  /** A binary op's kernel against its reference (`_relu` variant when the args ask for it). */
-  const binaryProperty = (
-    label: string,
-    name: string,
-    op: string,
-    kernel: (a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs) => Uint8Array,
-    reference: (relu: boolean) => typeof quantizedAdd,
-  ): PropertyCheck => ({
-    name,
-    op,
-    path,
-    property: () =>
-      fc.property(binaryArb, ({ a, b, args }) => {
-        const options = {
-          engine,
-          outputScale: args.output.scale,
-          outputZeroPoint: args.output.zeroPoint,
-        };
-        assertSameCodes(
-          () => kernel(a, b, args),
-          () =>
-            reference(args.relu)(
-              quint8(a, [a.length], args.a),
-              quint8(b, [b.length], args.b),
-              options,
-            ).intRepr,
-          `${path} ${label}`,
-        );
-      }),
-  });
   return [
-    binaryProperty(
-      "add",
-      "add and add_relu equal the reference (vector/scalar split, ties, extreme qparams)",
-      `quantized_add ${tag}`,
-      (a, b, args) => kernels.add(a, b, args),
-      (relu) => (relu ? quantizedAddRelu : quantizedAdd),
-    ),
-    binaryProperty(
-      "mul",
-      "mul and mul_relu equal the reference (extreme qparams: NaN and ±Infinity products)",
-      "quantized_mul",
-      (a, b, args) => kernels.mul(a, b, args),
-      (relu) => (relu ? quantizedMulRelu : quantizedMul),
-    ),
     {
       name: "max_pool2d equals the reference (kernel, stride, padding, dilation, ceil mode)",
       op: `quantized_max_pool2d ${tag}`,

@@ -11,6 +11,7 @@ import { kernelEngine, type KernelSet } from "../../kernels/kernel_set.ts";
 import { type AnyOp, runKernel, runReference } from "../../ops/op.ts";
 import { OPS } from "../../ops/registry.ts";
 import type { UnaryArgs, UnaryOp } from "../../ops/unary.ts";
+import type { BinaryArgs } from "../../ops/binary.ts";
 import { QuantizedTensor } from "../../reference/tensor.ts";
 import { codeModeArb, codes, extremeScaleArb, lengthArb, quint8, zeroPointArb } from "./codes.ts";
 import { paramsArb } from "./domain.ts";
@@ -40,8 +41,38 @@ function unaryArgs(op: UnaryOp): fc.Arbitrary<UnaryArgs> {
   }));
 }
 
+/** Operands, qparams and a mode: `related` scales (QNNPACK accepts), `tie`, or `free`. */
+const binaryArgs: fc.Arbitrary<BinaryArgs> = fc.record({
+  n: lengthArb,
+  seed: fc.integer(),
+  saturating: fc.boolean(),
+  mode: fc.constantFrom("related", "related", "tie", "free"),
+  so: extremeScaleArb,
+  ratios: fc.tuple(
+    fc.double({ min: -3, max: 3, noNaN: true }),
+    fc.double({ min: -3, max: 3, noNaN: true }),
+  ),
+  free: fc.tuple(extremeScaleArb, extremeScaleArb),
+  za: zeroPointArb,
+  zb: zeroPointArb,
+  zo: zeroPointArb,
+}).map((p) => {
+  const [sa, sb] = p.mode === "free" ? p.free : p.mode === "tie"
+    ? [p.so / 2, p.so / 2] // output scale twice the inputs': sums land on rounding ties
+    : p.ratios.map((e) => Math.fround(p.so * 2 ** e));
+  return {
+    a: quint8(codes(p.seed, p.n, p.saturating), [p.n], { scale: sa, zeroPoint: p.za }),
+    b: quint8(codes(p.seed ^ 0x5bd1e995, p.n, p.saturating), [p.n], {
+      scale: sb,
+      zeroPoint: p.zb,
+    }),
+    output: { scale: p.so, zeroPoint: p.zo },
+  };
+});
+
 const FAMILY_ARBS: Partial<Record<string, FamilyArb>> = {
   unary: (op) => unaryArgs(op as UnaryOp),
+  binary: () => binaryArgs,
 };
 
 /** Asserts two results are the same bits (quantized tensors: codes, shape and qparams). */

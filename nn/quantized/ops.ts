@@ -39,6 +39,7 @@ import { type ActivationQParams, checkQTensor, QTensor } from "./qtensor.ts";
 import { runKernel } from "../../ops/op.ts";
 import type { UnaryOp } from "../../ops/unary.ts";
 import { relu, relu6 } from "../../ops/activations.ts";
+import { add, addRelu, mul, mulRelu } from "../../ops/elementwise.ts";
 
 /** Options of the quantized pooling ops (PyTorch's arguments). */
 export interface QuantizedPoolOptions {
@@ -136,7 +137,20 @@ export class QuantizedOps {
     }
     const order = (q: QTensor) =>
       a.channelsLast || q.shape.length !== 4 ? q.data : toNchw(q.data, q.shape);
-    const y = this.kernels[op](order(a), order(b), { a, b, output: out, relu });
+    const descriptor = op === "add" ? (relu ? addRelu : add) : (relu ? mulRelu : mul);
+    const flat = (q: QTensor) =>
+      new QuantizedTensor(order(q), [q.size], "quint8", {
+        qscheme: "per_tensor_affine",
+        scale: q.scale,
+        zeroPoint: q.zeroPoint,
+      });
+    const y = runKernel(
+      descriptor,
+      this.kernels,
+      { a: flat(a), b: flat(b), output: out },
+      this.engine,
+    )
+      .intRepr as Uint8Array;
     const data = a.channelsLast || a.shape.length !== 4 ? y : toNhwc(y, a.shape);
     return new QTensor(data, a.shape, out, { channelsLast: a.channelsLast, ops: this });
   }
