@@ -21,7 +21,6 @@ import {
 import { type CaseResult, listGoldenFiles, loadGoldenFile, runGoldenFile } from "./runner.ts";
 import { referenceProperties } from "./properties/mod.ts";
 import { kernelProperties } from "./properties/kernels.ts";
-import { kernelOpsProperties } from "./properties/kernels_ops.ts";
 import { registeredKernelProperties } from "./properties/registered.ts";
 import { fp32OpsProperties } from "./properties/fp32_ops.ts";
 import { Fp32Ops } from "../kernels/fp32_ops.ts";
@@ -97,7 +96,6 @@ async function main(): Promise<number> {
     const checks = [
       ...referenceProperties(),
       ...paths.flatMap((p) => (p.kernels ? kernelProperties(p.kernels) : [])),
-      ...paths.flatMap((p) => (p.kernels ? kernelOpsProperties(p.kernels) : [])),
       ...paths.flatMap((p) => (p.kernels ? registeredKernelProperties(p.kernels) : [])),
       ...(defaultRuntime().features.simd128
         ? fp32Properties(new Fp32Linear(defaultRuntime()), defaultRuntime())

@@ -135,6 +135,22 @@ export class AttrReader {
     return [...(v as number[])];
   }
 
+  /** An array of finite numbers. */
+  numbers(name: string): number[] {
+    const v = this.get(name);
+    if (!Array.isArray(v) || !v.every((x) => typeof x === "number" && Number.isFinite(x))) {
+      this.bad(name, "an array of finite numbers", v);
+    }
+    return [...(v as number[])];
+  }
+
+  /** A pair of integers `[a, b]`. */
+  pair(name: string): [number, number] {
+    const v = this.ints(name);
+    if (v.length !== 2) this.bad(name, "a pair of integers", v);
+    return [v[0], v[1]];
+  }
+
   /** A JSON object (e.g. an observer's constructor arguments). */
   object(name: string): Readonly<Record<string, AttrValue>> {
     const v = this.get(name);

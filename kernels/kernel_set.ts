@@ -126,6 +126,12 @@ export interface CodeTable {
   readonly output: QParams8;
 }
 
+/** The window of a pooling call: which pooling, with its geometry. */
+export type PoolWindowArgs =
+  | ({ readonly kind: "max" } & MaxPool2dArgs)
+  | ({ readonly kind: "avg" } & AvgPool2dArgs)
+  | { readonly kind: "adaptive_avg"; readonly outputSize: Pair };
+
 /** One input of a channel concatenation: an NHWC quint8 tensor and its qparams. */
 export interface CatInput {
   readonly tensor: NhwcTensor;
@@ -213,15 +219,13 @@ export interface KernelSet {
   catChannelsNhwc(xs: readonly CatInput[], output: QParams8): NhwcTensor;
 
   /**
-   * `max_pool2d` of an NHWC quint8 tensor. ARM paths run QNNPACK's operator where PyTorch's
-   * qnnpack engine does (no ceil mode), else ATen's channels-last kernel.
+   * Pooling of an NHWC quint8 tensor with qparams `qparams` (kept by the output): max, average
+   * or adaptive average, as `window.kind` says. ARM paths run QNNPACK's operators where PyTorch's
+   * qnnpack engine does (no ceil mode; adaptive sizes dividing the input), else ATen's
+   * channels-last kernels.
    * @throws {RangeError} for a bad geometry, as the reference.
    */
-  maxPool2dNhwc(x: NhwcTensor, args: MaxPool2dArgs): NhwcTensor;
-  /** `avg_pool2d` of an NHWC quint8 tensor with qparams `qparams` (kept by the output). */
-  avgPool2dNhwc(x: NhwcTensor, qparams: QParams8, args: AvgPool2dArgs): NhwcTensor;
-  /** `adaptive_avg_pool2d` of an NHWC quint8 tensor to `outputSize` `[OH, OW]`. */
-  adaptiveAvgPool2dNhwc(x: NhwcTensor, qparams: QParams8, outputSize: Pair): NhwcTensor;
+  pool2dNhwc(x: NhwcTensor, qparams: QParams8, window: PoolWindowArgs): NhwcTensor;
 
   /** `min(max(q, lo), hi)` of quint8 codes (relu, relu6, hardtanh, clamp). */
   clamp(x: Uint8Array, lo: number, hi: number): Uint8Array;

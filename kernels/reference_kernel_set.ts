@@ -30,6 +30,7 @@ import {
   type NhwcTensor,
   type PackedConvWeight,
   type Pair,
+  type PoolWindowArgs,
   type QParams8,
   type QuantizedBinaryArgs,
 } from "./kernel_set.ts";
@@ -177,7 +178,13 @@ export class ReferenceKernelSet implements KernelSet {
     return nchwToNhwc(codes(y), y.shape);
   }
 
-  maxPool2dNhwc(x: NhwcTensor, args: MaxPool2dArgs): NhwcTensor {
+  pool2dNhwc(x: NhwcTensor, qparams: QParams8, window: PoolWindowArgs): NhwcTensor {
+    if (window.kind === "max") return this.maxPool2dNhwc(x, window);
+    if (window.kind === "avg") return this.avgPool2dNhwc(x, qparams, window);
+    return this.adaptiveAvgPool2dNhwc(x, qparams, window.outputSize);
+  }
+
+  private maxPool2dNhwc(x: NhwcTensor, args: MaxPool2dArgs): NhwcTensor {
     return this.pool(
       x,
       { scale: 1, zeroPoint: 0 },
@@ -185,7 +192,7 @@ export class ReferenceKernelSet implements KernelSet {
     );
   }
 
-  avgPool2dNhwc(x: NhwcTensor, qparams: QParams8, args: AvgPool2dArgs): NhwcTensor {
+  private avgPool2dNhwc(x: NhwcTensor, qparams: QParams8, args: AvgPool2dArgs): NhwcTensor {
     return this.pool(
       x,
       qparams,
@@ -193,7 +200,7 @@ export class ReferenceKernelSet implements KernelSet {
     );
   }
 
-  adaptiveAvgPool2dNhwc(x: NhwcTensor, qparams: QParams8, outputSize: Pair): NhwcTensor {
+  private adaptiveAvgPool2dNhwc(x: NhwcTensor, qparams: QParams8, outputSize: Pair): NhwcTensor {
     return this.pool(x, qparams, (q) =>
       quantizedAdaptiveAvgPool2d(q, {
         engine: this.engine,

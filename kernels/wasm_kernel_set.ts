@@ -20,14 +20,12 @@ import { PackedLinear, QLinearPath, type QLinearPathConfig } from "./qlinear.ts"
 import { PackedConv, QConvPath } from "./qconv.ts";
 import type { Conv2dGeometry, ConvWeight } from "../reference/quantized_conv2d.ts";
 import {
-  type AvgPool2dArgs,
   type CatInput,
   type CodeTable,
   kernelEngine,
-  type MaxPool2dArgs,
   type NhwcTensor,
   type PackedConvWeight,
-  type Pair,
+  type PoolWindowArgs,
   type QParams8,
   type QuantizedBinaryArgs,
 } from "./kernel_set.ts";
@@ -277,16 +275,8 @@ export class WasmKernelSet implements KernelSet {
     return this.elementwise.catChannelsNhwc(xs, output);
   }
 
-  maxPool2dNhwc(x: NhwcTensor, args: MaxPool2dArgs): NhwcTensor {
-    return this.pool.maxPool2dNhwc(x, args);
-  }
-
-  avgPool2dNhwc(x: NhwcTensor, qparams: QParams8, args: AvgPool2dArgs): NhwcTensor {
-    return this.pool.avgPool2dNhwc(x, qparams, args);
-  }
-
-  adaptiveAvgPool2dNhwc(x: NhwcTensor, qparams: QParams8, outputSize: Pair): NhwcTensor {
-    return this.pool.adaptiveAvgPool2dNhwc(x, qparams, outputSize);
+  pool2dNhwc(x: NhwcTensor, qparams: QParams8, window: PoolWindowArgs): NhwcTensor {
+    return this.pool.pool2dNhwc(x, qparams, window);
   }
 
   clamp(x: Uint8Array, lo: number, hi: number): Uint8Array {

@@ -92,10 +92,12 @@ export interface OpDescriptor<A = unknown, R = unknown> {
   /** The golden contract. */
   readonly golden: GoldenCodec<A, R>;
   /**
-   * Checks the arguments; throws a TypeError or RangeError naming the argument, its value and
-   * the allowed range. The reference and every kernel path call it before computing.
+   * Checks the arguments for `engine` (some refusals are an engine's: QNNPACK refuses a 1×1
+   * pooling window); throws a TypeError or RangeError naming the argument, its value and the
+   * allowed range. The reference and every kernel path go through it before computing. Where the
+   * reference validates everything up front, this is the reference on an empty batch.
    */
-  check(args: A): void;
+  check(args: A, engine: Engine): void;
   /** The reference: the op as PyTorch computes it with `engine`'s numerics. */
   reference(args: A, engine: Engine): R;
   /** The kernel binding, for ops of a family with kernels. */
@@ -113,7 +115,7 @@ export type AnyOp = OpDescriptor<any, any>;
 
 /** Runs an op on the reference, after its check. */
 export function runReference<A, R>(op: OpDescriptor<A, R>, args: A, engine: Engine): R {
-  op.check(args);
+  op.check(args, engine);
   return op.reference(args, engine);
 }
 
@@ -128,7 +130,7 @@ export function runKernel<A, R>(
   args: A,
   engine: Engine,
 ): R {
-  op.check(args);
+  op.check(args, engine);
   if (op.kernel === undefined || !op.kernel.supports(set, args, engine)) {
     throw new RangeError(`${op.name}: kernel set "${set.name}" does not run these arguments`);
   }

@@ -5,10 +5,12 @@
  */
 import { UNARY_OPS } from "./activations.ts";
 import { BINARY_OPS } from "./elementwise.ts";
+import { POOL_OPS } from "./pool.ts";
+import { cat } from "./cat.ts";
 import type { AnyOp } from "./op.ts";
 
 /** Every registered op. */
-export const OPS: readonly AnyOp[] = [...UNARY_OPS, ...BINARY_OPS];
+export const OPS: readonly AnyOp[] = [...UNARY_OPS, ...BINARY_OPS, ...POOL_OPS, cat];
 
 /** The registered ops keyed by name (throws on a duplicate name). */
 export function opRegistry(): ReadonlyMap<string, AnyOp> {

@@ -268,10 +268,14 @@ export class Int8Network {
           });
           break;
         case "maxpool":
-          y = k.maxPool2dNhwc(nhwc(node.input), maxPoolArgs(node)).data;
+          y = k.pool2dNhwc(nhwc(node.input), qp[node.input], { kind: "max", ...maxPoolArgs(node) })
+            .data;
           break;
         case "gap":
-          y = k.adaptiveAvgPool2dNhwc(nhwc(node.input), qp[node.input], [1, 1]).data;
+          y = k.pool2dNhwc(nhwc(node.input), qp[node.input], {
+            kind: "adaptive_avg",
+            outputSize: [1, 1],
+          }).data;
           break;
         case "linear":
           y = k.linear(values[node.input], 1, this.packed[i] as PackedLinearWeight, {

@@ -19,14 +19,11 @@ import {
 import type { Engine } from "../../reference/engine.ts";
 import {
   elementwiseFamily,
-  isChannelsLastContiguous,
   quantizedAddScalar,
-  quantizedCat,
   quantizedMulScalar,
 } from "../../reference/quantized_elementwise.ts";
 import { QuantizedTensor } from "../../reference/tensor.ts";
 import { kernelEngine, type KernelSet, type QParams8 } from "../../kernels/kernel_set.ts";
-import { nchwToNhwc, nhwcToNchw } from "../../kernels/qconv.ts";
 
 const KNOWN_ENGINES: readonly string[] = ["fbgemm", "x86", "qnnpack", "onednn"];
 
@@ -115,71 +112,6 @@ function scalarOp(op: string, fn: typeof quantizedAddScalar): OpHandler {
   };
 }
 
-/** The cat case's input names, in order (`x0`, `x1`, …). */
-function catInputNames(testCase: GoldenCase): string[] {
-  return Object.keys(testCase.inputs).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
-}
-
-/**
- * A cat case runs on the kernels when PyTorch takes its channels-last path (dim 1 of 4-D
- * channels-last inputs) on quint8 inputs; that path is the same for every engine.
- */
-function supportsCat(testCase: GoldenCase): boolean {
-  const names = catInputNames(testCase);
-  const dim = testCase.attrs.dim;
-  if (names.length === 0 || !allQuint8(testCase, names) || (dim !== 1 && dim !== -3)) {
-    return false;
-  }
-  const shapes = names.map((name) => testCase.inputs[name].shape);
-  if (!shapes.every((s) => s.length === 4)) return false;
-  return testCase.attrs.channels_last === true || shapes.every(isChannelsLastContiguous);
-}
-
-/** `torch.ops.quantized.cat(xs, dim, scale, zero_point)`. */
-export const quantizedCatOp: OpHandler = {
-  op: "quantized_cat",
-  attrs: ["dim", "y_scale", "y_zero_point", "x_scales", "x_zero_points", "channels_last"],
-  inputs: [/^x\d+$/],
-  outputs: ["y"],
-  kernelSupport: supportsCat,
-  run(ctx) {
-    caseEngine(ctx, false);
-    const names = catInputNames(ctx.testCase);
-    names.forEach((name, i) => {
-      if (name !== `x${i}`) throw new MalformedCase(`inputs must be x0, x1, …; found "${name}"`);
-    });
-    const scales = readNumbers(ctx, "x_scales");
-    const zeroPoints = ctx.attrs.ints("x_zero_points");
-    if (scales.length !== names.length || zeroPoints.length !== names.length) {
-      throw new MalformedCase(
-        `x_scales and x_zero_points need one value per input (${names.length})`,
-      );
-    }
-    const xs = names.map((name, i) =>
-      quantizedInput(ctx.input(name), name, scales[i], zeroPoints[i])
-    );
-    const kernels = ctx.path.kernels;
-    if (kernels !== undefined) {
-      const y = kernels.catChannelsNhwc(
-        xs.map((x, i) => ({
-          tensor: nchwToNhwc(x.intRepr as Uint8Array, x.shape),
-          qparams: { scale: scales[i], zeroPoint: zeroPoints[i] },
-        })),
-        attrQParams(ctx, "y"),
-      );
-      const nchw = nhwcToNchw(y);
-      return { y: { shape: nchw.shape, data: nchw.data } };
-    }
-    const y = quantizedCat(xs, {
-      dim: ctx.attrs.int("dim"),
-      outputScale: ctx.attrs.number("y_scale"),
-      outputZeroPoint: ctx.attrs.int("y_zero_point"),
-      channelsLast: ctx.attrs.optional("channels_last", ctx.attrs.bool, false),
-    });
-    return { y: codes(y) };
-  },
-};
-
 /** An attribute that must be an array of finite numbers. */
 export function readNumbers(ctx: RunContext, name: string): number[] {
   const v = ctx.testCase.attrs[name];
@@ -193,5 +125,4 @@ export function readNumbers(ctx: RunContext, name: string): number[] {
 export const elementwiseOps: readonly OpHandler[] = [
   scalarOp("quantized_add_scalar", quantizedAddScalar),
   scalarOp("quantized_mul_scalar", quantizedMulScalar),
-  quantizedCatOp,
 ];

@@ -9,7 +9,6 @@ import { fakeQuantizeOps } from "./fake_quantize.ts";
 import { fusionOps } from "./fusion.ts";
 import { linearOps } from "./linear.ts";
 import { observerOps } from "./observers.ts";
-import { poolOps } from "./pool.ts";
 import { quantizeOps } from "./quantize.ts";
 import { registeredOps } from "./registered.ts";
 
@@ -19,7 +18,6 @@ export const OP_HANDLERS: readonly OpHandler[] = [
   ...linearOps,
   ...convOps,
   ...elementwiseOps,
-  ...poolOps,
   ...registeredOps,
   ...fakeQuantizeOps,
   ...fusionOps,

@@ -12,6 +12,11 @@ import { type AnyOp, runKernel, runReference } from "../../ops/op.ts";
 import { OPS } from "../../ops/registry.ts";
 import type { UnaryArgs, UnaryOp } from "../../ops/unary.ts";
 import type { BinaryArgs } from "../../ops/binary.ts";
+import type { CatArgs } from "../../ops/cat.ts";
+import { adaptiveAvgPool2d, maxPool2d, type PoolArgs } from "../../ops/pool.ts";
+import type { NhwcTensor, QParams8 } from "../../kernels/kernel_set.ts";
+import { nhwcToNchw } from "../../kernels/qconv.ts";
+import { poolGeometryArb } from "./pool_geometry.ts";
 import { QuantizedTensor } from "../../reference/tensor.ts";
 import { codeModeArb, codes, extremeScaleArb, lengthArb, quint8, zeroPointArb } from "./codes.ts";
 import { paramsArb } from "./domain.ts";
@@ -70,9 +75,134 @@ const binaryArgs: fc.Arbitrary<BinaryArgs> = fc.record({
   };
 });
 
+/** A pooling input `[N, H, W, C]` whose window fits (mostly), with a geometry. */
+const poolInputArb = fc.tuple(
+  poolGeometryArb({
+    channels: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 14, max: 40 })),
+    extraMax: 8,
+  }),
+  fc.record({ scale: extremeScaleArb, zp: zeroPointArb, seed: fc.integer(), mode: codeModeArb }),
+).map(([g, p]) => {
+  const x: NhwcTensor = {
+    data: codes(p.seed, g.n * g.h * g.w * g.c, p.mode, p.zp),
+    shape: [g.n, g.h, g.w, g.c],
+  };
+  return { ...g, ...p, x, qparams: { scale: p.scale, zeroPoint: p.zp } };
+});
+
+/** An adaptive-pooling input and output size (dividing the input size or not). */
+const adaptiveInputArb = fc.record({
+  n: fc.integer({ min: 1, max: 2 }),
+  h: fc.integer({ min: 1, max: 16 }),
+  w: fc.integer({ min: 1, max: 16 }),
+  c: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 14, max: 40 })),
+  divides: fc.constantFrom(true, true, false), // QNNPACK's path needs a dividing size
+  outSeed: fc.tuple(fc.nat(), fc.nat()),
+  scale: extremeScaleArb,
+  zp: zeroPointArb,
+  seed: fc.integer(),
+  mode: codeModeArb,
+}).map((p) => {
+  const pick = (size: number, seed: number) => {
+    if (!p.divides) return 1 + (seed % (size + 3)); // upsampling included
+    const divisors = Array.from({ length: size }, (_, i) => i + 1).filter((d) => size % d === 0);
+    return divisors[seed % divisors.length];
+  };
+  const x: NhwcTensor = {
+    data: codes(p.seed, p.n * p.h * p.w * p.c, false),
+    shape: [p.n, p.h, p.w, p.c],
+  };
+  const outputSize: [number, number] = [pick(p.h, p.outSeed[0]), pick(p.w, p.outSeed[1])];
+  return { x, outputSize, qparams: { scale: p.scale, zeroPoint: p.zp } };
+});
+
+/** The arguments of a pooling op: a channels-last input and a window of the op's kind. */
+function poolArgs(op: AnyOp): fc.Arbitrary<PoolArgs> {
+  const nchw = (x: NhwcTensor, qparams: QParams8) => {
+    const t = nhwcToNchw(x);
+    return quint8(t.data, t.shape, qparams);
+  };
+  if (op.name === adaptiveAvgPool2d.name) {
+    return adaptiveInputArb.map(({ x, outputSize, qparams }) => ({
+      x: nchw(x, qparams),
+      channelsLast: true,
+      window: { kind: "adaptive_avg" as const, outputSize },
+    }));
+  }
+  const max = op.name === maxPool2d.name;
+  return poolInputArb.map((p) => ({
+    x: nchw(p.x, p.qparams),
+    channelsLast: true,
+    window: max
+      ? {
+        kind: "max" as const,
+        kernelSize: p.kernel,
+        stride: p.stride,
+        padding: p.padding,
+        dilation: p.dilation,
+        ceilMode: p.ceilMode,
+      }
+      : {
+        kind: "avg" as const,
+        kernelSize: p.kernel,
+        stride: p.stride,
+        padding: p.padding,
+        ceilMode: p.ceilMode,
+        countIncludePad: p.countIncludePad,
+        divisorOverride: p.divisor,
+      },
+  }));
+}
+
+/** Concatenation inputs: channel counts around the 8- and 16-channel blocks, some copied. */
+const catInputArb = fc.record({
+  n: fc.integer({ min: 1, max: 2 }),
+  h: fc.integer({ min: 1, max: 4 }),
+  w: fc.integer({ min: 1, max: 4 }),
+  inputs: fc.array(
+    fc.record({
+      c: fc.oneof(
+        fc.integer({ min: 1, max: 40 }),
+        fc.constantFrom(7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33),
+      ),
+      same: fc.boolean(),
+      scale: extremeScaleArb,
+      zp: zeroPointArb,
+    }),
+    { minLength: 1, maxLength: 4 },
+  ),
+  output: fc.record({ scale: extremeScaleArb, zp: zeroPointArb }),
+  seed: fc.integer(),
+}).map((p) => {
+  const output = { scale: p.output.scale, zeroPoint: p.output.zp };
+  return {
+    output,
+    xs: p.inputs.map((input, i) => ({
+      tensor: {
+        data: codes(p.seed + i, p.n * p.h * p.w * input.c, false),
+        shape: [p.n, p.h, p.w, input.c] as const,
+      },
+      qparams: input.same ? output : { scale: input.scale, zeroPoint: input.zp },
+    })),
+  };
+});
+
+/** The arguments of `quantized_cat` on channels-last inputs. */
+const catArgs: fc.Arbitrary<CatArgs> = catInputArb.map(({ xs, output }) => ({
+  xs: xs.map(({ tensor, qparams }) => {
+    const t = nhwcToNchw(tensor);
+    return quint8(t.data, t.shape, qparams);
+  }),
+  dim: 1,
+  output,
+  channelsLast: true,
+}));
+
 const FAMILY_ARBS: Partial<Record<string, FamilyArb>> = {
   unary: (op) => unaryArgs(op as UnaryOp),
   binary: () => binaryArgs,
+  pool: poolArgs,
+  cat: () => catArgs,
 };
 
 /** Asserts two results are the same bits (quantized tensors: codes, shape and qparams). */

@@ -8,7 +8,14 @@
 import type { NumericsFamily } from "../../reference/engine.ts";
 import { f32 } from "../../reference/float32.ts";
 import { qnnpackAvgPoolScale } from "../../reference/quantized_pool.ts";
-import type { AvgPool2dArgs, MaxPool2dArgs, NhwcTensor, Pair, QParams8 } from "../kernel_set.ts";
+import type {
+  AvgPool2dArgs,
+  MaxPool2dArgs,
+  NhwcTensor,
+  Pair,
+  PoolWindowArgs,
+  QParams8,
+} from "../kernel_set.ts";
 import type { OpsMutation } from "../ops_mutation.ts";
 import type { KernelRuntime } from "../runtime.ts";
 import { BoundedCache, readBytes, scratchWithSlack, stage, stageTable } from "../staging.ts";
@@ -92,7 +99,14 @@ export class QPool {
     );
   }
 
-  /** `max_pool2d` (see KernelSet.maxPool2dNhwc). */
+  /** Pooling of an NHWC tensor (see KernelSet.pool2dNhwc). */
+  pool2dNhwc(x: NhwcTensor, qparams: QParams8, window: PoolWindowArgs): NhwcTensor {
+    if (window.kind === "max") return this.maxPool2dNhwc(x, window);
+    if (window.kind === "avg") return this.avgPool2dNhwc(x, qparams, window);
+    return this.adaptiveAvgPool2dNhwc(x, qparams, window.outputSize);
+  }
+
+  /** `max_pool2d`. */
   maxPool2dNhwc(x: NhwcTensor, args: MaxPool2dArgs): NhwcTensor {
     const [, h, w] = checkNhwc("x", x);
     checkWindow(args);
@@ -113,7 +127,7 @@ export class QPool {
     return this.run(x, windows, tapTable(windows, x.shape[3]), false, 0);
   }
 
-  /** `avg_pool2d` (see KernelSet.avgPool2dNhwc). */
+  /** `avg_pool2d`. */
   avgPool2dNhwc(x: NhwcTensor, qparams: QParams8, args: AvgPool2dArgs): NhwcTensor {
     const [, h, w] = checkNhwc("x", x);
     checkQParams8("x", qparams);
@@ -150,7 +164,7 @@ export class QPool {
     return this.run(x, windows, table, true, zeroPoint);
   }
 
-  /** `adaptive_avg_pool2d` (see KernelSet.adaptiveAvgPool2dNhwc). */
+  /** `adaptive_avg_pool2d`. */
   adaptiveAvgPool2dNhwc(x: NhwcTensor, qparams: QParams8, outputSize: Pair): NhwcTensor {
     const [, h, w] = checkNhwc("x", x);
     checkQParams8("x", qparams);

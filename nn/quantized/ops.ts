@@ -214,7 +214,7 @@ export class QuantizedOps {
       zeroPoint: x.zeroPoint,
     };
     const args = { x: new QuantizedTensor(x.data, [x.size], "quint8", qparams), params, output };
-    op.check(args);
+    op.check(args, this.engine);
     // Only a table whose vector and scalar halves differ depends on the memory order.
     const table = op.table(args, x, this.engine);
     const nchwOrder = x.shape.length === 4 && !x.channelsLast && table !== null &&
@@ -245,7 +245,11 @@ export class QuantizedOps {
   maxPool2d(x: QTensor, options: QuantizedPoolOptions): QTensor {
     const g = poolArgs(options);
     if (this.poolOnKernels(x, !g.ceilMode)) {
-      return this.fromNhwc(this.kernels.maxPool2dNhwc(this.nhwc(x), g), x, x.channelsLast);
+      return this.fromNhwc(
+        this.kernels.pool2dNhwc(this.nhwc(x), x, { kind: "max", ...g }),
+        x,
+        x.channelsLast,
+      );
     }
     return this.fromReference(
       quantizedMaxPool2d(x.toQuantizedTensor(), { ...g, engine: this.engine, channelsLast: false }),
@@ -265,7 +269,11 @@ export class QuantizedOps {
       divisorOverride: options.divisorOverride ?? null,
     };
     if (this.poolOnKernels(x, !g.ceilMode)) {
-      return this.fromNhwc(this.kernels.avgPool2dNhwc(this.nhwc(x), x, args), x, x.channelsLast);
+      return this.fromNhwc(
+        this.kernels.pool2dNhwc(this.nhwc(x), x, { kind: "avg", ...args }),
+        x,
+        x.channelsLast,
+      );
     }
     return this.fromReference(
       quantizedAvgPool2d(x.toQuantizedTensor(), {
@@ -285,7 +293,7 @@ export class QuantizedOps {
     const divisible = h % size[0] === 0 && w % size[1] === 0 && !(h === size[0] && w === size[1]);
     if (this.poolOnKernels(x, divisible)) {
       return this.fromNhwc(
-        this.kernels.adaptiveAvgPool2dNhwc(this.nhwc(x), x, size),
+        this.kernels.pool2dNhwc(this.nhwc(x), x, { kind: "adaptive_avg", outputSize: size }),
         x,
         x.channelsLast,
       );
