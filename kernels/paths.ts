@@ -8,6 +8,7 @@ import type { NumericsFamily } from "../reference/engine.ts";
 import type { WasmFeatures } from "./features.ts";
 import type { KernelSet } from "./kernel_set.ts";
 import { ReferenceKernelSet } from "./reference_kernel_set.ts";
+import { checkedKernelSet } from "./checked_kernel_set.ts";
 import { defaultRuntime, type KernelRuntime } from "./runtime.ts";
 import { WasmKernelSet } from "./wasm_kernel_set.ts";
 
@@ -24,8 +25,15 @@ export function hasExactUnsignedDot(features: WasmFeatures): boolean {
     d.accumulatorHonoured;
 }
 
-/** Every kernel set this engine can run, in a fixed order (x86, x86-relaxed, arm, arm-relaxed). */
+/**
+ * Every kernel set this engine can run, in a fixed order (x86, x86-relaxed, arm, arm-relaxed),
+ * each behind the checked boundary (`checkedKernelSet`).
+ */
 export function kernelSets(runtime: KernelRuntime = defaultRuntime()): KernelSet[] {
+  return uncheckedKernelSets(runtime).map(checkedKernelSet);
+}
+
+function uncheckedKernelSets(runtime: KernelRuntime): KernelSet[] {
   const f = runtime.features;
   if (!f.simd128) {
     return [new ReferenceKernelSet("x86", "fbgemm"), new ReferenceKernelSet("arm", "qnnpack")];

@@ -71,12 +71,7 @@ export function linearWeight(w: QuantizedTensor, bias: Tensor | null = null): Li
         ("axis" in qp ? ` on axis ${qp.axis}` : ""),
     );
   }
-  scales.forEach((s, i) => checkScale(`weight scales[${i}]`, s));
-  zeroPoints.forEach((z, i) => checkZeroPoint(`weight zero points[${i}]`, z, "qint8"));
-  if (bias !== null && bias.size !== n) {
-    throw new RangeError(`bias: expected ${n} values (one per output feature), got ${bias.size}`);
-  }
-  return {
+  const weight: LinearWeight = {
     data: w.intRepr as Int8Array,
     outFeatures: n,
     inFeatures: k,
@@ -85,6 +80,52 @@ export function linearWeight(w: QuantizedTensor, bias: Tensor | null = null): Li
     zeroPoints,
     bias: bias?.data ?? null,
   };
+  checkLinearWeight(weight);
+  return weight;
+}
+
+/**
+ * Checks a LinearWeight (however it was built): sizes, codes, qparams and bias. The reference and
+ * every kernel set's `packLinear` call it.
+ */
+export function checkLinearWeight(weight: LinearWeight): void {
+  if (typeof weight !== "object" || weight === null) {
+    throw new TypeError(`weight: expected a LinearWeight, got ${show(weight)}`);
+  }
+  const { outFeatures: n, inFeatures: k } = weight;
+  for (const [name, v] of [["outFeatures", n], ["inFeatures", k]] as const) {
+    checkInteger(`weight.${name}`, v);
+    if (v < 1) throw new RangeError(`weight.${name}: must be >= 1, got ${v}`);
+  }
+  if (!(weight.data instanceof Int8Array)) {
+    throw new TypeError(
+      `weight.data: expected an Int8Array of qint8 codes, got ${show(weight.data)}`,
+    );
+  }
+  if (weight.data.length !== n * k) {
+    throw new RangeError(
+      `weight.data: expected ${n * k} codes for [${n}, ${k}], got ${weight.data.length}`,
+    );
+  }
+  if (typeof weight.perChannel !== "boolean") {
+    throw new TypeError(`weight.perChannel: expected a boolean, got ${show(weight.perChannel)}`);
+  }
+  const channels = weight.perChannel ? n : 1;
+  const { scales, zeroPoints, bias } = weight;
+  if (scales?.length !== channels || zeroPoints?.length !== channels) {
+    throw new RangeError(
+      `weight: ${weight.perChannel ? "per-channel" : "per-tensor"} qparams need ${channels} ` +
+        `scale(s) and zero point(s), got ${show(scales)} and ${show(zeroPoints)}`,
+    );
+  }
+  scales.forEach((s, i) => checkScale(`weight scales[${i}]`, s));
+  zeroPoints.forEach((z, i) => checkZeroPoint(`weight zero points[${i}]`, z, "qint8"));
+  if (bias !== null && !(bias instanceof Float32Array)) {
+    throw new TypeError(`bias: expected a Float32Array or null, got ${show(bias)}`);
+  }
+  if (bias !== null && bias.length !== n) {
+    throw new RangeError(`bias: expected ${n} values (one per output feature), got ${bias.length}`);
+  }
 }
 
 /** Output quantization and activation of a static quantized linear. */
@@ -113,6 +154,7 @@ export function quantizedLinear(
       `x: must be a per-tensor quint8 tensor, got ${x.dtype} ${x.qparams.qscheme}`,
     );
   }
+  checkLinearWeight(weight);
   const k = weight.inFeatures;
   const m = checkActivationShape(x.shape, k);
   checkScale("outputScale", options.outputScale);
@@ -471,6 +513,7 @@ export function quantizedLinearDynamic(
   weight: LinearWeight,
   options: QuantizedLinearDynamicOptions,
 ): Tensor {
+  checkLinearWeight(weight);
   const k = weight.inFeatures;
   const m = checkActivationShape(x.shape, k);
   const family = numericsFamily(options.engine);
