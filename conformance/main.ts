@@ -22,6 +22,9 @@ import { type CaseResult, listGoldenFiles, loadGoldenFile, runGoldenFile } from 
 import { referenceProperties } from "./properties/mod.ts";
 import { kernelProperties } from "./properties/kernels.ts";
 import { registeredKernelProperties } from "./properties/registered.ts";
+import { fuzzProperties } from "./properties/fuzz.ts";
+import { checkedKernelSet } from "../kernels/checked_kernel_set.ts";
+import { ReferenceKernelSet } from "../kernels/reference_kernel_set.ts";
 import { fp32OpsProperties } from "./properties/fp32_ops.ts";
 import { Fp32Ops } from "../kernels/fp32_ops.ts";
 import { fp32Properties } from "./properties/fp32.ts";
@@ -97,6 +100,14 @@ async function main(): Promise<number> {
       ...referenceProperties(),
       ...paths.flatMap((p) => (p.kernels ? kernelProperties(p.kernels) : [])),
       ...paths.flatMap((p) => (p.kernels ? registeredKernelProperties(p.kernels) : [])),
+      ...paths.flatMap((p) =>
+        p.kernels
+          ? fuzzProperties(
+            p.kernels,
+            checkedKernelSet(new ReferenceKernelSet(p.kernels.name, p.kernels.numerics)),
+          )
+          : []
+      ),
       ...(defaultRuntime().features.simd128
         ? fp32Properties(new Fp32Linear(defaultRuntime()), defaultRuntime())
         : []),
