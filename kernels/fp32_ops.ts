@@ -10,7 +10,6 @@
  */
 import { f32 } from "../reference/float32.ts";
 import type { AvgPool2dArgs, MaxPool2dArgs, NhwcTensor, Pair } from "./kernel_set.ts";
-import type { OpsMutation } from "./ops_mutation.ts";
 import type { KernelRuntime } from "./runtime.ts";
 import { BoundedCache, readFloats, scratchWithSlack, stage, stageTable } from "./staging.ts";
 import { buildFp32Ops, type Fp32OpsExports } from "./fp32/generate.ts";
@@ -38,15 +37,10 @@ export function fp32Tanh(x: number): number {
 export class Fp32Ops {
   private readonly windows = new BoundedCache<PoolWindows>();
 
-  /** @param mutation test-only planted bug (`pool-last-tap` applies here) */
-  constructor(private readonly runtime: KernelRuntime, private readonly mutation?: OpsMutation) {}
+  constructor(private readonly runtime: KernelRuntime) {}
 
   private kernels(): Fp32OpsExports {
-    const planted = this.mutation === "pool-last-tap" ? this.mutation : undefined;
-    return this.runtime.instance<Fp32OpsExports>(
-      `fp32_ops${planted ? `|${planted}` : ""}`,
-      () => buildFp32Ops({ mutation: planted }),
-    );
+    return this.runtime.instance<Fp32OpsExports>("fp32_ops", buildFp32Ops);
   }
 
   private binary(

@@ -23,7 +23,6 @@ export { bestKernelSet, hasExactUnsignedDot, hasPmaddubswDot, kernelSets } from 
 export { defaultRuntime, KernelRuntime } from "./runtime.ts";
 export { Fp32Linear, PackedFp32Linear } from "./fp32_linear.ts";
 export { Fp32Ops, fp32Sigmoid, fp32Tanh } from "./fp32_ops.ts";
-export { OPS_MUTATIONS, type OpsMutation } from "./ops_mutation.ts";
 export {
   type DotLowering,
   hasRelaxedSimd,

@@ -6,7 +6,7 @@
  */
 import { type WasmFeatures, wasmFeatures } from "./features.ts";
 import { type Block, KernelMemory } from "./memory.ts";
-import type { ModuleBuilder } from "./wasm/mod.ts";
+import { type InstructionRewrite, ModuleBuilder } from "./wasm/mod.ts";
 
 /** Shared state of all kernel sets. */
 export class KernelRuntime {
@@ -18,10 +18,21 @@ export class KernelRuntime {
   private readonly modules = new Map<string, WebAssembly.Instance>();
   private readonly scratch = new Map<string, Block>();
 
-  /** A runtime with its own memory; `features` defaults to this engine's probed features. */
-  constructor(features: WasmFeatures = wasmFeatures()) {
+  /** Rewrites every instruction of the modules this runtime builds (tests only). */
+  private readonly rewrite?: InstructionRewrite;
+
+  /**
+   * A runtime with its own memory; `features` defaults to this engine's probed features.
+   * `options.rewrite` plants a slip in every module it builds (mutation tests; see
+   * `InstructionRewrite`).
+   */
+  constructor(
+    features: WasmFeatures = wasmFeatures(),
+    options: { rewrite?: InstructionRewrite } = {},
+  ) {
     this.memory = new KernelMemory();
     this.features = features;
+    this.rewrite = options.rewrite;
   }
 
   /**
@@ -32,7 +43,9 @@ export class KernelRuntime {
   instance<T>(key: string, build: () => ModuleBuilder): T {
     let inst = this.modules.get(key);
     if (inst === undefined) {
-      inst = build().instantiateSync({ env: { memory: this.memory.memory } });
+      inst = ModuleBuilder.rewriting(this.rewrite, build).instantiateSync({
+        env: { memory: this.memory.memory },
+      });
       this.modules.set(key, inst);
     }
     return inst.exports as unknown as T;

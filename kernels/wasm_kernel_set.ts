@@ -33,7 +33,6 @@ import { elementwiseFamily } from "../reference/quantized_elementwise.ts";
 import { QElementwise } from "./elementwise/qelementwise.ts";
 import { QActivation } from "./activation/qactivation.ts";
 import { QPool } from "./pool/qpool.ts";
-import type { OpsMutation } from "./ops_mutation.ts";
 import { buildQuantize, type QuantizeExports } from "./quantize/generate.ts";
 import type { KernelRuntime } from "./runtime.ts";
 
@@ -52,17 +51,10 @@ export class WasmKernelSet implements KernelSet {
   private readonly activation: QActivation;
   private readonly pool: QPool;
 
-  /**
-   * A kernel set from its linear-path configuration; `opsMutation` plants a test-only bug in the
-   * elementwise, pooling, activation or cat kernels.
-   */
+  /** A kernel set from its linear-path configuration. */
   constructor(
     private readonly runtime: KernelRuntime,
-    config: QLinearPathConfig & {
-      relaxed: boolean;
-      description: string;
-      opsMutation?: OpsMutation;
-    },
+    config: QLinearPathConfig & { relaxed: boolean; description: string },
   ) {
     this.name = config.name;
     this.numerics = config.numerics;
@@ -71,9 +63,9 @@ export class WasmKernelSet implements KernelSet {
     this.path = new QLinearPath(runtime, config);
     this.convPath = new QConvPath(runtime, this.path);
     const engine = kernelEngine(config.numerics);
-    this.elementwise = new QElementwise(runtime, elementwiseFamily(engine), config.opsMutation);
-    this.activation = new QActivation(runtime, config.opsMutation);
-    this.pool = new QPool(runtime, config.numerics, config.opsMutation);
+    this.elementwise = new QElementwise(runtime, elementwiseFamily(engine));
+    this.activation = new QActivation(runtime);
+    this.pool = new QPool(runtime, config.numerics);
     this.kernelNames = [
       ...this.path.kernelNames,
       "qu8_requant_fp32__wasmsimd",

@@ -3,6 +3,7 @@ import { fp32OpsProperties } from "./fp32_ops.ts";
 import { propertyFails } from "./property.ts";
 import { Fp32Ops } from "../../kernels/fp32_ops.ts";
 import { KernelRuntime } from "../../kernels/runtime.ts";
+import { mutationRewrite } from "./mutations.ts";
 
 const runtime = new KernelRuntime();
 
@@ -12,8 +13,14 @@ Deno.test("the fp32 op properties pass on the baseline (a few runs)", async () =
   }
 });
 
-Deno.test("the fp32 pooling property catches kernels that skip each window's last tap", async () => {
-  const broken = new Fp32Ops(runtime, "pool-last-tap");
+Deno.test("the fp32 pooling property catches a max pooling that takes the minimum", async () => {
+  const rewrite = mutationRewrite({
+    name: "fp32 max pooling takes the minimum",
+    fn: /^max_pool$/,
+    from: "f32x4.max",
+    to: "f32x4.min",
+  });
+  const broken = new Fp32Ops(new KernelRuntime(undefined, { rewrite }));
   const pooling = fp32OpsProperties(broken).find((p) => p.name.includes("pooling"));
   assert.ok(pooling !== undefined);
   assert.ok(await propertyFails(pooling));

@@ -4,66 +4,61 @@ import { propertyFails } from "./property.ts";
 import { KernelRuntime } from "../../kernels/runtime.ts";
 import { WasmKernelSet } from "../../kernels/wasm_kernel_set.ts";
 import type { NumericsFamily } from "../../reference/engine.ts";
-import type { OpsMutation } from "../../kernels/ops_mutation.ts";
+import { type KernelMutation, mutationRewrite, OPS_MUTATIONS } from "./mutations.ts";
 
-const runtime = new KernelRuntime();
-
-function kernelSet(numerics: NumericsFamily, opsMutation?: OpsMutation): WasmKernelSet {
+function kernelSet(numerics: NumericsFamily, mutation?: KernelMutation): WasmKernelSet {
+  const runtime = new KernelRuntime(undefined, {
+    rewrite: mutation === undefined ? undefined : mutationRewrite(mutation),
+  });
   return new WasmKernelSet(runtime, {
-    name: `${numerics}${opsMutation ? `-${opsMutation}` : ""}`,
+    name: `${numerics}${mutation ? ` (${mutation.name})` : ""}`,
     numerics,
     variant: numerics === "fbgemm" ? "dot16sat" : "dot16",
     mr: 2,
     relaxed: false,
     description: "test",
-    opsMutation,
   });
 }
 
-function property(numerics: NumericsFamily, prefix: string, mutation?: OpsMutation) {
-  const set = kernelSet(numerics, mutation);
-  const found = registeredKernelProperties(set).find((p) => p.name.startsWith(prefix));
+function property(numerics: NumericsFamily, prefix: string, mutation?: KernelMutation) {
+  const found = registeredKernelProperties(kernelSet(numerics, mutation)).find((p) =>
+    p.name.startsWith(prefix)
+  );
   assert.ok(found, `no property named ${prefix}…`);
   return found;
 }
 
-/** Which properties each planted bug must fail (property name prefixes). */
-const CAUGHT_BY: Record<OpsMutation, readonly string[]> = {
-  "add-rounding": ["quantized_add ", "quantized_add_relu"],
-  "mul-rounding": ["quantized_mul ", "quantized_mul_relu"],
-  "pool-last-tap": [
-    "quantized_max_pool2d",
-    "quantized_avg_pool2d",
-    "quantized_adaptive_avg_pool2d",
-  ],
-  "lut-index": ["quantized_hardswish", "quantized_sigmoid", "quantized_tanh"],
-  "clamp-bound": ["quantized_relu ", "quantized_relu6"],
-  "cat-last-channel": ["quantized_cat"],
-};
-
 for (const numerics of ["fbgemm", "qnnpack"] as const) {
   Deno.test(`registered kernel properties pass on the ${numerics} kernels (a few runs)`, async () => {
-    const set = kernelSet(numerics);
-    for (const check of registeredKernelProperties(set)) {
+    for (const check of registeredKernelProperties(kernelSet(numerics))) {
       assert.ok(!(await propertyFails(check, 20)), check.name);
     }
   });
 
-  for (const [mutation, prefixes] of Object.entries(CAUGHT_BY) as [OpsMutation, string[]][]) {
-    Deno.test(`the ${numerics} registered kernel properties catch the planted bug ${mutation}`, async () => {
-      for (const prefix of prefixes) {
+  for (const mutation of OPS_MUTATIONS) {
+    // QNNPACK's add runs only on the qnnpack paths, ATen's only on the x86 ones.
+    const onlyOn = /aten/.test(mutation.fn.source)
+      ? "fbgemm"
+      : /qnnpack/.test(mutation.fn.source)
+      ? "qnnpack"
+      : numerics;
+    if (onlyOn !== numerics) continue;
+    Deno.test(`the ${numerics} kernel properties catch the planted slip "${mutation.name}"`, async () => {
+      for (const prefix of mutation.caughtBy) {
         assert.ok(
           await propertyFails(property(numerics, prefix, mutation)),
-          `${prefix}… did not notice ${mutation}`,
+          `${prefix}… did not notice "${mutation.name}"`,
         );
       }
     });
   }
 }
 
-Deno.test("a planted bug leaves the other op properties passing (it is local)", async () => {
-  // The rounding bug of add must not show up in mul's property, and so on: each property checks
-  // its own kernel.
-  assert.ok(!(await propertyFails(property("qnnpack", "quantized_mul ", "add-rounding"), 20)));
-  assert.ok(!(await propertyFails(property("fbgemm", "quantized_cat", "lut-index"), 20)));
+Deno.test("a planted slip leaves the other op properties passing (it is local)", async () => {
+  const addSlip = OPS_MUTATIONS.find((m) =>
+    m.name === "qnnpack add shifts negative sums as unsigned"
+  )!;
+  assert.ok(!(await propertyFails(property("qnnpack", "quantized_mul ", addSlip), 20)));
+  const lutSlip = OPS_MUTATIONS.find((m) => m.fn.source === "^lut$")!;
+  assert.ok(!(await propertyFails(property("fbgemm", "quantized_cat", lutSlip), 20)));
 });

@@ -10,7 +10,6 @@
  * @module
  */
 import { type FunctionBuilder, type Local, ModuleBuilder } from "../wasm/mod.ts";
-import type { OpsMutation } from "../ops_mutation.ts";
 import { stridedLoop } from "../elementwise/simd.ts";
 
 /** Exports of the activation module (pointers are byte offsets; n is a multiple of 16). */
@@ -19,12 +18,6 @@ export interface ActivationExports {
   lut(x: number, out: number, n: number, table: number): void;
   /** `clamp(x, out, n, lo, hi)`. */
   clamp(x: number, out: number, n: number, lo: number, hi: number): void;
-}
-
-/** Generator options. */
-export interface ActivationSpec {
-  /** Test-only planted bug (`lut-index`, `clamp-bound`); others are ignored. */
-  readonly mutation?: OpsMutation;
 }
 
 /** Loads the 16 sub-tables of the 256-byte table at `table` into 16 v128 locals. */
@@ -45,9 +38,7 @@ export function emitLut16(
   f: FunctionBuilder,
   tables: readonly Local[],
   index: Local,
-  offByOne = false,
 ): void {
-  if (offByOne) f.i32.const(1).i8x16.splat().i8x16.add();
   f.localSet(index);
   const sixteen = f.local("v128", "sixteen");
   f.i32.const(16).i8x16.splat().localSet(sixteen);
@@ -59,7 +50,7 @@ export function emitLut16(
 }
 
 /** Builds the module (imports `env.memory`). */
-export function buildActivation(spec: ActivationSpec = {}): ModuleBuilder {
+export function buildActivation(): ModuleBuilder {
   const mod = new ModuleBuilder().importMemory("env", "memory", { initial: 1 });
   const lut = mod.function("lut", {
     params: ["i32", "i32", "i32", "i32"],
@@ -75,7 +66,7 @@ export function buildActivation(spec: ActivationSpec = {}): ModuleBuilder {
     stridedLoop(lut, x, end, 16, [[out, 16]], () => {
       lut.localGet(out);
       lut.localGet(x).v128.load({ align: 1 });
-      emitLut16(lut, tables, index, spec.mutation === "lut-index");
+      emitLut16(lut, tables, index);
       lut.v128.store({ align: 1 });
     });
   }
@@ -95,8 +86,7 @@ export function buildActivation(spec: ActivationSpec = {}): ModuleBuilder {
     clamp.localGet(x).localGet(n).i32.add().localSet(end);
     stridedLoop(clamp, x, end, 16, [[out, 16]], () => {
       clamp.localGet(out).localGet(x).v128.load({ align: 1 });
-      if (spec.mutation !== "clamp-bound") clamp.localGet(loV).i8x16.maxU();
-      clamp.localGet(hiV).i8x16.minU().v128.store({ align: 1 });
+      clamp.localGet(loV).i8x16.maxU().localGet(hiV).i8x16.minU().v128.store({ align: 1 });
     });
   }
   mod.exportFunction(clamp);

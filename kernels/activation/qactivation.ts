@@ -9,18 +9,13 @@
  */
 import { vectorPrefix } from "../../reference/quantized_elementwise.ts";
 import type { CodeTable } from "../kernel_set.ts";
-import type { OpsMutation } from "../ops_mutation.ts";
 import type { KernelRuntime } from "../runtime.ts";
 import { pad16, readBytes, scratchWithSlack, stage } from "../staging.ts";
 import { type ActivationExports, buildActivation } from "./generate.ts";
 
 /** The unary kernels of one runtime. */
 export class QActivation {
-  /** @param mutation test-only planted bug */
-  constructor(
-    private readonly runtime: KernelRuntime,
-    private readonly mutation?: OpsMutation,
-  ) {}
+  constructor(private readonly runtime: KernelRuntime) {}
 
   /** The kernel names this class runs. */
   get kernelNames(): string[] {
@@ -28,12 +23,7 @@ export class QActivation {
   }
 
   private kernels(): ActivationExports {
-    const m = this.mutation;
-    const planted = m === "lut-index" || m === "clamp-bound" ? m : undefined;
-    return this.runtime.instance<ActivationExports>(
-      `activation${planted ? `|${planted}` : ""}`,
-      () => buildActivation({ mutation: planted }),
-    );
+    return this.runtime.instance<ActivationExports>("activation", buildActivation);
   }
 
   /** `min(max(q, lo), hi)` of every code. */

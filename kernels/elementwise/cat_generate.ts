@@ -9,7 +9,6 @@
  * @module
  */
 import { ModuleBuilder } from "../wasm/mod.ts";
-import type { OpsMutation } from "../ops_mutation.ts";
 import { emitLut16, loadSubTables } from "../activation/generate.ts";
 
 /** Exports of the cat module (pointers are byte offsets). */
@@ -30,14 +29,8 @@ export interface CatExports {
   cat_copy(x: number, out: number, npix: number, c: number, cOut: number): void;
 }
 
-/** Generator options. */
-export interface CatSpec {
-  /** Test-only planted bug (`cat-last-channel`); others are ignored. */
-  readonly mutation?: OpsMutation;
-}
-
 /** Builds the module (imports `env.memory`). */
-export function buildCat(spec: CatSpec = {}): ModuleBuilder {
+export function buildCat(): ModuleBuilder {
   const mod = new ModuleBuilder().importMemory("env", "memory", { initial: 1 });
   const f = mod.function("cat_lut", {
     params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
@@ -50,9 +43,7 @@ export function buildCat(spec: CatSpec = {}): ModuleBuilder {
     const index = f.local("v128", "index");
     f.localGet(npix).i32.eqz().if(() => void f.return());
     const tables = loadSubTables(f, tv, "t");
-    f.localGet(c);
-    if (spec.mutation === "cat-last-channel") f.i32.const(1).i32.sub();
-    f.localSet(cEnd);
+    f.localGet(c).localSet(cEnd);
     f.loop((pixel) => {
       f.i32.const(0).localSet(ch);
       f.block((done) => {

@@ -17,7 +17,6 @@
  * @module
  */
 import { type FunctionBuilder, type Local, ModuleBuilder, shuffleLanes } from "../wasm/mod.ts";
-import type { OpsMutation } from "../ops_mutation.ts";
 import { clampAddZeroPoint, narrowU8, stridedLoop, widenU8 } from "./simd.ts";
 
 /** Exports of the elementwise module (pointers are byte offsets; n is a multiple of 16). */
@@ -77,42 +76,36 @@ export interface ElementwiseExports {
   ): void;
 }
 
-/** Generator options. */
-export interface ElementwiseSpec {
-  /** Test-only planted bug (`add-rounding`, `mul-rounding`); others are ignored. */
-  readonly mutation?: OpsMutation;
-}
-
 /** The largest float below 2^31 that AVX2's quantize clamps to (`2147483520`). */
 const AVX2_INT_LIMIT = 2147483520;
 
 /** Builds the module (imports `env.memory`). */
-export function buildElementwise(spec: ElementwiseSpec = {}): ModuleBuilder {
+export function buildElementwise(): ModuleBuilder {
   const mod = new ModuleBuilder().importMemory("env", "memory", { initial: 1 });
   const ptrs = ["i32", "i32", "i32", "i32"] as const;
   const addQ = mod.function("add_qnnpack", {
     params: [...ptrs, "i32", "i32", "i32", "i32", "i32", "i32"],
     paramNames: ["a", "b", "out", "n", "am", "bm", "zpp", "shift", "zo", "lo"],
   });
-  emitAddQnnpack(addQ, spec.mutation === "add-rounding");
+  emitAddQnnpack(addQ);
   mod.exportFunction(addQ);
   const addV = mod.function("add_aten_vector", {
     params: [...ptrs, "f64", "f64", "f64", "f64", "f32", "i32", "f32"],
     paramNames: ["a", "b", "out", "n", "sa", "ca", "sb", "cb", "inv", "zo", "floor"],
   });
-  emitAddAten(addV, true, spec.mutation === "add-rounding");
+  emitAddAten(addV, true);
   mod.exportFunction(addV);
   const addS = mod.function("add_aten_scalar", {
     params: [...ptrs, "f32", "i32", "f32", "i32", "f32", "i32", "f32"],
     paramNames: ["a", "b", "out", "n", "sa", "za", "sb", "zb", "inv", "zo", "floor"],
   });
-  emitAddAten(addS, false, spec.mutation === "add-rounding");
+  emitAddAten(addS, false);
   mod.exportFunction(addS);
   const mul = mod.function("mul", {
     params: [...ptrs, "i32", "i32", "f32", "i32", "i32"],
     paramNames: ["a", "b", "out", "n", "za", "zb", "m", "zo", "lo"],
   });
-  emitMul(mul, spec.mutation === "mul-rounding");
+  emitMul(mul);
   mod.exportFunction(mul);
   return mod;
 }
@@ -150,7 +143,7 @@ function splatI32(f: FunctionBuilder, value: Local | number, name: string): Loca
   return v;
 }
 
-function emitAddQnnpack(f: FunctionBuilder, truncate: boolean): void {
+function emitAddQnnpack(f: FunctionBuilder): void {
   const [, , , , am, bm, zpp, shift, zo, lo] = f.params;
   const amV = splatI32(f, am, "am");
   const bmV = splatI32(f, bm, "bm");
@@ -172,12 +165,10 @@ function emitAddQnnpack(f: FunctionBuilder, truncate: boolean): void {
     widenU8(f, vb, g);
     f.localGet(bmV).i32x4.mul().i32x4.add().localSet(acc);
     f.localGet(acc).localGet(shift).i32x4.shrS();
-    if (!truncate) {
-      // + (((acc & mask) − (acc < 0)) > thr): gt yields −1 for true, so subtract it.
-      f.localGet(acc).localGet(maskV).v128.and();
-      f.localGet(acc).i32.const(31).i32x4.shrS().i32x4.add();
-      f.localGet(thrV).i32x4.gtS().i32x4.sub();
-    }
+    // + (((acc & mask) − (acc < 0)) > thr): gt yields −1 for true, so subtract it.
+    f.localGet(acc).localGet(maskV).v128.and();
+    f.localGet(acc).i32.const(31).i32x4.shrS().i32x4.add();
+    f.localGet(thrV).i32x4.gtS().i32x4.sub();
     f.localGet(zoV).i32x4.add().localGet(loV).i32x4.maxS().localGet(hiV).i32x4.minS();
   });
 }
@@ -192,7 +183,7 @@ function dequantizeFused(f: FunctionBuilder, lanes: Local, s: Local, c: Local): 
   f.i8x16.shuffle(shuffleLanes("i32x4", [0, 1, 4, 5]));
 }
 
-function emitAddAten(f: FunctionBuilder, vector: boolean, truncate: boolean): void {
+function emitAddAten(f: FunctionBuilder, vector: boolean): void {
   const [, , , , sa, za, sb, zb, inv, zo, floor] = f.params;
   const sAV = f.local("v128", "sav");
   const sBV = f.local("v128", "sbv");
@@ -245,14 +236,12 @@ function emitAddAten(f: FunctionBuilder, vector: boolean, truncate: boolean): vo
       f.localSet(t);
       f.localGet(limitV).localGet(t).f32x4.pmin();
     }
-    if (truncate) f.f32x4.trunc();
-    else f.f32x4.nearest();
-    f.i32x4.truncSatF32x4S();
+    f.f32x4.nearest().i32x4.truncSatF32x4S();
     clampAddZeroPoint(f, lowV, highV, zoV);
   });
 }
 
-function emitMul(f: FunctionBuilder, truncate: boolean): void {
+function emitMul(f: FunctionBuilder): void {
   const [, , , , za, zb, m, zo, lo] = f.params;
   const zaV = splatI32(f, za, "zav");
   const zbV = splatI32(f, zb, "zbv");
@@ -270,9 +259,7 @@ function emitMul(f: FunctionBuilder, truncate: boolean): void {
     widenU8(f, vb, g);
     f.localGet(zbV).i32x4.sub().i32x4.mul();
     f.f32x4.convertI32x4S().localGet(mV).f32x4.mul();
-    if (truncate) f.f32x4.trunc();
-    else f.f32x4.nearest();
-    f.localSet(t);
+    f.f32x4.nearest().localSet(t);
     f.localGet(t).i32x4.truncSatF32x4S();
     clampAddZeroPoint(f, lowV, highV, zoV);
     // NaN lanes give 0.

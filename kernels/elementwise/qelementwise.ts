@@ -15,7 +15,6 @@ import {
 } from "../../reference/quantized_elementwise.ts";
 import { QuantizedTensor } from "../../reference/tensor.ts";
 import type { CatInput, NhwcTensor, QParams8, QuantizedBinaryArgs } from "../kernel_set.ts";
-import type { OpsMutation } from "../ops_mutation.ts";
 import type { KernelRuntime } from "../runtime.ts";
 import { BoundedCache, pad16, readBytes, scratchWithSlack, stage } from "../staging.ts";
 import { buildCat, type CatExports } from "./cat_generate.ts";
@@ -54,12 +53,10 @@ export class QElementwise {
 
   /**
    * @param family the add numerics: `qnnpack` or `aten_avx2`
-   * @param mutation test-only planted bug
    */
   constructor(
     private readonly runtime: KernelRuntime,
     readonly family: ElementwiseFamily,
-    private readonly mutation?: OpsMutation,
   ) {}
 
   /** The kernel names this class runs. */
@@ -72,12 +69,7 @@ export class QElementwise {
   }
 
   private elementwise(): ElementwiseExports {
-    const m = this.mutation;
-    const planted = m === "add-rounding" || m === "mul-rounding" ? m : undefined;
-    return this.runtime.instance<ElementwiseExports>(
-      `elementwise${planted ? `|${planted}` : ""}`,
-      () => buildElementwise({ mutation: planted }),
-    );
+    return this.runtime.instance<ElementwiseExports>("elementwise", buildElementwise);
   }
 
   private stageOperands(a: Uint8Array, b: Uint8Array, args: QuantizedBinaryArgs) {
@@ -195,11 +187,7 @@ export class QElementwise {
     const npix = n * h * w;
     const rt = this.runtime;
     const out = rt.scratchBlock("cat.out", Math.max(npix * cOut, 16)).ptr;
-    const planted = this.mutation === "cat-last-channel" ? this.mutation : undefined;
-    const k = rt.instance<CatExports>(
-      `cat${planted ? `|${planted}` : ""}`,
-      () => buildCat({ mutation: planted }),
-    );
+    const k = rt.instance<CatExports>("cat", buildCat);
     let cBase = 0;
     for (const { tensor, qparams } of xs) {
       const c = tensor.shape[3];

@@ -11,7 +11,6 @@
  * @module
  */
 import { type FunctionBuilder, type Local, ModuleBuilder } from "../wasm/mod.ts";
-import type { OpsMutation } from "../ops_mutation.ts";
 import { emitTapPool } from "../pool/tap_loop.ts";
 
 /** Exports of the fp32 ops module (pointers are byte offsets; n counts floats, a multiple of 4). */
@@ -28,12 +27,6 @@ export interface Fp32OpsExports {
   max_pool(x: number, taps: number, out: number, npix: number, c: number): void;
   /** `avg_pool(x, taps, out, npix, c)`. */
   avg_pool(x: number, taps: number, out: number, npix: number, c: number): void;
-}
-
-/** Generator options. */
-export interface Fp32OpsSpec {
-  /** Test-only planted bug (`pool-last-tap`); others are ignored. */
-  readonly mutation?: OpsMutation;
 }
 
 /**
@@ -66,7 +59,7 @@ function splatF32(f: FunctionBuilder, value: Local | number, name: string): Loca
 }
 
 /** Builds the module (imports `env.memory`). */
-export function buildFp32Ops(spec: Fp32OpsSpec = {}): ModuleBuilder {
+export function buildFp32Ops(): ModuleBuilder {
   const mod = new ModuleBuilder().importMemory("env", "memory", { initial: 1 });
   for (const name of ["add", "mul"] as const) {
     const f = mod.function(name, {
@@ -116,7 +109,6 @@ export function buildFp32Ops(spec: Fp32OpsSpec = {}): ModuleBuilder {
     });
   }
   mod.exportFunction(hs);
-  const skipLastTap = spec.mutation === "pool-last-tap";
   const max = mod.function("max_pool", {
     params: ["i32", "i32", "i32", "i32", "i32"],
     paramNames: ["x", "taps", "out", "npix", "c"],
@@ -128,7 +120,6 @@ export function buildFp32Ops(spec: Fp32OpsSpec = {}): ModuleBuilder {
       lanes: 4,
       elementBytes: 4,
       headerWords: 1,
-      skipLastTap,
       pixel() {},
       init: () => void max.localGet(minusInf).localSet(acc),
       tap: (addr) =>
@@ -148,7 +139,6 @@ export function buildFp32Ops(spec: Fp32OpsSpec = {}): ModuleBuilder {
       lanes: 4,
       elementBytes: 4,
       headerWords: 2,
-      skipLastTap,
       pixel: (table) =>
         void avg.localGet(table).f32.load({ offset: 4, align: 4 }).f32x4.splat().localSet(div),
       init: () => void avg.v128.const("f32x4", [0, 0, 0, 0]).localSet(acc),

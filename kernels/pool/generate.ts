@@ -9,7 +9,6 @@
  * @module
  */
 import { type FunctionBuilder, type Local, ModuleBuilder } from "../wasm/mod.ts";
-import type { OpsMutation } from "../ops_mutation.ts";
 import { clampAddZeroPoint, narrowU8 } from "../elementwise/simd.ts";
 import { emitTapPool } from "./tap_loop.ts";
 
@@ -21,21 +20,14 @@ export interface PoolExports {
   avg_pool(x: number, taps: number, out: number, npix: number, c: number, zp: number): void;
 }
 
-/** Generator options. */
-export interface PoolSpec {
-  /** Test-only planted bug (`pool-last-tap`); others are ignored. */
-  readonly mutation?: OpsMutation;
-}
-
 /** Header words of the tables: max `[count]`, average `[count, multiplier]`. */
 export const MAX_HEADER_WORDS = 1;
 /** See MAX_HEADER_WORDS. */
 export const AVG_HEADER_WORDS = 2;
 
 /** Builds the module (imports `env.memory`). */
-export function buildPool(spec: PoolSpec = {}): ModuleBuilder {
+export function buildPool(): ModuleBuilder {
   const mod = new ModuleBuilder().importMemory("env", "memory", { initial: 1 });
-  const skipLastTap = spec.mutation === "pool-last-tap";
   const max = mod.function("max_pool", {
     params: ["i32", "i32", "i32", "i32", "i32"],
     paramNames: ["x", "taps", "out", "npix", "c"],
@@ -45,7 +37,6 @@ export function buildPool(spec: PoolSpec = {}): ModuleBuilder {
     lanes: 16,
     elementBytes: 1,
     headerWords: MAX_HEADER_WORDS,
-    skipLastTap,
     pixel() {},
     init: () => void max.v128.const("i32x4", [0, 0, 0, 0]).localSet(acc),
     tap: (addr) =>
@@ -57,12 +48,12 @@ export function buildPool(spec: PoolSpec = {}): ModuleBuilder {
     params: ["i32", "i32", "i32", "i32", "i32", "i32"],
     paramNames: ["x", "taps", "out", "npix", "c", "zp"],
   });
-  emitAvg(avg, skipLastTap);
+  emitAvg(avg);
   mod.exportFunction(avg);
   return mod;
 }
 
-function emitAvg(f: FunctionBuilder, skipLastTap: boolean): void {
+function emitAvg(f: FunctionBuilder): void {
   const zp = f.params[5];
   const accs = [0, 1, 2, 3].map((g) => f.local("v128", `acc${g}`));
   const bias = f.local("v128", "bias");
@@ -79,7 +70,6 @@ function emitAvg(f: FunctionBuilder, skipLastTap: boolean): void {
     lanes: 16,
     elementBytes: 1,
     headerWords: AVG_HEADER_WORDS,
-    skipLastTap,
     pixel(table: Local, count: Local) {
       f.localGet(table).f32.load({ offset: 4, align: 4 }).f32x4.splat().localSet(m);
       f.i32.const(0).localGet(count).localGet(zp).i32.mul().i32.sub().i32x4.splat();

@@ -16,7 +16,6 @@ import type {
   PoolWindowArgs,
   QParams8,
 } from "../kernel_set.ts";
-import type { OpsMutation } from "../ops_mutation.ts";
 import type { KernelRuntime } from "../runtime.ts";
 import { BoundedCache, readBytes, scratchWithSlack, stage, stageTable } from "../staging.ts";
 import { checkQParams8 } from "../elementwise/qelementwise.ts";
@@ -78,12 +77,10 @@ export class QPool {
 
   /**
    * @param numerics `qnnpack` (PyTorch's qnnpack engine) or `fbgemm` (ATen's kernels)
-   * @param mutation test-only planted bug
    */
   constructor(
     private readonly runtime: KernelRuntime,
     readonly numerics: NumericsFamily,
-    private readonly mutation?: OpsMutation,
   ) {}
 
   /** The kernel names this class runs. */
@@ -92,11 +89,7 @@ export class QPool {
   }
 
   private kernels(): PoolExports {
-    const planted = this.mutation === "pool-last-tap" ? this.mutation : undefined;
-    return this.runtime.instance<PoolExports>(
-      `pool${planted ? `|${planted}` : ""}`,
-      () => buildPool({ mutation: planted }),
-    );
+    return this.runtime.instance<PoolExports>("pool", buildPool);
   }
 
   /** Pooling of an NHWC tensor (see KernelSet.pool2dNhwc). */

@@ -24,8 +24,6 @@ export interface TapPoolBody {
   readonly elementBytes: number;
   /** Words before the offsets (≥ 1: the count). */
   readonly headerWords: number;
-  /** Test-only: skip every window's last tap. */
-  readonly skipLastTap: boolean;
   /** Reads the pixel's header (the table pointer and its tap count are given). */
   pixel(table: Local, count: Local): void;
   /** Initialises the accumulators of a channel block. */
@@ -59,8 +57,6 @@ export function emitTapPool(f: FunctionBuilder, body: TapPoolBody): void {
     f.localGet(taps).i32.const(body.headerWords * 4).i32.add().localSet(first);
     f.localGet(first);
     f.localGet(count);
-    // count − 1 (0 stays 0)
-    if (body.skipLastTap) f.localGet(count).i32.const(0).i32.gtS().i32.sub();
     f.i32.const(4).i32.mul().i32.add().localSet(end);
     body.pixel(taps, count);
     f.i32.const(0).localSet(cb);

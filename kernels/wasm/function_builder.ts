@@ -68,7 +68,27 @@ export interface FunctionContext {
   ownsFunction(fn: FunctionBuilder): boolean;
   /** Called once at construction with the function's body encoder. */
   registerBody(encodeBody: () => ByteWriter): void;
+  /** The module's instruction rewrite, if any (see `InstructionRewrite`). */
+  readonly rewrite?: InstructionRewrite;
 }
+
+/** Where an instruction is emitted: its function, its name and how many came before it. */
+export interface InstructionSite {
+  /** The function's name. */
+  readonly fn: string;
+  /** The instruction's text-format name (`f32x4.nearest`). */
+  readonly instruction: InstructionName;
+  /** How many instructions of this name the function emitted before this one. */
+  readonly ordinal: number;
+}
+
+/**
+ * Replaces an instruction as it is emitted: returns another instruction with the same
+ * immediates (the operand-stack check still applies), or undefined to keep it. Tests use it to
+ * plant realistic slips in generated kernels (mutation testing) without any planted-bug code in
+ * the generators.
+ */
+export type InstructionRewrite = (site: InstructionSite) => InstructionName | undefined;
 
 const MEMORY_KINDS = new Set(["memarg", "memlane", "memory", "memory2"]);
 
@@ -130,6 +150,7 @@ export class FunctionBuilder {
   readonly #locals: Local[] = [];
   readonly #code = new ByteWriter();
   readonly #checker: OperandStackChecker;
+  readonly #emitted = new Map<string, number>();
 
   /** Use `ModuleBuilder.function()`; this is called by it. */
   constructor(
@@ -201,7 +222,14 @@ export class FunctionBuilder {
     return this.#emit(name, args);
   }
 
-  #emit(name: InstructionName, args: readonly unknown[]): this {
+  #emit(emitted: InstructionName, args: readonly unknown[]): this {
+    let name = emitted;
+    const rewrite = this.#context.rewrite;
+    if (rewrite !== undefined) {
+      const ordinal = this.#emitted.get(emitted) ?? 0;
+      this.#emitted.set(emitted, ordinal + 1);
+      name = rewrite({ fn: this.name, instruction: emitted, ordinal }) ?? emitted;
+    }
     const checker = this.#checker;
     checker.begin(name);
     const info: InstructionInfo | undefined = INSTRUCTIONS[name];

@@ -21,6 +21,8 @@ export {
   type BlockBody,
   FunctionBuilder,
   type Global,
+  type InstructionRewrite,
+  type InstructionSite,
   type Label,
   type Local,
 } from "./function_builder.ts";

@@ -6,7 +6,7 @@
  */
 
 import { ByteWriter } from "./encoding.ts";
-import { FunctionBuilder, type Global } from "./function_builder.ts";
+import { FunctionBuilder, type Global, type InstructionRewrite } from "./function_builder.ts";
 import { v128Bytes } from "./immediates.ts";
 import { type FuncType, type MemoryLimits, type ValType, valTypeCode } from "./types.ts";
 
@@ -137,6 +137,9 @@ function writeInit(
  * ```
  */
 export class ModuleBuilder {
+  /** The rewrite of the modules built inside `ModuleBuilder.rewriting`. */
+  static #scopedRewrite: InstructionRewrite | undefined;
+  readonly #rewrite = ModuleBuilder.#scopedRewrite;
   readonly #types: FuncType[] = [];
   readonly #typeKeys = new Map<string, number>();
   #memory: MemoryDecl | undefined;
@@ -144,6 +147,20 @@ export class ModuleBuilder {
   readonly #functions: { fn: FunctionBuilder; typeIndex: number; encodeBody: () => ByteWriter }[] =
     [];
   readonly #exports: Export[] = [];
+
+  /**
+   * Runs `build` with `rewrite` applied to every instruction of every module it creates (for
+   * tests that plant a slip in a generated kernel; see `InstructionRewrite`).
+   */
+  static rewriting<T>(rewrite: InstructionRewrite | undefined, build: () => T): T {
+    const outer = ModuleBuilder.#scopedRewrite;
+    ModuleBuilder.#scopedRewrite = rewrite;
+    try {
+      return build();
+    } finally {
+      ModuleBuilder.#scopedRewrite = outer;
+    }
+  }
 
   #typeIndex(type: FuncType): number {
     const key = `${type.params.join(",")}->${type.results.join(",")}`;
@@ -209,6 +226,7 @@ export class ModuleBuilder {
         ownsGlobal: (g) => g !== undefined && this.#globals[g.index]?.global === g,
         ownsFunction: (f) => f !== undefined && this.#functions[f.index]?.fn === f,
         registerBody: (encode) => encodeBody = encode,
+        rewrite: this.#rewrite,
       },
     });
     this.#functions.push({ fn, typeIndex, encodeBody: encodeBody! });
