@@ -4,7 +4,7 @@
  * @module
  */
 import { buildEpilogue } from "./qgemm/epilogue.ts";
-import { buildQGemm, qgemmName } from "./qgemm/generate.ts";
+import { buildQGemm, qgemmName, type QGemmSpec } from "./qgemm/generate.ts";
 import { qgemmLayout, type QGemmVariant } from "./qgemm/layout.ts";
 import { buildDynamicQuantize } from "./quantize/dynamic.ts";
 import { buildQuantize } from "./quantize/generate.ts";
@@ -25,6 +25,8 @@ export interface CatalogEntry {
   /** Needs relaxed SIMD to validate. */
   readonly relaxed: boolean;
   readonly build: () => ModuleBuilder;
+  /** For an int8 GEMM: its specification (the GEMM tester runs every such entry). */
+  readonly qgemm?: QGemmSpec;
 }
 
 /** The catalog. */
@@ -35,10 +37,12 @@ export function kernelCatalog(): CatalogEntry[] {
     const layout = qgemmLayout(variant);
     for (const mr of [1, 2, 3, 4]) {
       for (const kPadded of [16, 48, 768]) {
+        const spec = { layout, mr, kPadded };
         entries.push({
-          name: `${qgemmName({ layout, mr })}|k${kPadded}`,
+          name: `${qgemmName(spec)}|k${kPadded}`,
           relaxed: layout.relaxed,
-          build: () => buildQGemm({ layout, mr, kPadded }),
+          build: () => buildQGemm(spec),
+          qgemm: spec,
         });
       }
     }
