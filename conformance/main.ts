@@ -23,6 +23,7 @@ import { referenceProperties } from "./properties/mod.ts";
 import { kernelProperties } from "./properties/kernels.ts";
 import { registeredKernelProperties } from "./properties/registered.ts";
 import { fuzzProperties } from "./properties/fuzz.ts";
+import { opFuzzProperties } from "./properties/fuzz_ops.ts";
 import { checkedKernelSet } from "../kernels/checked_kernel_set.ts";
 import { ReferenceKernelSet } from "../kernels/reference_kernel_set.ts";
 import { fp32OpsProperties } from "./properties/fp32_ops.ts";
@@ -100,6 +101,7 @@ async function main(): Promise<number> {
       ...referenceProperties(),
       ...paths.flatMap((p) => (p.kernels ? kernelProperties(p.kernels) : [])),
       ...paths.flatMap((p) => (p.kernels ? registeredKernelProperties(p.kernels) : [])),
+      ...opFuzzProperties(paths.flatMap((p) => (p.kernels ? [p.kernels] : []))),
       ...paths.flatMap((p) =>
         p.kernels
           ? fuzzProperties(

@@ -9,6 +9,7 @@ import type { KernelSet } from "../kernels/kernel_set.ts";
 import { nchwToNhwc, nhwcToNchw } from "../kernels/qconv.ts";
 import { isChannelsLastContiguous, quantizedCat } from "../reference/quantized_elementwise.ts";
 import { QuantizedTensor } from "../reference/tensor.ts";
+import { show } from "../reference/_check.ts";
 import type { OpDescriptor } from "./op.ts";
 import type { UnaryQParams } from "./unary.ts";
 
@@ -83,7 +84,14 @@ export const cat: OpDescriptor<CatArgs, QuantizedTensor> & { readonly family: "c
   pytorch: "torch.ops.quantized.cat",
   engine: "optional",
   // The reference checks every input and option up front: on empty inputs it checks only.
-  check: (args) => void reference({ ...args, xs: emptied(args.xs) }),
+  check(args) {
+    if (typeof args?.output !== "object" || args.output === null) {
+      throw new TypeError(
+        `output: expected output qparams { scale, zeroPoint }, got ${show(args?.output)}`,
+      );
+    }
+    reference({ ...args, xs: emptied(args.xs) });
+  },
   reference,
   golden: {
     attrs: ["dim", "y_scale", "y_zero_point", "x_scales", "x_zero_points", "channels_last"],

@@ -69,6 +69,9 @@ export interface QuantizedBinaryOptions {
 type QParamsLike = { scale: number; zeroPoint: number };
 
 function perTensor8(name: string, q: QuantizedTensor): QParamsLike {
+  if (!(q instanceof QuantizedTensor)) {
+    throw new TypeError(`${name}: expected a QuantizedTensor, got ${show(q)}`);
+  }
   if (q.qparams.qscheme !== "per_tensor_affine") {
     throw new TypeError(`${name}: must be quantized per tensor, got ${q.qparams.qscheme}`);
   }

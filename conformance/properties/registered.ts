@@ -224,6 +224,11 @@ export function assertSameResult(got: unknown, expected: unknown, what: string):
   assert.deepEqual(got, expected, what);
 }
 
+/** The argument generator of an op's family (undefined for a family without one). */
+export function familyArb(op: AnyOp): fc.Arbitrary<unknown> | undefined {
+  return FAMILY_ARBS[op.family]?.(op);
+}
+
 /**
  * The property "op on `set` ≡ op on the reference" of every registered op that has kernels, a
  * property spec and a family generator.
