@@ -18,6 +18,7 @@ import {
 import { nchwToNhwc, nhwcToNchw } from "../kernels/qconv.ts";
 import type { Engine } from "../reference/engine.ts";
 import {
+  nhwcReadAsNchw,
   poolPath,
   quantizedAdaptiveAvgPool2d,
   quantizedAvgPool2d,
@@ -104,12 +105,19 @@ function poolOp<W extends PoolWindowArgs>(spec: {
             qnnpackEligible: eligible,
           });
       },
-      run(set: KernelSet, args): QuantizedTensor {
+      run(set: KernelSet, args, engine: Engine): QuantizedTensor {
         const x = args.x;
         const qp = x.qparams as UnaryQParams;
-        const y = nhwcToNchw(
-          set.pool2dNhwc(nchwToNhwc(x.intRepr as Uint8Array, x.shape), qp, args.window),
-        );
+        const nhwc = set.pool2dNhwc(nchwToNhwc(x.intRepr as Uint8Array, x.shape), qp, args.window);
+        const [n, oh, ow, c] = nhwc.shape;
+        const path = poolPath(x, engine, {
+          channelsLast: args.channelsLast,
+          qnnpackEligible: qnnpackEligible(x, args.window),
+        });
+        // PyTorch's layout quirk: its output is the NHWC data read as NCHW.
+        const y = nhwcReadAsNchw(x.shape, [n, c, oh, ow], path)
+          ? { data: nhwc.data, shape: [n, c, oh, ow] }
+          : nhwcToNchw(nhwc);
         return new QuantizedTensor(y.data, y.shape, "quint8", x.qparams);
       },
     },

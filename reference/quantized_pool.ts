@@ -28,6 +28,7 @@ import type { Engine } from "./engine.ts";
 import { clamp, f32, roundHalfEven, saturateInt16 } from "./float32.ts";
 import { QuantizedTensor } from "./tensor.ts";
 import type { IntPair } from "./quantized_conv2d.ts";
+import { toNhwc } from "./layout.ts";
 
 /** Which of PyTorch's pooling kernels to reproduce (see the module documentation). */
 export type PoolPath = "qnnpack" | "nchw" | "nhwc";
@@ -137,9 +138,41 @@ export function poolPath(
   return channelsLast ? "nhwc" : "nchw";
 }
 
-function outputTensor(x: QuantizedTensor, data: IntRepr, oh: number, ow: number) {
+/**
+ * The output tensor. PyTorch 1.13 quirk, reproduced: an input with H·W == 1 (and C > 1) is both
+ * NCHW- and channels-last-contiguous, so the `nhwc` kernel runs, but the output is allocated
+ * NCHW-contiguous; the kernel writes its NHWC order into it, so PyTorch's logical output is the
+ * NHWC-ordered data read as NCHW (visible when padding, ceil mode or upsampling makes the output
+ * larger than 1×1).
+ */
+function outputTensor(
+  x: QuantizedTensor,
+  data: IntRepr,
+  oh: number,
+  ow: number,
+  path: PoolPath,
+) {
   const shape = [...x.shape.slice(0, -2), oh, ow];
-  return new QuantizedTensor(data, shape, x.dtype, x.qparams);
+  const nchw = shape.length === 4 ? shape : [1, ...shape];
+  const stored = nhwcReadAsNchw(x.shape, shape, path)
+    ? toNhwc(data as Uint8Array | Int8Array, nchw)
+    : data;
+  return new QuantizedTensor(stored, shape, x.dtype, x.qparams);
+}
+
+/**
+ * Whether PyTorch 1.13's pooling output holds NHWC-ordered data under NCHW strides (see
+ * `outputTensor`): the `nhwc` path, an input of H·W == 1 with C > 1, an output larger than 1×1.
+ */
+export function nhwcReadAsNchw(
+  inputShape: readonly number[],
+  outputShape: readonly number[],
+  path: PoolPath,
+): boolean {
+  const [h, w] = inputShape.slice(-2);
+  const [oh, ow] = outputShape.slice(-2);
+  const c = inputShape[inputShape.length - 3];
+  return path === "nhwc" && h * w === 1 && c > 1 && oh * ow > 1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,7 +253,7 @@ export function quantizedMaxPool2d(
       }
     }
   }
-  return outputTensor(x, out, oh, ow);
+  return outputTensor(x, out, oh, ow, path);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -341,7 +374,7 @@ export function quantizedAvgPool2d(
       }
     }
   }
-  return outputTensor(x, out, oh, ow);
+  return outputTensor(x, out, oh, ow, path);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,8 +435,7 @@ export function adaptiveEnd(index: number, outSize: number, inSize: number): num
  *   (the average of codes), no clamp needed.
  * - `nhwc`: `clamp(zp + rne(f32(f32(Σq − k·zp)·f32(1/k))))`.
  *
- * PyTorch 1.13's `nhwc` kernel reads the wrong elements when a 1×1 input is upsampled (output
- * larger than the input); this reference computes the formula there instead.
+ * A 1×1 input on the `nhwc` path gives PyTorch's layout quirk (see `outputTensor`).
  * @throws {RangeError} for an output size below 1 or a bad input.
  */
 export function quantizedAdaptiveAvgPool2d(
@@ -456,5 +488,5 @@ export function quantizedAdaptiveAvgPool2d(
       }
     }
   }
-  return outputTensor(x, out, oh, ow);
+  return outputTensor(x, out, oh, ow, path);
 }

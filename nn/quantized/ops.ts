@@ -18,6 +18,8 @@ import { quantizedAddScalar, quantizedMulScalar } from "../../reference/quantize
 import { quantizedCat } from "../../reference/quantized_elementwise.ts";
 import type { StaticLinearParams } from "../../reference/quantized_linear.ts";
 import {
+  nhwcReadAsNchw,
+  type PoolPath,
   poolPath,
   quantizedAdaptiveAvgPool2d,
   quantizedAvgPool2d,
@@ -244,11 +246,12 @@ export class QuantizedOps {
   /** `F.max_pool2d` of a quantized tensor (the format is kept). */
   maxPool2d(x: QTensor, options: QuantizedPoolOptions): QTensor {
     const g = poolArgs(options);
-    if (this.poolOnKernels(x, !g.ceilMode)) {
-      return this.fromNhwc(
+    const path = this.poolPathOf(x, !g.ceilMode);
+    if (path !== "nchw") {
+      return this.fromPooled(
         this.kernels.pool2dNhwc(this.nhwc(x), x, { kind: "max", ...g }),
         x,
-        x.channelsLast,
+        path,
       );
     }
     return this.fromReference(
@@ -268,11 +271,12 @@ export class QuantizedOps {
       countIncludePad: options.countIncludePad ?? true,
       divisorOverride: options.divisorOverride ?? null,
     };
-    if (this.poolOnKernels(x, !g.ceilMode)) {
-      return this.fromNhwc(
+    const path = this.poolPathOf(x, !g.ceilMode);
+    if (path !== "nchw") {
+      return this.fromPooled(
         this.kernels.pool2dNhwc(this.nhwc(x), x, { kind: "avg", ...args }),
         x,
-        x.channelsLast,
+        path,
       );
     }
     return this.fromReference(
@@ -291,11 +295,12 @@ export class QuantizedOps {
     const size = pair("outputSize", outputSize, 1);
     const [h, w] = x.shape.slice(-2);
     const divisible = h % size[0] === 0 && w % size[1] === 0 && !(h === size[0] && w === size[1]);
-    if (this.poolOnKernels(x, divisible)) {
-      return this.fromNhwc(
+    const path = this.poolPathOf(x, divisible);
+    if (path !== "nchw") {
+      return this.fromPooled(
         this.kernels.pool2dNhwc(this.nhwc(x), x, { kind: "adaptive_avg", outputSize: size }),
         x,
-        x.channelsLast,
+        path,
       );
     }
     return this.fromReference(
@@ -319,10 +324,11 @@ export class QuantizedOps {
   }
 
   /**
-   * Whether PyTorch pools `x` with a kernel the kernel set has: QNNPACK's (qnnpack engine,
-   * `qnnpackEligible`) or ATen's channels-last one — not ATen's NCHW kernel.
+   * The kernel PyTorch pools `x` with: QNNPACK's (qnnpack engine, `qnnpackEligible`) or ATen's
+   * channels-last one — which the kernel sets have — or ATen's NCHW loop (`nchw`), which they
+   * do not.
    */
-  private poolOnKernels(x: QTensor, qnnpackEligible: boolean): boolean {
+  private poolPathOf(x: QTensor, qnnpackEligible: boolean): PoolPath {
     checkQTensor("x", x);
     if (x.shape.length !== 4) {
       throw new RangeError(
@@ -334,8 +340,7 @@ export class QuantizedOps {
       scale: x.scale,
       zeroPoint: x.zeroPoint,
     });
-    return poolPath(probe, this.engine, { channelsLast: x.channelsLast, qnnpackEligible }) !==
-      "nchw";
+    return poolPath(probe, this.engine, { channelsLast: x.channelsLast, qnnpackEligible });
   }
 
   /** The NHWC view of a 4-D QTensor's storage. */
@@ -348,6 +353,20 @@ export class QuantizedOps {
   private fromNhwc(y: NhwcTensor, qparams: ActivationQParams, channelsLast: boolean): QTensor {
     const [n, h, w, c] = y.shape;
     return new QTensor(y.data, [n, c, h, w], qparams, { channelsLast, ops: this });
+  }
+
+  /**
+   * The QTensor of a kernel pooling of `x`. PyTorch 1.13's quirk (see the reference's
+   * `nhwcReadAsNchw`): from an NCHW input with H·W == 1 its logical output is the NHWC data read
+   * as NCHW, so that is what this tensor holds.
+   */
+  private fromPooled(y: NhwcTensor, x: QTensor, path: PoolPath): QTensor {
+    const [n, oh, ow, c] = y.shape;
+    const shape = [n, c, oh, ow];
+    if (nhwcReadAsNchw(x.shape, shape, path)) {
+      return new QTensor(toNhwc(y.data, shape), shape, x, { channelsLast: false, ops: this });
+    }
+    return this.fromNhwc(y, x, x.channelsLast);
   }
 
   /** A QTensor from a reference tensor in logical order. */

@@ -168,11 +168,10 @@ def model_cases(g, rng):
 
 def generate(seed):
     torch.backends.quantized.engine = "qnnpack"
-    rng = np.random.default_rng(seed + 11)
     g = GoldenFile("conv_qnnpack", "scripts/golden/gen_conv.py", seed, engine="qnnpack",
                    notes="QNNPACK numerics; this PyTorch build has no FBGEMM")
-    random_cases(g, rng, 120)
-    saturation_cases(g, rng)
-    model_cases(g, rng)
-    build_dependent_cases(g, rng)
+    random_cases(g, g.rng, 120)
+    saturation_cases(g, g.rng)
+    model_cases(g, g.rng)
+    build_dependent_cases(g, g.rng)
     return [g]

@@ -318,37 +318,36 @@ def activation_cases(g, rng, engine, count):
 
 def generate(seed):
     files = []
-    rng = np.random.default_rng(seed + 23)
     for engine in ENGINES:
         torch.backends.quantized.engine = engine
         g = GoldenFile(f"elementwise_{engine}", "scripts/golden/gen_elementwise.py", seed,
                        engine=engine,
                        notes="qnnpack: QNNPACK fixed-point add; onednn: ATen AVX2 vectorized "
                              "kernels (vector/scalar split at floor(n/64)*64), single-threaded")
-        binary_cases(g, rng, engine, "quantized_add", 40)
-        binary_cases(g, rng, engine, "quantized_add_relu", 30)
-        binary_cases(g, rng, engine, "quantized_mul", 24)
-        binary_cases(g, rng, engine, "quantized_mul_relu", 12)
-        scalar_cases(g, rng, engine, 12)
+        binary_cases(g, g.rng, engine, "quantized_add", 40)
+        binary_cases(g, g.rng, engine, "quantized_add_relu", 30)
+        binary_cases(g, g.rng, engine, "quantized_mul", 24)
+        binary_cases(g, g.rng, engine, "quantized_mul_relu", 12)
+        scalar_cases(g, g.rng, engine, 12)
         files.append(g)
     for engine in ENGINES:
         torch.backends.quantized.engine = engine
         g = GoldenFile(f"pool_{engine}", "scripts/golden/gen_elementwise.py", seed, engine=engine,
                        notes="PyTorch picks QNNPACK (qnnpack engine, quint8, no ceil mode), "
                              "its channels-last kernels, or its NCHW loops")
-        max_pool_cases(g, rng, engine, 40)
-        avg_pool_cases(g, rng, engine, 50)
-        adaptive_pool_cases(g, rng, engine, 32)
+        max_pool_cases(g, g.rng, engine, 40)
+        avg_pool_cases(g, g.rng, engine, 50)
+        adaptive_pool_cases(g, g.rng, engine, 32)
         files.append(g)
         g = GoldenFile(f"activations_{engine}", "scripts/golden/gen_elementwise.py", seed,
                        engine=engine,
                        notes="qnnpack: QNNPACK lookup tables (glibc expf/tanhf); onednn: ATen "
                              "AVX2 kernels (SLEEF vector lanes, glibc scalar tail)")
-        activation_cases(g, rng, engine, 60)
+        activation_cases(g, g.rng, engine, 60)
         files.append(g)
     torch.backends.quantized.engine = "qnnpack"
     g = GoldenFile("cat", "scripts/golden/gen_elementwise.py", seed,
                    notes="engine-independent; the channels-last path is ATen's AVX2 code (x86)")
-    cat_cases(g, rng, 36)
+    cat_cases(g, g.rng, 36)
     files.append(g)
     return files

@@ -288,11 +288,10 @@ def cpu_capability():
 
 
 def generate(seed):
-    rng = np.random.default_rng(seed + 11)
     g = GoldenFile("fake_quant", "scripts/golden/gen_fake_quant.py", seed, notes=cpu_capability())
-    per_tensor_cases(g, rng)
-    per_channel_cases(g, rng)
-    build_dependent_cases(g, rng)
-    learnable_per_tensor_cases(g, rng)
-    learnable_per_channel_cases(g, rng)
+    per_tensor_cases(g, g.rng)
+    per_channel_cases(g, g.rng)
+    build_dependent_cases(g, g.rng)
+    learnable_per_tensor_cases(g, g.rng)
+    learnable_per_channel_cases(g, g.rng)
     return [g]

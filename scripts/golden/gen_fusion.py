@@ -73,9 +73,7 @@ def linear_cases(g, rng):
 
 
 def generate(seed):
-    rng = np.random.default_rng(seed + 12)
-    torch.manual_seed(seed + 12)
     g = GoldenFile("fusion", "scripts/golden/gen_fusion.py", seed)
-    conv_cases(g, rng)
-    linear_cases(g, rng)
+    conv_cases(g, g.rng)
+    linear_cases(g, g.rng)
     return [g]

@@ -105,10 +105,9 @@ def dynamic_cases(g, rng, count):
 
 def generate(seed):
     torch.backends.quantized.engine = "qnnpack"
-    rng = np.random.default_rng(seed + 3)
     g = GoldenFile("linear_qnnpack", "scripts/golden/gen_linear.py", seed, engine="qnnpack",
                    notes="QNNPACK numerics; this PyTorch build has no FBGEMM")
-    static_cases(g, rng, 160)
+    static_cases(g, g.rng, 160)
     with quiet_stderr():  # QNNPACK warns that it ignores reduce_range on every call
-        dynamic_cases(g, rng, 120)
+        dynamic_cases(g, g.rng, 120)
     return [g]

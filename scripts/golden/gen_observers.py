@@ -632,17 +632,16 @@ def qconfig_cases(g, rng):
 
 
 def generate(seed):
-    rng = np.random.default_rng(seed + 101)
     notes = ("observer / fake_quantize_module / qconfig cases; optional fields are described in "
              "scripts/golden/gen_observers.py")
     obs = GoldenFile("observers", "scripts/golden/gen_observers.py", seed, notes=notes)
-    minmax_cases(obs, rng)
-    per_channel_cases(obs, rng)
-    other_observer_cases(obs, rng)
+    minmax_cases(obs, obs.rng)
+    per_channel_cases(obs, obs.rng)
+    other_observer_cases(obs, obs.rng)
     hist = GoldenFile("histogram_observer", "scripts/golden/gen_observers.py", seed, notes=notes)
-    histogram_cases(hist, rng, 160)
+    histogram_cases(hist, hist.rng, 160)
     fqm = GoldenFile("fake_quantize_modules", "scripts/golden/gen_observers.py", seed, notes=notes)
-    fake_quantize_module_cases(fqm, rng)
+    fake_quantize_module_cases(fqm, fqm.rng)
     qcf = GoldenFile("qconfigs", "scripts/golden/gen_observers.py", seed, notes=notes)
-    qconfig_cases(qcf, rng)
+    qconfig_cases(qcf, qcf.rng)
     return [obs, hist, fqm, qcf]

@@ -168,11 +168,10 @@ def dequantize_cases(g, rng):
 
 
 def generate(seed):
-    rng = np.random.default_rng(seed)
     g = GoldenFile("quantize", "scripts/golden/gen_quantize.py", seed)
-    per_tensor_cases(g, rng)
+    per_tensor_cases(g, g.rng)
     build_dependent_cases(g)
-    per_channel_cases(g, rng)
-    quint4x2_cases(g, rng)
-    dequantize_cases(g, rng)
+    per_channel_cases(g, g.rng)
+    quint4x2_cases(g, g.rng)
+    dequantize_cases(g, g.rng)
     return [g]

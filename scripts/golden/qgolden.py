@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import platform
+import zlib
 
 import numpy as np
 import torch
@@ -45,11 +46,20 @@ def cpu_name():
     return platform.processor() or "unknown"
 
 
+def file_seed(seed, name):
+    """The seed of one output file: the run's seed and the file's name, so that adding cases to
+    one file never changes another file's cases."""
+    return [seed, zlib.crc32(name.encode("utf-8"))]
+
+
 class GoldenFile:
-    """Collects cases and writes one qgolden/1 document."""
+    """Collects cases and writes one qgolden/1 document. `rng` (numpy) and PyTorch's global
+    generator are seeded from the run's seed and this file's name (`file_seed`)."""
 
     def __init__(self, name, generator, seed, engine=None, notes=None):
         self.name = name
+        self.rng = np.random.default_rng(file_seed(seed, name))
+        torch.manual_seed(int(np.random.default_rng(file_seed(seed, name)).integers(2**62)))
         self.cases = []
         self.ids = set()
         self.source = {
