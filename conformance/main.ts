@@ -5,6 +5,7 @@
  *
  * Usage: deno task conform [--golden DIR|FILE]... [--json FILE] [--allow-unsupported]
  *        [--no-builtin] [--no-properties] [--no-unit] [--runs N] [--seed N] [--verbose]
+ *        [--kernels onnxruntime-web]
  * @module
  */
 import { parseArgs } from "node:util";
@@ -34,6 +35,7 @@ import { defaultRuntime } from "../kernels/runtime.ts";
 import { type PropertyCheck, runProperty } from "./properties/property.ts";
 import { runUnitTests } from "./unit_tests.ts";
 import { kernelSets } from "../kernels/paths.ts";
+import { conformPeer, loadPeer } from "./peer_cli.ts";
 
 const HELP = `deno task conform — bit-exactness checks against PyTorch
 
@@ -47,6 +49,8 @@ Options:
   --json FILE           write the full per-check report as JSON
   --allow-unsupported   do not count unknown ops/attributes as failures
   --verbose             list every failure and deviation
+  --kernels NAME        check another engine instead of ours: onnxruntime-web (the ONNX goldens
+                        and properties under the onnx profile, then its differences from PyTorch)
   -h, --help            this text`;
 
 const REPO_ROOT = new URL("..", import.meta.url).pathname;
@@ -64,6 +68,7 @@ async function main(): Promise<number> {
       json: { type: "string" },
       "allow-unsupported": { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
+      kernels: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -76,11 +81,24 @@ async function main(): Promise<number> {
   const started = performance.now();
 
   const targets = [...(values["no-builtin"] ? [] : [`${REPO_ROOT}golden`]), ...values.golden];
-  const paths: ConformancePath[] = [
+  if (values.kernels !== undefined) {
+    const seed = values.seed !== undefined
+      ? Number(values.seed)
+      : Math.floor(Math.random() * 2 ** 31);
+    const { results: peerResults } = await conformPeer(await loadPeer(values.kernels), {
+      targets,
+      runProperties: (checks) => runProperties(checks, { seed, runs: Number(values.runs) }),
+      shown: (f) => (f.startsWith(REPO_ROOT) ? f.slice(REPO_ROOT.length) : f),
+    });
+    results.push(...peerResults);
+    values["no-properties"] = values["no-unit"] = true;
+    targets.length = 0;
+  }
+  const paths: ConformancePath[] = values.kernels !== undefined ? [] : [
     { name: "reference" },
     ...kernelSets().map((kernels) => ({ name: kernels.name, kernels })),
   ];
-  console.log("paths:");
+  if (paths.length > 0) console.log("paths:");
   for (const p of paths) {
     console.log(
       `  ${p.name.padEnd(12)} ${p.kernels?.description ?? "the scalar bit-exact reference"}`,

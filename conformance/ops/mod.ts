@@ -9,6 +9,7 @@ import { fakeQuantizeOps } from "./fake_quantize.ts";
 import { fusionOps } from "./fusion.ts";
 import { linearOps } from "./linear.ts";
 import { observerOps } from "./observers.ts";
+import { onnxOps } from "./onnx.ts";
 import { quantizeOps } from "./quantize.ts";
 import { registeredOps } from "./registered.ts";
 
@@ -22,6 +23,7 @@ export const OP_HANDLERS: readonly OpHandler[] = [
   ...fakeQuantizeOps,
   ...fusionOps,
   ...observerOps,
+  ...onnxOps,
 ];
 
 /** The handlers keyed by op name. */
