@@ -25,7 +25,7 @@ export interface BenchCase {
   /** `fp32`, `<path> static`, `<path> dynamic`, … */
   readonly variant: string;
   readonly op: BenchOp;
-  /** Runs it once (inputs prepared, weights packed). */
+  /** Runs it once (inputs prepared, weights packed); a peer engine may answer with a promise. */
   readonly run: () => unknown;
   /** The kernel it ran last. */
   kernel(): string;
@@ -49,14 +49,19 @@ function weightFor(shape: Shape, rand: () => number): LinearWeight {
   };
 }
 
-/** Builds, checks and returns every variant for a shape. */
-export function buildCases(shape: Shape, sets: KernelSet[], runtime: KernelRuntime): BenchCase[] {
+/** The deterministic data of a linear shape: weight, float input, activation codes, qparams. */
+export function linearBenchData(shape: Shape) {
   const { m, k, n } = shape;
   const rand = randomSource(m * 131 + k * 7 + n);
   const weight = weightFor(shape, rand);
   const xf = Float32Array.from({ length: m * k }, () => (rand() - 0.3) * 4);
-  const { fullRange, reduced } = activationCodes(m * k, rand);
-  const params = benchParams(false);
+  return { weight, xf, ...activationCodes(m * k, rand), params: benchParams(false) };
+}
+
+/** Builds, checks and returns every variant for a shape. */
+export function buildCases(shape: Shape, sets: KernelSet[], runtime: KernelRuntime): BenchCase[] {
+  const { m, k, n } = shape;
+  const { weight, xf, fullRange, reduced, params } = linearBenchData(shape);
 
   const cases: BenchCase[] = [];
   // fp32 baseline on the dequantized weight.

@@ -39,12 +39,8 @@ function convWeightFor(s: ConvShape, rand: () => number): ConvWeight {
   };
 }
 
-/** Builds, checks and returns every variant for a conv layer. */
-export function buildConvCases(
-  s: ConvShape,
-  sets: KernelSet[],
-  runtime: KernelRuntime,
-): BenchCase[] {
+/** The deterministic data of a conv layer: weight, geometry, NHWC activation codes, qparams. */
+export function convBenchData(s: ConvShape) {
   const rand = randomSource(s.h * 977 + s.cIn * 31 + s.cOut * 7 + s.kernel + s.groups);
   const weight = convWeightFor(s, rand);
   const geometry: Conv2dGeometry = {
@@ -54,8 +50,17 @@ export function buildConvCases(
     groups: s.groups,
   };
   const nhwcShape = [1, s.h, s.w, s.cIn] as const;
-  const { fullRange, reduced } = activationCodes(s.h * s.w * s.cIn, rand);
-  const params = benchParams(true);
+  const codes = activationCodes(s.h * s.w * s.cIn, rand);
+  return { weight, geometry, nhwcShape, ...codes, params: benchParams(true) };
+}
+
+/** Builds, checks and returns every variant for a conv layer. */
+export function buildConvCases(
+  s: ConvShape,
+  sets: KernelSet[],
+  runtime: KernelRuntime,
+): BenchCase[] {
+  const { weight, geometry, nhwcShape, fullRange, reduced, params } = convBenchData(s);
 
   const cases: BenchCase[] = [];
   const fp32 = new Fp32Conv(runtime, new Fp32Linear(runtime));

@@ -5,7 +5,7 @@
  * the reference before it is timed. Prints a table (time, GOP/s, speedup over fp32) and
  * mitata's summary.
  *
- * Usage: deno task bench [--quick] [--json FILE] [--filter REGEX]
+ * Usage: deno task bench [--quick] [--json FILE] [--filter REGEX] [--peer onnxruntime-web]
  * @module
  */
 import { parseArgs } from "node:util";
@@ -21,6 +21,7 @@ import { Fp32Ops } from "../kernels/fp32_ops.ts";
 import { formatTable } from "../conformance/report.ts";
 import { kernelSets } from "../kernels/paths.ts";
 import { defaultRuntime } from "../kernels/runtime.ts";
+import { peerTable, peerVariants } from "./peer.ts";
 
 const HELP = `deno task bench — int8 vs fp32 on WebAssembly SIMD (linear, conv, whole models)
 
@@ -28,6 +29,7 @@ Options:
   --quick          a few shapes only (well under a minute)
   --json FILE      write one record per shape × variant
   --filter REGEX   only items whose label or model matches (e.g. "conv", "BERT", "ResNet")
+  --peer NAME      also time another engine on the same items: onnxruntime-web
   -h, --help       this text`;
 
 /** One benchmarked item (a shape, a layer or a model) and its variants. */
@@ -44,7 +46,15 @@ interface BenchItem {
   readonly ops: number;
   /** Builds and checks the variants (called once, before timing). */
   readonly build: () => BenchCase[];
+  /** What it is built from (a peer engine builds the same item from it). */
+  readonly source: BenchSource;
 }
+
+/** The definition of an item: a linear shape, a conv layer or a whole model. */
+export type BenchSource =
+  | { readonly kind: "linear"; readonly shape: (typeof SHAPES)[number] }
+  | { readonly kind: "conv"; readonly shape: (typeof CONV_SHAPES)[number] }
+  | { readonly kind: "model"; readonly graph: ReturnType<typeof resnet18>; readonly size: number };
 
 /** One measured item × variant. */
 export interface BenchRecord {
@@ -69,6 +79,7 @@ async function main(): Promise<number> {
       quick: { type: "boolean", default: false },
       json: { type: "string" },
       filter: { type: "string" },
+      peer: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -99,10 +110,12 @@ async function main(): Promise<number> {
     `checking every path against the reference on ${items.length} items, then timing …`,
   );
 
+  const peer = values.peer === undefined ? undefined : await peerVariants(values.peer, runtime);
   const all: { item: BenchItem; cases: BenchCase[] }[] = [];
   for (const item of items) {
     const started = performance.now();
     const cases = item.build();
+    if (peer) cases.push(await peer(item.source));
     console.log(
       `  ${item.label} (${item.model}): ${cases.length} variants match the reference (${
         ((performance.now() - started) / 1000).toFixed(1)
@@ -147,6 +160,7 @@ async function main(): Promise<number> {
     }
   }
   printTable(records);
+  if (peer) console.log("\n" + peerTable(records));
   if (values.json) {
     await Deno.writeTextFile(values.json, JSON.stringify({ machine: machine(), records }, null, 1));
     console.log(`wrote ${values.json}`);
@@ -168,6 +182,7 @@ function benchItems(
     ops: 2 * s.m * s.k * s.n,
     quick: s.quick ?? false,
     build: () => buildCases(s, sets, runtime),
+    source: { kind: "linear" as const, shape: s },
   }));
   const conv = CONV_SHAPES.map((s) => {
     const { m, k, n } = convGemmDims(s);
@@ -181,6 +196,7 @@ function benchItems(
       ops: 2 * m * k * n,
       quick: s.quick ?? false,
       build: () => buildConvCases(s, sets, runtime),
+      source: { kind: "conv" as const, shape: s },
     };
   });
   const fp32Ops = new Fp32Ops(runtime);
@@ -197,6 +213,7 @@ function benchItems(
     quick,
     build: () =>
       buildModelCases(graph, 224, sets, runtime, fp32Ops, { checkAgainstReference: true }),
+    source: { kind: "model" as const, graph, size: 224 },
   }));
   return [...linear, ...conv, ...models];
 }

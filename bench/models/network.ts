@@ -29,7 +29,7 @@ import { quantizePerChannel } from "../../reference/quantize.ts";
 import { Tensor } from "../../reference/tensor.ts";
 
 /** A node's float parameters: OIHW conv weights or `[N, K]` linear weights, and a bias. */
-interface FloatParams {
+export interface FloatParams {
   readonly weight: Float32Array;
   readonly shape: readonly number[];
   readonly bias: Float32Array;
@@ -169,7 +169,7 @@ export function calibrate(
 }
 
 /** Per-channel symmetric qint8 codes, scales and zero points of a float weight `[O, …]`. */
-function quantizeWeight(p: FloatParams) {
+export function quantizeWeight(p: FloatParams) {
   const w = new Tensor(p.weight, [...p.shape]);
   const observer = new PerChannelMinMaxObserver({
     dtype: "qint8",
