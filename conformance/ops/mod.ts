@@ -5,6 +5,7 @@
 import type { OpHandler } from "../op_handler.ts";
 import { convOps } from "./conv.ts";
 import { elementwiseOps } from "./elementwise.ts";
+import { embeddingOps } from "./embedding.ts";
 import { fakeQuantizeOps } from "./fake_quantize.ts";
 import { fusionOps } from "./fusion.ts";
 import { linearOps } from "./linear.ts";
@@ -12,6 +13,7 @@ import { observerOps } from "./observers.ts";
 import { onnxOps } from "./onnx.ts";
 import { quantizeOps } from "./quantize.ts";
 import { registeredOps } from "./registered.ts";
+import { rnnOps } from "./rnn.ts";
 
 /** All op handlers. */
 export const OP_HANDLERS: readonly OpHandler[] = [
@@ -24,6 +26,8 @@ export const OP_HANDLERS: readonly OpHandler[] = [
   ...fusionOps,
   ...observerOps,
   ...onnxOps,
+  ...rnnOps,
+  ...embeddingOps,
 ];
 
 /** The handlers keyed by op name. */
