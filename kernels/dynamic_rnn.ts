@@ -7,13 +7,13 @@
  * @module
  */
 import type { LinearWeight } from "../reference/quantized_linear.ts";
-import type { CellLinears, DynamicLinearFn, RnnCellWeights } from "../reference/quantized_rnn.ts";
+import type { CellLinears, RnnLinearFn, RnnCellWeights } from "../reference/quantized_rnn.ts";
 import type { KernelSet } from "./kernel_set.ts";
 
 /** A dynamic linear packed for a kernel set; `free()` returns its memory. */
 export interface PackedDynamicLinear {
   /** Runs the dynamic linear on `m` rows. */
-  readonly run: DynamicLinearFn;
+  readonly run: RnnLinearFn;
   /** Frees the packed weight. */
   free(): void;
 }

@@ -49,15 +49,18 @@ export function gateCount(mode: RnnCellMode): number {
   return mode === "LSTM" ? 4 : mode === "GRU" ? 3 : 1;
 }
 
-/** A dynamic quantized linear with its bias: `m` rows of K floats → `m` rows of N floats. */
-export type DynamicLinearFn = (x: Float32Array, m: number) => Float32Array;
+/**
+ * A linear with its bias, `m` rows of K floats → `m` rows of N floats: a dynamic quantized linear
+ * for the quantized RNNs, a float linear for the float ones (same layer and cell algorithm).
+ */
+export type RnnLinearFn = (x: Float32Array, m: number) => Float32Array;
 
-/** The two dynamic linears of one cell (one layer and direction). */
+/** The two linears of one cell (one layer and direction). */
 export interface CellLinears {
   /** Input weights and bias `b_ih`. */
-  readonly ih: DynamicLinearFn;
+  readonly ih: RnnLinearFn;
   /** Hidden weights and bias `b_hh`. */
-  readonly hh: DynamicLinearFn;
+  readonly hh: RnnLinearFn;
 }
 
 /** A cell's float state between steps. */
@@ -170,8 +173,8 @@ function gruGates(
   return hy;
 }
 
-/** The shape of a multi-layer dynamic RNN. */
-export interface DynamicRnnConfig {
+/** The shape of a multi-layer RNN. */
+export interface RnnConfig {
   /** `LSTM` or `GRU`. */
   readonly mode: "LSTM" | "GRU";
   /** Features of the input. */
@@ -187,7 +190,7 @@ export interface DynamicRnnConfig {
 }
 
 /** What a multi-layer RNN returns. */
-export interface DynamicRnnOutput {
+export interface RnnOutput {
   /** The last layer's output for every step: `[T, B, D·H]` (`[B, T, D·H]` batch-first). */
   readonly y: Tensor;
   /** The final hidden state of every layer and direction, `[L·D, B, H]`. */
@@ -203,7 +206,7 @@ function checkPositive(name: string, v: number): void {
 }
 
 /** Checks a config (sizes and flags) and returns the number of directions. */
-export function checkRnnConfig(config: DynamicRnnConfig): number {
+export function checkRnnConfig(config: RnnConfig): number {
   if (config.mode !== "LSTM" && config.mode !== "GRU") {
     throw new RangeError(`mode: expected "LSTM" or "GRU", got ${show(config.mode)}`);
   }
@@ -234,18 +237,18 @@ function initialState(
 }
 
 /**
- * A multi-layer (optionally bidirectional, batch-first) dynamic LSTM or GRU: the algorithm of
- * `quantized_lstm` / `quantized_gru` on the CPU (see the module documentation) with the given
- * dynamic linears, one pair per layer and direction in PyTorch's order (layer-major, forward
- * then reverse).
+ * A multi-layer (optionally bidirectional, batch-first) LSTM or GRU: the algorithm of
+ * `quantized_lstm` / `quantized_gru` (and of the float `lstm` / `gru`) on the CPU (see the module
+ * documentation) with the given linears, one pair per layer and direction in PyTorch's order
+ * (layer-major, forward then reverse).
  * @throws {RangeError|TypeError} for a bad config, input shape, state shape or cell count.
  */
-export function dynamicRnnForward(
+export function rnnForward(
   x: Tensor,
   cells: readonly CellLinears[],
-  config: DynamicRnnConfig,
+  config: RnnConfig,
   initial: { h0?: Tensor | null; c0?: Tensor | null } = {},
-): DynamicRnnOutput {
+): RnnOutput {
   const directions = checkRnnConfig(config);
   const { mode, inputSize, hiddenSize: hidden, numLayers, batchFirst } = config;
   if (cells.length !== numLayers * directions) {
@@ -327,12 +330,12 @@ function transpose01(data: Float32Array, a: number, b: number, w: number): Float
 }
 
 /**
- * One step of a dynamic cell (`quantized_lstm_cell_dynamic`, `quantized_gru_cell_dynamic`,
- * `quantized_rnn_{tanh,relu}_cell_dynamic`): `x` `[B, I]`, the state `[B, H]` each; the input
- * weights are applied to this step's input alone.
+ * One step of a cell (`quantized_lstm_cell_dynamic`, `quantized_gru_cell_dynamic`,
+ * `quantized_rnn_{tanh,relu}_cell_dynamic`, or the float `lstm_cell`, …): `x` `[B, I]`, the state
+ * `[B, H]` each; the input weights are applied to this step's input alone.
  * @throws {RangeError} for shapes that do not fit.
  */
-export function dynamicCellForward(
+export function rnnCellForward(
   mode: RnnCellMode,
   x: Tensor,
   state: { h: Tensor; c?: Tensor },
@@ -382,7 +385,7 @@ export function quantizeDynamicWeight(weight: Tensor, bias: Tensor | null): Line
 }
 
 /** The reference dynamic linear of `weight` on `engine` (reduce_range true, as the RNNs pass). */
-export function referenceDynamicLinear(weight: LinearWeight, engine: Engine): DynamicLinearFn {
+export function referenceDynamicLinear(weight: LinearWeight, engine: Engine): RnnLinearFn {
   return (x, m) =>
     quantizedLinearDynamic(new Tensor(x, [m, weight.inFeatures]), weight, {
       engine,
@@ -429,9 +432,9 @@ export function checkCellWeights(
 export function quantizedRnnDynamic(
   x: Tensor,
   weights: readonly RnnCellWeights[],
-  config: DynamicRnnConfig & { engine: Engine },
+  config: RnnConfig & { engine: Engine },
   initial: { h0?: Tensor | null; c0?: Tensor | null } = {},
-): DynamicRnnOutput {
+): RnnOutput {
   const directions = checkRnnConfig(config);
   const gates = gateCount(config.mode);
   weights.forEach((w, i) => {
@@ -446,7 +449,7 @@ export function quantizedRnnDynamic(
     ih: referenceDynamicLinear(w.ih, config.engine),
     hh: referenceDynamicLinear(w.hh, config.engine),
   }));
-  return dynamicRnnForward(x, cells, config, initial);
+  return rnnForward(x, cells, config, initial);
 }
 
 /** PyTorch's parameter-name suffix of a layer and direction: `l0`, `l0_reverse`, `l1`, … */

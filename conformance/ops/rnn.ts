@@ -21,8 +21,8 @@ import { packRnnCells } from "../../kernels/dynamic_rnn.ts";
 import { GEMM_ENGINES, type Engine, numericsFamily } from "../../reference/engine.ts";
 import {
   checkCellWeights,
-  dynamicRnnForward,
-  type DynamicRnnConfig,
+  rnnForward,
+  type RnnConfig,
   gateCount,
   quantizeDynamicWeight,
   quantizedRnnDynamic,
@@ -46,7 +46,7 @@ function optionalTensor(ctx: RunContext, name: string): Tensor | null {
 }
 
 /** The case's config; `bias: false` is refused, as PyTorch refuses it. */
-function caseConfig(ctx: RunContext, mode: "LSTM" | "GRU"): DynamicRnnConfig {
+function caseConfig(ctx: RunContext, mode: "LSTM" | "GRU"): RnnConfig {
   if (!ctx.attrs.bool("bias")) {
     throw new UnsupportedCase(
       `bias=false: PyTorch's dynamic quantized RNNs require biases (from_float asserts mod.bias)`,
@@ -63,7 +63,7 @@ function caseConfig(ctx: RunContext, mode: "LSTM" | "GRU"): DynamicRnnConfig {
 }
 
 /** Every layer's and direction's weights, quantized from the case's float parameters. */
-function caseWeights(ctx: RunContext, config: DynamicRnnConfig): RnnCellWeights[] {
+function caseWeights(ctx: RunContext, config: RnnConfig): RnnCellWeights[] {
   const directions = config.bidirectional ? 2 : 1;
   const weights: RnnCellWeights[] = [];
   for (let layer = 0; layer < config.numLayers; layer++) {
@@ -126,7 +126,7 @@ function rnnHandler(mode: "LSTM" | "GRU"): OpHandler {
       } else {
         const packed = packRnnCells(kernels, weights);
         try {
-          out = dynamicRnnForward(x, packed.cells, config, initial);
+          out = rnnForward(x, packed.cells, config, initial);
         } finally {
           packed.free();
         }

@@ -28,6 +28,26 @@ import { QuantizedConv2d, QuantizedConvReLU2d } from "../quantized/conv.ts";
 import { DynamicQuantizedLinear, DynamicQuantizedLinearReLU } from "../quantized/dynamic_linear.ts";
 import { QFunctional } from "../quantized/functional_modules.ts";
 import { QuantizedLinear, QuantizedLinearReLU } from "../quantized/linear.ts";
+import {
+  DynamicQuantizedGRU,
+  DynamicQuantizedGRUCell,
+  DynamicQuantizedLSTM,
+  DynamicQuantizedLSTMCell,
+  DynamicQuantizedRNNCell,
+  type QuantizedCellWeights,
+} from "../quantized/dynamic_rnn.ts";
+import { QuantizedEmbedding, QuantizedEmbeddingBag } from "../quantized/embedding.ts";
+import { Embedding, EmbeddingBag } from "../modules/embedding.ts";
+import {
+  GRU,
+  GRUCell,
+  LSTM,
+  LSTMCell,
+  type RnnBase,
+  type RnnCellBase,
+  RNNCell,
+} from "../modules/rnn.ts";
+import { quantizeEmbeddingWeight } from "../../reference/quantized_embedding.ts";
 import type { QuantizedOps } from "../quantized/ops.ts";
 import type { ActivationQParams } from "../quantized/qtensor.ts";
 import { DeQuantize, Quantize } from "../quantized/quantize.ts";
@@ -262,3 +282,155 @@ export function dynamicLinearFromFloat(relu: boolean): Converter {
     );
   };
 }
+
+/** The qint8 weight observer of a dynamic RNN (its qconfig's); float16 is refused. */
+function rnnWeightObserver(mod: Module): () => ActivationPostProcess {
+  const probe = freshWeightObserver(mod);
+  if (probe.dtype !== "qint8") {
+    throw new TypeError(
+      `${mod.getName()}: dynamic RNN weights must be qint8 here, got ${show(probe.dtype)} ` +
+        `(PyTorch's float16 RNNs need FBGEMM's fp16 GEMM, not reproduced)`,
+    );
+  }
+  return () => freshWeightObserver(mod);
+}
+
+/** PyTorch's `assert mod.bias` of the dynamic RNN `from_float`s, as a clear error. */
+function requireRnnBias(mod: RnnBase | RnnCellBase): void {
+  if (!mod.bias) {
+    throw new RangeError(
+      `${mod.getName()}: PyTorch 1.13's dynamic quantized RNNs require biases (from_float asserts ` +
+        `mod.bias); build the float module with bias: true`,
+    );
+  }
+}
+
+/** Each weight observed by a fresh observer and quantized (`quantize_and_pack`). */
+function quantizeCell(
+  weights: { ih: [Tensor, Tensor | null]; hh: [Tensor, Tensor | null] },
+  observer: () => ActivationPostProcess,
+): QuantizedCellWeights {
+  const part = ([w, b]: [Tensor, Tensor | null]) => ({
+    weight: observeAndQuantize(w, observer()),
+    bias: b!,
+  });
+  return { ih: part(weights.ih), hh: part(weights.hh) };
+}
+
+/**
+ * `nnqd.LSTM.from_float` / `nnqd.GRU.from_float`: every weight observed by a fresh weight
+ * observer of the qconfig (qint8) and quantized; the float biases kept.
+ * @throws {TypeError|RangeError} for another module, float16 weights or a module without biases.
+ */
+export function dynamicRnnFromFloat(mod: Module, context: ConvertContext): Module {
+  if (mod.constructor !== LSTM && mod.constructor !== GRU) {
+    throw new TypeError(
+      `mod: nn.quantized.dynamic.RNNBase.from_float only works for LSTM and GRU, got ${typeName(mod)}`,
+    );
+  }
+  const rnn = mod as LSTM | GRU;
+  const observer = rnnWeightObserver(rnn);
+  requireRnnBias(rnn);
+  const weights: QuantizedCellWeights[] = [];
+  for (let layer = 0; layer < rnn.numLayers; layer++) {
+    for (const reverse of rnn.bidirectional ? [false, true] : [false]) {
+      weights.push(quantizeCell({
+        ih: rnn.parameterPair(layer, reverse, "ih"),
+        hh: rnn.parameterPair(layer, reverse, "hh"),
+      }, observer));
+    }
+  }
+  const Cls = rnn instanceof LSTM ? DynamicQuantizedLSTM : DynamicQuantizedGRU;
+  return new Cls(rnn, weights, opsOf(context));
+}
+
+/**
+ * `nnqd.LSTMCell` / `GRUCell` / `RNNCell.from_float`.
+ * @throws {TypeError|RangeError} as `dynamicRnnFromFloat`.
+ */
+export function dynamicRnnCellFromFloat(mod: Module, context: ConvertContext): Module {
+  if (mod.constructor !== LSTMCell && mod.constructor !== GRUCell && mod.constructor !== RNNCell) {
+    throw new TypeError(
+      `mod: nn.quantized.dynamic.RNNCellBase.from_float only works for LSTMCell, GRUCell and ` +
+        `RNNCell, got ${typeName(mod)}`,
+    );
+  }
+  const cell = mod as LSTMCell | GRUCell | RNNCell;
+  const observer = rnnWeightObserver(cell);
+  requireRnnBias(cell);
+  const weights = quantizeCell({
+    ih: [cell.weight_ih, cell.bias_ih],
+    hh: [cell.weight_hh, cell.bias_hh],
+  }, observer);
+  const sizes = { inputSize: cell.inputSize, hiddenSize: cell.hiddenSize };
+  if (cell instanceof RNNCell) {
+    return new DynamicQuantizedRNNCell(
+      { ...sizes, nonlinearity: cell.nonlinearity },
+      weights,
+      opsOf(context),
+    );
+  }
+  const Cls = cell instanceof LSTMCell ? DynamicQuantizedLSTMCell : DynamicQuantizedGRUCell;
+  return new Cls(sizes, weights, opsOf(context));
+}
+
+/** The float-qparams weight observer of an embedding's qconfig, checked as PyTorch does. */
+function embeddingObserverDtype(mod: Module, what: string): "quint8" | "quint4x2" {
+  const observer = freshWeightObserver(mod);
+  const o = observer instanceof ObserverModule ? observer.observer : undefined;
+  const qscheme = (o as { qscheme?: string } | undefined)?.qscheme;
+  if (qscheme !== "per_channel_affine_float_qparams") {
+    throw new TypeError(
+      `${what} quantization is only supported with float_qparams_weight_only_qconfig, got a ` +
+        `weight observer with qscheme ${show(qscheme)}`,
+    );
+  }
+  const dtype = observer.dtype;
+  if (dtype !== "quint8" && dtype !== "quint4x2") {
+    throw new TypeError(`${what}: weights must be quint8 or quint4x2, got ${show(dtype)}`);
+  }
+  return dtype;
+}
+
+/**
+ * `nnq.Embedding.from_float`: the table quantized by the qconfig's float-qparams observer.
+ * @throws {TypeError} for another module or qconfig, and for quint4x2 (PyTorch 1.13's
+ * `from_float` builds a quint8 module and then fails on a 4-bit weight).
+ */
+export function embeddingFromFloat(mod: Module): Module {
+  if (mod.constructor !== Embedding) {
+    throw new TypeError(`mod: nnq.Embedding.from_float only works for Embedding, got ${typeName(mod)}`);
+  }
+  const dtype = embeddingObserverDtype(mod, "Embedding");
+  if (dtype !== "quint8") {
+    throw new TypeError(
+      `Embedding: PyTorch 1.13's nnq.Embedding.from_float supports quint8 weights only (it fails ` +
+        `on quint4x2); use EmbeddingBag for 4-bit tables`,
+    );
+  }
+  return new QuantizedEmbedding(quantizeEmbeddingWeight((mod as Embedding).weight, dtype));
+}
+
+/**
+ * `nnq.EmbeddingBag.from_float`: as PyTorch 1.13, the quantized module sums and takes offsets as
+ * bag starts (`mode` and `include_last_offset` of the float module are dropped; a warning says
+ * so when that changes the result).
+ */
+export function embeddingBagFromFloat(mod: Module): Module {
+  if (mod.constructor !== EmbeddingBag) {
+    throw new TypeError(
+      `mod: nnq.EmbeddingBag.from_float only works for EmbeddingBag, got ${typeName(mod)}`,
+    );
+  }
+  const bag = mod as EmbeddingBag;
+  const dtype = embeddingObserverDtype(mod, "EmbeddingBag");
+  if (bag.mode !== "sum" || bag.includeLastOffset) {
+    console.warn(
+      `EmbeddingBag → QuantizedEmbeddingBag: PyTorch 1.13's from_float drops mode='${bag.mode}' ` +
+        `and include_last_offset=${bag.includeLastOffset ? "True" : "False"}; the quantized ` +
+        `module sums and reads offsets as bag starts, as PyTorch's does`,
+    );
+  }
+  return new QuantizedEmbeddingBag(quantizeEmbeddingWeight(bag.weight, dtype));
+}
+

@@ -18,6 +18,8 @@ import {
   LinearReLU,
 } from "../modules/fused.ts";
 import { Linear } from "../modules/linear.ts";
+import { Embedding, EmbeddingBag } from "../modules/embedding.ts";
+import { GRU, GRUCell, LSTM, LSTMCell, RNNCell } from "../modules/rnn.ts";
 import { DeQuantStub, QuantStub } from "../modules/stubs.ts";
 import { QatConv2d, QatConvBn2d, QatConvBnReLU2d, QatConvReLU2d } from "../qat/conv.ts";
 import { QatLinear, QatLinearBn1d, QatLinearReLU } from "../qat/linear.ts";
@@ -27,6 +29,10 @@ import {
   dequantizeFromFloat,
   dropoutFromFloat,
   dynamicLinearFromFloat,
+  dynamicRnnCellFromFloat,
+  dynamicRnnFromFloat,
+  embeddingBagFromFloat,
+  embeddingFromFloat,
   functionalFromFloat,
   linearFromFloat,
   quantizeFromFloat,
@@ -50,6 +56,8 @@ export const STATIC_QUANT_MAPPINGS: ReadonlyMap<ModuleClass, Converter> = new Ma
   [BatchNorm2d, NO_QUANTIZED_BN],
   [Dropout, dropoutFromFloat],
   [Conv2d, convFromFloat(false)],
+  [Embedding, embeddingFromFloat],
+  [EmbeddingBag, embeddingBagFromFloat],
   [Linear, linearFromFloat(false)],
   [ReLU6, relu6FromFloat],
   [FloatFunctional, functionalFromFloat],
@@ -79,13 +87,23 @@ export const QAT_MODULE_MAPPINGS: ReadonlyMap<ModuleClass, Converter> = new Map<
   [LinearBn1d, (m) => QatLinearBn1d.fromFloat(m)],
 ]);
 
-/** `DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS`: Linear (and LinearReLU) → dynamic linear. */
+/**
+ * `DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS`: Linear (and LinearReLU) → dynamic linear, the RNNs and
+ * cells → dynamic RNNs, Embedding / EmbeddingBag → quantized embeddings (weight-only).
+ */
 export const DYNAMIC_QUANT_MAPPINGS: ReadonlyMap<ModuleClass, Converter> = new Map<
   ModuleClass,
   Converter
 >([
+  [GRUCell, dynamicRnnCellFromFloat],
   [Linear, dynamicLinearFromFloat(false)],
+  [LSTM, dynamicRnnFromFloat],
+  [GRU, dynamicRnnFromFloat],
+  [LSTMCell, dynamicRnnCellFromFloat],
+  [RNNCell, dynamicRnnCellFromFloat],
   [LinearReLU, dynamicLinearFromFloat(true)],
+  [EmbeddingBag, embeddingBagFromFloat],
+  [Embedding, embeddingFromFloat],
 ]);
 
 /**

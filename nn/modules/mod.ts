@@ -11,3 +11,5 @@ export * from "./container.ts";
 export * from "./stubs.ts";
 export * from "./float_functional.ts";
 export * from "./fused.ts";
+export * from "./rnn.ts";
+export * from "./embedding.ts";

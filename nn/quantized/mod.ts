@@ -11,10 +11,14 @@ export * from "./conv.ts";
 export * from "./functional_modules.ts";
 export * from "./activation.ts";
 export * from "./dynamic_linear.ts";
+export * from "./dynamic_rnn.ts";
+export * from "./embedding.ts";
 export * from "./weights.ts";
 export {
   readOutputQParams,
   readQuantizedWeight,
   saveOutputQParams,
   saveQuantizedWeight,
+  WEIGHT_KEYS,
+  type WeightKeys,
 } from "./state_dict.ts";

@@ -16,8 +16,14 @@
  *
  * `Quantize` and `QFunctional` have `scale` and `zero_point` only; dynamic linear layers have no
  * output qparams, and float16 ones store `weight` as F16. A `[1]` entry is accepted where `[]`
- * is written. A quantized model loads into a model built the same way (the float model,
- * `prepare`/`prepareQat` and `convert`, without calibration).
+ * is written. Modules with several weights use the same pattern under each weight's name
+ * (`weight_ih_l0`, `weight_ih_l0_scale`, …, `bias_ih_l0` for the dynamic RNNs). A quantized model
+ * loads into a model built the same way (the float model, `prepare`/`prepareQat` and `convert`,
+ * without calibration).
+ *
+ * A module without a bias accepts an all-zero bias: PyTorch's QNNPACK packs a zero bias for a
+ * `bias=False` layer and unpacks it as a real bias, so its state dicts carry one. The module then
+ * holds that zero bias (as PyTorch's does); its outputs are the same.
  * @module
  */
 import { QuantizedTensor, Tensor } from "../../reference/tensor.ts";
@@ -25,14 +31,27 @@ import type { StateDict, StateDictReader } from "../module.ts";
 import { showShape } from "../functional/_shape.ts";
 import type { TypedTensor } from "../typed_tensor.ts";
 
+/** The key names of one weight and its bias (default `weight`, `bias`). */
+export interface WeightKeys {
+  /** The weight's key; its qparams are `<weight>_scale`, `<weight>_zero_point`, `<weight>_axis`. */
+  readonly weight: string;
+  /** The bias's key. */
+  readonly bias: string;
+}
+
+/** The keys of a module with one weight. */
+export const WEIGHT_KEYS: WeightKeys = { weight: "weight", bias: "bias" };
+
 /** Adds a qint8 weight (codes and qparams) and its bias under `prefix`. */
 export function saveQuantizedWeight(
   destination: StateDict,
   prefix: string,
   weight: QuantizedTensor,
   bias: Tensor | null,
+  keys: WeightKeys = WEIGHT_KEYS,
 ): void {
-  destination.set(prefix + "weight", {
+  const at = prefix + keys.weight;
+  destination.set(at, {
     dtype: "I8",
     shape: weight.shape,
     data: weight.intRepr as Int8Array,
@@ -42,21 +61,21 @@ export function saveQuantizedWeight(
   const scales = perTensor ? Float64Array.of(qp.scale) : qp.scales;
   const zps = perTensor ? [qp.zeroPoint] : [...qp.zeroPoints];
   const shape = perTensor ? [] : [scales.length];
-  destination.set(prefix + "weight_scale", { dtype: "F64", shape, data: scales });
-  destination.set(prefix + "weight_zero_point", {
+  destination.set(at + "_scale", { dtype: "F64", shape, data: scales });
+  destination.set(at + "_zero_point", {
     dtype: "I64",
     shape,
     data: BigInt64Array.from(zps, (z) => BigInt(z)),
   });
   if (!perTensor) {
-    destination.set(prefix + "weight_axis", {
+    destination.set(at + "_axis", {
       dtype: "I64",
       shape: [],
       data: BigInt64Array.of(BigInt(qp.axis)),
     });
   }
   if (bias !== null) {
-    destination.set(prefix + "bias", { dtype: "F32", shape: bias.shape, data: bias.data });
+    destination.set(prefix + keys.bias, { dtype: "F32", shape: bias.shape, data: bias.data });
   }
 }
 
@@ -80,26 +99,44 @@ function take(
 }
 
 /**
+ * Takes the zero bias a bias-less module may be given (QNNPACK's unpacked zero bias): undefined
+ * when there is none, null after recording a non-zero one as a mismatch.
+ */
+function takeZeroBias(reader: StateDictReader, key: string): TypedTensor | null | undefined {
+  if (!reader.has(key)) return undefined;
+  const b = take(reader, key, "F32");
+  if (b === undefined) return null;
+  if ((b.data as Float32Array).some((v) => v !== 0)) {
+    reader.reportMismatch(
+      `${key}: the module has no bias; only an all-zero bias (QNNPACK's, for a bias=False ` +
+        `layer) is accepted, got non-zero values`,
+    );
+    return null;
+  }
+  return b;
+}
+
+/**
  * Reads a qint8 weight of `shape` and (when `hasBias`) its bias under `prefix`, checking every
  * key; returns undefined (with the problems recorded in `reader`) when anything is missing or
- * mis-shaped.
+ * mis-shaped. A module without a bias takes an all-zero bias when one is given (see the module
+ * documentation).
  */
 export function readQuantizedWeight(
   reader: StateDictReader,
   prefix: string,
   shape: readonly number[],
   hasBias: boolean,
+  keys: WeightKeys = WEIGHT_KEYS,
 ): { weight: QuantizedTensor; bias: Tensor | null } | undefined {
-  const w = take(reader, prefix + "weight", "I8");
-  const s = take(reader, prefix + "weight_scale", "F64");
-  const z = take(reader, prefix + "weight_zero_point", "I64");
-  const axisEntry = reader.has(prefix + "weight_axis")
-    ? take(reader, prefix + "weight_axis", "I64")
-    : undefined;
-  const b = hasBias ? take(reader, prefix + "bias", "F32") : undefined;
-  if (w === undefined || s === undefined || z === undefined || (hasBias && b === undefined)) {
-    return undefined;
-  }
+  const at = prefix + keys.weight;
+  const w = take(reader, at, "I8");
+  const s = take(reader, at + "_scale", "F64");
+  const z = take(reader, at + "_zero_point", "I64");
+  const axisEntry = reader.has(at + "_axis") ? take(reader, at + "_axis", "I64") : undefined;
+  const b = hasBias ? take(reader, prefix + keys.bias, "F32") : takeZeroBias(reader, prefix + keys.bias);
+  if (w === undefined || s === undefined || z === undefined || b === null) return undefined;
+  if (hasBias && b === undefined) return undefined;
   let ok = true;
   const mismatch = (key: string, got: readonly number[], want: readonly number[]) => {
     if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
@@ -110,18 +147,18 @@ export function readQuantizedWeight(
       ok = false;
     }
   };
-  mismatch(prefix + "weight", w.shape, shape);
+  mismatch(at, w.shape, shape);
   if (axisEntry === undefined) {
     // Per tensor: a scalar (or a one-element vector).
     const scalar = (t: TypedTensor) => (t.shape.length === 1 && t.shape[0] === 1 ? [] : t.shape);
-    mismatch(prefix + "weight_scale", scalar(s), []);
-    mismatch(prefix + "weight_zero_point", scalar(z), []);
+    mismatch(at + "_scale", scalar(s), []);
+    mismatch(at + "_zero_point", scalar(z), []);
   } else {
     const channels = shape[Number((axisEntry.data as BigInt64Array)[0])] ?? -1;
-    mismatch(prefix + "weight_scale", s.shape, [channels]);
-    mismatch(prefix + "weight_zero_point", z.shape, [channels]);
+    mismatch(at + "_scale", s.shape, [channels]);
+    mismatch(at + "_zero_point", z.shape, [channels]);
   }
-  if (b !== undefined) mismatch(prefix + "bias", b.shape, [shape[0]]);
+  if (b !== undefined) mismatch(prefix + keys.bias, b.shape, [shape[0]]);
   if (!ok) return undefined;
   const zps = Array.from(z.data as BigInt64Array, Number);
   const scales = Float64Array.from(s.data as Float64Array);
