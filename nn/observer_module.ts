@@ -2,11 +2,13 @@
  * Observers and fake-quantize modules as nn Modules: what `prepare` / `prepareQat` attach as
  * `activation_post_process` (and QAT modules as `weight_fake_quant`). They wrap the reference
  * objects (`reference/observers/`, `reference/fake_quantize_module.ts`) and print under their
- * PyTorch class names. Their state dicts hold PyTorch's buffers: `eps`, `min_val`, `max_val`
- * for the min/max observers (loadable), plus `histogram` for HistogramObserver (saved only: the
- * reference observer's histogram cannot be set); `fake_quant_enabled`, `observer_enabled`,
- * `scale`, `zero_point` for the fake-quantize modules, whose observer is their
- * `activation_post_process` child.
+ * PyTorch class names. Their state dicts hold PyTorch's buffers, in its order, and load from
+ * PyTorch's state dicts: `eps`, `min_val`, `max_val` for the min/max observers (per channel:
+ * `[C]`), `eps`, `histogram`, `min_val`, `max_val` for HistogramObserver (a calibration recorded
+ * in PyTorch continues, and gives PyTorch's qparams, here), `scale`, `zero_point` for
+ * FixedQParamsObserver (checked against the fixed qparams); `fake_quant_enabled`,
+ * `observer_enabled`, `scale`, `zero_point` for the fake-quantize modules, whose observer is
+ * their `activation_post_process` child. Placeholder and no-op observers have no state.
  * @module
  */
 import {
@@ -18,6 +20,7 @@ import type { Observer, QParamsResult } from "../reference/observers/observer.ts
 import type { Tensor } from "../reference/tensor.ts";
 import { FusedMovingAvgObsFakeQuantize } from "../reference/fake_quantize_module.ts";
 import { HistogramObserver } from "../reference/observers/histogram.ts";
+import { FixedQParamsObserver } from "../reference/observers/fixed_qparams.ts";
 import { MinMaxObserver } from "../reference/observers/min_max.ts";
 import { PerChannelMinMaxObserver } from "../reference/observers/per_channel_min_max.ts";
 import { recordOp } from "./autograd.ts";
@@ -65,11 +68,18 @@ export class ObserverModule extends Module {
   protected override saveToStateDict(destination: StateDict, prefix: string): void {
     super.saveToStateDict(destination, prefix);
     const o = this.observer;
-    if (o instanceof HistogramObserver) {
-      destination.set(prefix + "histogram", f32(o.histogram, [o.histogram.length]));
-    }
-    if (o instanceof MinMaxObserver || o instanceof HistogramObserver) {
+    if (o instanceof FixedQParamsObserver) {
+      destination.set(prefix + "scale", f32([o.scale], [1]));
+      destination.set(prefix + "zero_point", {
+        dtype: "I32",
+        shape: [1],
+        data: Int32Array.of(o.zeroPoint),
+      });
+    } else if (o instanceof MinMaxObserver || o instanceof HistogramObserver) {
       destination.set(prefix + "eps", f32([o.eps], [1]));
+      if (o instanceof HistogramObserver) {
+        destination.set(prefix + "histogram", f32(o.histogram, [o.histogram.length]));
+      }
       destination.set(prefix + "min_val", f32([o.minVal], []));
       destination.set(prefix + "max_val", f32([o.maxVal], []));
     } else if (o instanceof PerChannelMinMaxObserver) {
@@ -83,20 +93,20 @@ export class ObserverModule extends Module {
   protected override loadFromStateDict(reader: StateDictReader, prefix: string): void {
     super.loadFromStateDict(reader, prefix);
     const o = this.observer;
-    if (o instanceof HistogramObserver) {
-      for (const key of ["histogram", "eps", "min_val", "max_val"]) reader.take(prefix + key);
-      reader.reportMismatch(
-        `${prefix}histogram: a HistogramObserver's state cannot be loaded (the reference ` +
-          `observer has no way to set its histogram)`,
-      );
+    if (o instanceof FixedQParamsObserver) {
+      loadFixedQParams(reader, prefix, o);
       return;
     }
-    if (!(o instanceof MinMaxObserver || o instanceof PerChannelMinMaxObserver)) return;
+    const histogram = o instanceof HistogramObserver;
+    if (!(o instanceof MinMaxObserver || o instanceof PerChannelMinMaxObserver || histogram)) {
+      return;
+    }
     const perChannel = o instanceof PerChannelMinMaxObserver;
     const eps = reader.expect(prefix + "eps", f32([0], [1]));
+    const hist = histogram ? reader.expect(prefix + "histogram", f32(o.histogram, [o.bins])) : null;
     const min = takeF32(reader, prefix + "min_val", perChannel ? 1 : 0);
     const max = takeF32(reader, prefix + "max_val", perChannel ? 1 : 0);
-    if (eps === undefined || min === undefined || max === undefined) return;
+    if (eps === undefined || hist === undefined || min === undefined || max === undefined) return;
     if ((eps.data as Float32Array)[0] !== o.eps) {
       reader.reportMismatch(
         `${prefix}eps: the state dict has ${(eps.data as Float32Array)[0]}, the observer was ` +
@@ -106,6 +116,17 @@ export class ObserverModule extends Module {
     }
     const lo = min.data as Float32Array;
     const hi = max.data as Float32Array;
+    if (o instanceof HistogramObserver) {
+      const state = { histogram: hist!.data as Float32Array, minVal: lo[0], maxVal: hi[0] };
+      try {
+        new HistogramObserver({ bins: o.bins }).loadState(state); // checks without changing o
+      } catch (e) {
+        reader.reportMismatch(`${prefix}histogram: ${(e as Error).message}`);
+        return;
+      }
+      reader.defer(() => o.loadState(state));
+      return;
+    }
     reader.defer(() => {
       if (o instanceof PerChannelMinMaxObserver) o.setMinMax(lo, hi);
       else o.setMinMax(lo[0], hi[0]);
@@ -297,6 +318,25 @@ export function wrapObserver(observer: Observer): ActivationPostProcess {
 /** Whether `m` is an observer or fake-quantize module (`is_activation_post_process`). */
 export function isActivationPostProcess(m: unknown): m is ActivationPostProcess {
   return m instanceof ObserverModule || m instanceof FakeQuantizeModule;
+}
+
+/** Reads a FixedQParamsObserver's `scale` and `zero_point`, which must be its fixed ones. */
+function loadFixedQParams(reader: StateDictReader, prefix: string, o: FixedQParamsObserver): void {
+  const scale = reader.expect(prefix + "scale", f32([0], [1]));
+  const zp = reader.expect(prefix + "zero_point", {
+    dtype: "I32",
+    shape: [1],
+    data: new Int32Array(1),
+  });
+  if (scale === undefined || zp === undefined) return;
+  const s = (scale.data as Float32Array)[0];
+  const z = (zp.data as Int32Array)[0];
+  if (s !== o.scale || z !== o.zeroPoint) {
+    reader.reportMismatch(
+      `${prefix}scale, zero_point: the state dict has (${s}, ${z}), the FixedQParamsObserver ` +
+        `was built with (${o.scale}, ${o.zeroPoint})`,
+    );
+  }
 }
 
 /** A float32 entry. */

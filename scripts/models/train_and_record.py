@@ -42,6 +42,7 @@ from qgolden import cpu_name  # noqa: E402  (shared with the golden generators)
 
 import digits  # noqa: E402
 import safetensors_io  # noqa: E402
+from export_state_dict import quantized_weight  # noqa: E402  (the exporter's weight layout)
 
 ENGINE = "qnnpack"
 TRACE_SIZE = 4  # per-layer int8 traces are kept for the first TRACE_SIZE test images
@@ -90,6 +91,15 @@ class Bundle:
     def add_state_dict(self, prefix, state, note):
         for key, value in state.items():
             self.add(prefix + key, value, note, prefix + "<state_dict key>")
+
+
+WEIGHT_NOTES = {
+    "": "int8 weight codes (int_repr), PyTorch layout (OIHW / [out, in])",
+    "_scale": "weight scale: q_scale() F64 [] per tensor, q_per_channel_scales() F64 [out] per "
+              "channel",
+    "_zero_point": "weight zero point(s), I64 [] or [out]",
+    "_axis": "per-channel weights only: the channel axis, I64 []",
+}
 
 
 def f64(x):
@@ -161,17 +171,11 @@ def record_quantized_modules(bundle, model):
             bundle.add_scalar_qparams(f"{name}.", float(mod.scale), int(mod.zero_point),
                                       "Quantize (the converted QuantStub) output", "<quant>.")
         elif isinstance(mod, (nnq.Conv2d, nnq.Linear, nnqd.Linear)):
-            weight = mod.weight()
-            if weight.qscheme() != torch.per_tensor_affine:
-                raise AssertionError(f"{name}: expected a per-tensor weight, got {weight.qscheme()}")
-            bundle.add(f"{name}.weight", weight.int_repr(),
-                       "int8 weight codes (int_repr), PyTorch layout (OIHW / [out, in])",
-                       "<m>.weight")
-            bundle.add(f"{name}.weight_scale", f64(weight.q_scale()),
-                       "weight scale (q_scale(), float64)", "<m>.weight_scale")
-            bundle.add(f"{name}.weight_zero_point",
-                       torch.tensor(weight.q_zero_point(), dtype=torch.int64),
-                       "weight zero point (q_zero_point(), int64)", "<m>.weight_zero_point")
+            weight = {}
+            quantized_weight(weight, f"{name}.weight", mod.weight())  # per tensor or per channel
+            for key, value in weight.items():
+                tail = key[len(name) + len(".weight"):]
+                bundle.add(key, value, WEIGHT_NOTES[tail], f"<m>.weight{tail}")
             bias = mod.bias()
             if bias is not None:
                 bundle.add(f"{name}.bias", bias, "float32 bias as packed (quantized by the op)",
