@@ -16,7 +16,7 @@ nn/quantized/state_dict.ts):
       bias=False layer; the library accepts it)
   float16 dynamic Linear: weight F16, bias F32
   output qparams of Quantize, QFunctional, Linear, Conv (`scale`, `zero_point`):
-      scale F64 [], zero_point I64 []
+      scale F64 [], zero_point I64 [] (a dynamic Linear saves PyTorch's unused 1.0 and 0 too)
   dynamic LSTM / GRU (`_all_weight_values.<i>.param`): per layer and direction
       weight_ih_l0 (+ _scale, _zero_point[, _axis]), weight_hh_l0 (…), bias_ih_l0, bias_hh_l0,
       …_reverse, …_l1 — the float module's names
@@ -144,7 +144,8 @@ def weight_and_bias(out, prefix, names, weight, bias):
 def embedding_weight(out, prefix, weight):
     if weight.qscheme() != torch.per_channel_affine_float_qparams:
         raise TypeError(f"{prefix}: embedding weights are per_channel_affine_float_qparams")
-    out[prefix + "weight"] = weight.int_repr().clone()
+    # int_repr() of a quint4x2 tensor is its flat packed bytes: give it its rows back.
+    out[prefix + "weight"] = weight.int_repr().reshape(weight.shape[0], -1).clone()
     out[prefix + "weight_scale"] = weight.q_per_channel_scales().to(torch.float32).clone()
     out[prefix + "weight_zero_point"] = weight.q_per_channel_zero_points().to(torch.float32).clone()
     out[prefix + "weight_axis"] = torch.tensor(int(weight.q_per_channel_axis()), dtype=torch.int64)
@@ -156,19 +157,16 @@ def packed_linear(obj):
     return state[0], state[1]
 
 
-def rnn_cells(out, prefix, module, cell_keys):
-    """A dynamic LSTM/GRU's `_all_weight_values` under the float module's parameter names."""
+def rnn_cells(out, prefix, module):
+    """A dynamic LSTM/GRU's `_all_weight_values` under the float module's parameter names
+    (`_weight_bias()`, PyTorch's own unpacking)."""
     if module is None:
         raise ValueError(f"{prefix}_all_weight_values: a dynamic LSTM/GRU needs the module to name "
                          "its layers and directions; export the model, not its state dict")
-    directions = 2 if module.bidirectional else 1
-    for index in sorted(cell_keys):
-        layer, reverse = divmod(index, directions)
-        suffix = f"_l{layer}{'_reverse' if reverse else ''}"
-        packed = module._all_weight_values[index].param.__getstate__()[4]
-        for part, obj in zip(("ih", "hh"), packed):
-            w, b = packed_linear(obj)
-            weight_and_bias(out, prefix, (f"weight_{part}{suffix}", f"bias_{part}{suffix}"), w, b)
+    unpacked = module._weight_bias()
+    for name, weight in unpacked["weight"].items():
+        bias_name = name.replace("weight", "bias", 1)
+        weight_and_bias(out, prefix, (name, bias_name), weight, unpacked["bias"][bias_name])
 
 
 def export_state_dict(model):
@@ -176,7 +174,7 @@ def export_state_dict(model):
     modules = dict(model.named_modules()) if isinstance(model, torch.nn.Module) else {}
     state = model.state_dict() if isinstance(model, torch.nn.Module) else model
     out = {}
-    rnn = {}  # prefix -> indices of _all_weight_values
+    rnn = set()  # prefixes of dynamic LSTM/GRU modules
     output_qparams = set()
     for key, value in state.items():
         prefix, _, name = key.rpartition(".")
@@ -185,7 +183,7 @@ def export_state_dict(model):
             continue  # `_packed_params.dtype`: the weights say it
         match = re.fullmatch(r"(.*)_all_weight_values\.(\d+)\.param", key)
         if match:
-            rnn.setdefault(match.group(1), []).append(int(match.group(2)))
+            rnn.add(match.group(1))
         elif key.endswith("_packed_params._packed_params"):
             w, b = value
             weight_and_bias(out, key[:-len("_packed_params._packed_params")], ("weight", "bias"),
@@ -208,8 +206,8 @@ def export_state_dict(model):
         out[prefix + "scale"] = torch.tensor(float(state[prefix + "scale"]), dtype=torch.float64)
         out[prefix + "zero_point"] = torch.tensor(int(state[prefix + "zero_point"]),
                                                   dtype=torch.int64)
-    for prefix, indices in rnn.items():
-        rnn_cells(out, prefix, modules.get(prefix[:-1]), indices)
+    for prefix in sorted(rnn):
+        rnn_cells(out, prefix, modules.get(prefix[:-1]))
     return out
 
 

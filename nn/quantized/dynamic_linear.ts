@@ -20,7 +20,7 @@ import { show } from "../_util.ts";
 import { checkTensor, showShape } from "../functional/_shape.ts";
 import { float16Bits, float16Value, roundArrayToFloat16 } from "../float16.ts";
 import { Module, type StateDict, type StateDictReader } from "../module.ts";
-import { readQuantizedWeight, saveQuantizedWeight } from "./state_dict.ts";
+import { readOutputQParams, readQuantizedWeight, saveQuantizedWeight } from "./state_dict.ts";
 
 const PACKED = new WeakMap<object, PackedLinearWeight>();
 const FLOAT16_MAX = 65504;
@@ -158,9 +158,16 @@ export class DynamicQuantizedLinear extends Module {
     }
   }
 
-  /** Reads this module's entries, checking dtypes and shapes. */
+  /**
+   * Reads this module's entries, checking dtypes and shapes. PyTorch's `nnqd.Linear` also saves
+   * the output qparams it inherits from `nnq.Linear` and never uses (`scale` 1.0, `zero_point`
+   * 0): they are accepted when present and ignored.
+   */
   protected override loadFromStateDict(reader: StateDictReader, prefix: string): void {
     super.loadFromStateDict(reader, prefix);
+    if (reader.has(prefix + "scale") || reader.has(prefix + "zero_point")) {
+      readOutputQParams(reader, prefix);
+    }
     const shape = this.qweight.weight.shape;
     if (this.qweight.dtype === "qint8") {
       const w = readQuantizedWeight(reader, prefix, shape, this.qbias !== null);
