@@ -7,7 +7,7 @@
  * @module
  */
 import type { LinearWeight } from "../reference/quantized_linear.ts";
-import type { CellLinears, RnnLinearFn, RnnCellWeights } from "../reference/quantized_rnn.ts";
+import type { CellLinears, RnnCellWeights, RnnLinearFn } from "../reference/quantized_rnn.ts";
 import type { KernelSet } from "./kernel_set.ts";
 
 /** A dynamic linear packed for a kernel set; `free()` returns its memory. */

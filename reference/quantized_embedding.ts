@@ -115,7 +115,9 @@ export function quantizeEmbeddingWeight(weight: Tensor, dtype: EmbeddingDType): 
   if (!(weight instanceof Tensor) || weight.shape.length !== 2) {
     throw new RangeError(`weight: expected a 2-D float Tensor [num, dim], got ${show(weight)}`);
   }
-  const qconfig = dtype === "quint8" ? floatQParamsWeightOnlyQConfig : floatQParamsWeightOnlyQConfig4bit;
+  const qconfig = dtype === "quint8"
+    ? floatQParamsWeightOnlyQConfig
+    : floatQParamsWeightOnlyQConfig4bit;
   const observer = qconfig.weight.create();
   observer.forward(weight);
   const { scale, zeroPoint } = observer.calculateQParams();

@@ -34,11 +34,7 @@ import type { Engine } from "./engine.ts";
 import { f32 } from "./float32.ts";
 import { defaultWeightObserver } from "./qconfig.ts";
 import { quantizePerTensor } from "./quantize.ts";
-import {
-  type LinearWeight,
-  linearWeight,
-  quantizedLinearDynamic,
-} from "./quantized_linear.ts";
+import { type LinearWeight, linearWeight, quantizedLinearDynamic } from "./quantized_linear.ts";
 import { Tensor } from "./tensor.ts";
 
 /** The recurrent cell types. */
@@ -133,7 +129,9 @@ function lstmGates(
   const tanhCy = atenTanh(cy);
   const hy = new Float32Array(batch * h);
   for (let b = 0; b < batch; b++) {
-    for (let j = 0; j < h; j++) hy[b * h + j] = f32(gates[b * width + 3 * h + j] * tanhCy[b * h + j]);
+    for (let j = 0; j < h; j++) {
+      hy[b * h + j] = f32(gates[b * width + 3 * h + j] * tanhCy[b * h + j]);
+    }
   }
   return { h: hy, c: cy };
 }
@@ -408,7 +406,9 @@ export function checkCellWeights(
   name: string,
 ): void {
   const { gates, inputSize, hiddenSize } = shape;
-  for (const [part, w, k] of [["ih", weights.ih, inputSize], ["hh", weights.hh, hiddenSize]] as const) {
+  for (
+    const [part, w, k] of [["ih", weights.ih, inputSize], ["hh", weights.hh, hiddenSize]] as const
+  ) {
     if (w.outFeatures !== gates * hiddenSize || w.inFeatures !== k) {
       throw new RangeError(
         `${name} weight_${part}: expected [${gates * hiddenSize}, ${k}], got ` +

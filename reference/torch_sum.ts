@@ -17,10 +17,10 @@ function ceilLog2(x: number): number {
 }
 
 /**
- * Sums `rows` rows of `ILP` accumulators of `width` lanes (row r, accumulator k, lane l at
+ * Sums `rows` rows of 4 (`ILP`) accumulators of `width` lanes (row r, accumulator k, lane l at
  * `load(r, k, l)`) with PyTorch's multi-level cascade; returns the `ILP` partial sums.
  */
-function multiRowSum(
+export function multiRowSum(
   rows: number,
   width: number,
   load: (row: number, k: number, lane: number) => number,

@@ -61,9 +61,7 @@ export const quantizedEmbeddingBagOp: OpHandler = {
       indicesShape: indices.shape,
       offsets: offsets === undefined ? null : indexInput(offsets, "offsets"),
       includeLastOffset: ctx.attrs.bool("include_last_offset"),
-      perSampleWeights: weights === undefined
-        ? null
-        : float32Input(weights, "per_sample_weights"),
+      perSampleWeights: weights === undefined ? null : float32Input(weights, "per_sample_weights"),
     });
     return { y: { shape: y.shape, data: y.data } };
   },

@@ -18,15 +18,15 @@ import {
 import { gemmEngine } from "./linear.ts";
 import type { KernelSet } from "../../kernels/kernel_set.ts";
 import { packRnnCells } from "../../kernels/dynamic_rnn.ts";
-import { GEMM_ENGINES, type Engine, numericsFamily } from "../../reference/engine.ts";
+import { type Engine, GEMM_ENGINES, numericsFamily } from "../../reference/engine.ts";
 import {
   checkCellWeights,
-  rnnForward,
-  type RnnConfig,
   gateCount,
-  quantizeDynamicWeight,
   quantizedRnnDynamic,
+  quantizeDynamicWeight,
   type RnnCellWeights,
+  type RnnConfig,
+  rnnForward,
   rnnParameterSuffix,
 } from "../../reference/quantized_rnn.ts";
 import { Tensor } from "../../reference/tensor.ts";

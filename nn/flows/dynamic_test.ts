@@ -87,8 +87,8 @@ Deno.test("quantizeDynamic: qconfigSpec selects modules by name or type", () => 
   const byType = quantizeDynamic(mlp, { qconfigSpec: new Map([[Linear, defaultDynamicQConfig]]) });
   assert.ok(byType.fc1 instanceof DynamicQuantizedLinear);
   assert.throws(
-    () => quantizeDynamic(mlp, { dtype: "quint8" as "qint8" }),
-    /dtype: dynamic quantization supports "qint8" and "float16", got "quint8"/,
+    () => quantizeDynamic(mlp, { dtype: "int4" as "qint8" }),
+    /dtype: quantize_dynamic has no default qconfig for "int4"/,
   );
   // A ReLU between the layers is untouched; the model computes relu of the dynamic linear.
   const x = randomTensor([2, 16], 5);

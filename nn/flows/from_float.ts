@@ -44,8 +44,8 @@ import {
   LSTM,
   LSTMCell,
   type RnnBase,
-  type RnnCellBase,
   RNNCell,
+  type RnnCellBase,
 } from "../modules/rnn.ts";
 import { quantizeEmbeddingWeight } from "../../reference/quantized_embedding.ts";
 import type { QuantizedOps } from "../quantized/ops.ts";
@@ -325,7 +325,9 @@ function quantizeCell(
 export function dynamicRnnFromFloat(mod: Module, context: ConvertContext): Module {
   if (mod.constructor !== LSTM && mod.constructor !== GRU) {
     throw new TypeError(
-      `mod: nn.quantized.dynamic.RNNBase.from_float only works for LSTM and GRU, got ${typeName(mod)}`,
+      `mod: nn.quantized.dynamic.RNNBase.from_float only works for LSTM and GRU, got ${
+        typeName(mod)
+      }`,
     );
   }
   const rnn = mod as LSTM | GRU;
@@ -399,7 +401,9 @@ function embeddingObserverDtype(mod: Module, what: string): "quint8" | "quint4x2
  */
 export function embeddingFromFloat(mod: Module): Module {
   if (mod.constructor !== Embedding) {
-    throw new TypeError(`mod: nnq.Embedding.from_float only works for Embedding, got ${typeName(mod)}`);
+    throw new TypeError(
+      `mod: nnq.Embedding.from_float only works for Embedding, got ${typeName(mod)}`,
+    );
   }
   const dtype = embeddingObserverDtype(mod, "Embedding");
   if (dtype !== "quint8") {
@@ -433,4 +437,3 @@ export function embeddingBagFromFloat(mod: Module): Module {
   }
   return new QuantizedEmbeddingBag(quantizeEmbeddingWeight(bag.weight, dtype));
 }
-

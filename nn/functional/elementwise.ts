@@ -3,6 +3,7 @@
  * element as PyTorch computes it, recording its gradient on an active `GradTape`.
  * @module
  */
+import { atenSigmoid, atenTanh } from "../../reference/aten_float.ts";
 import { Tensor } from "../../reference/tensor.ts";
 import { recordOp } from "../autograd.ts";
 import { show } from "../_util.ts";
@@ -34,6 +35,26 @@ export function relu6(x: Tensor): Tensor {
   checkTensor("x", x);
   const y = new Tensor(x.data.map((v) => (v < 0 ? 0 : v > 6 ? 6 : v)), x.shape);
   recordOp([x], y, (g) => [g.map((gi, i) => (x.data[i] > 0 && x.data[i] < 6 ? gi : 0))]);
+  return y;
+}
+
+/**
+ * `torch.sigmoid(x)`, bit for bit as PyTorch 1.13's AVX2 CPU kernel on a contiguous tensor
+ * (`reference/aten_float.ts`: SLEEF lanes for the first `floor(n/16)·16` elements, glibc for the
+ * rest).
+ */
+export function sigmoid(x: Tensor): Tensor {
+  checkTensor("x", x);
+  const y = new Tensor(atenSigmoid(x.data), x.shape);
+  recordOp([x], y, (g) => [g.map((gi, i) => gi * (1 - y.data[i]) * y.data[i])]);
+  return y;
+}
+
+/** `torch.tanh(x)`, bit for bit as PyTorch 1.13's AVX2 CPU kernel (SLEEF on every element). */
+export function tanh(x: Tensor): Tensor {
+  checkTensor("x", x);
+  const y = new Tensor(atenTanh(x.data), x.shape);
+  recordOp([x], y, (g) => [g.map((gi, i) => gi * (1 - y.data[i] * y.data[i]))]);
   return y;
 }
 

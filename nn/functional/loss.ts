@@ -1,12 +1,13 @@
 /**
- * Classification loss for training: `F.cross_entropy` (mean reduction) over logits `[N, C]`,
- * with its gradient.
+ * Training losses with their gradients: `F.cross_entropy` (mean reduction) over logits `[N, C]`
+ * (computed in float64), and `F.mse_loss` (bit for bit with PyTorch's CPU kernel).
  * @module
  */
+import { torchSumFloat32 } from "../../reference/torch_sum.ts";
 import { Tensor } from "../../reference/tensor.ts";
 import { recordOp } from "../autograd.ts";
 import { show } from "../_util.ts";
-import { checkTensor, showShape } from "./_shape.ts";
+import { checkTensor, sameShape, showShape } from "./_shape.ts";
 
 /**
  * `F.cross_entropy(logits, target)`: the mean over the batch of `−log softmax(logits)[target]`,
@@ -45,6 +46,52 @@ export function crossEntropy(logits: Tensor, target: ArrayLike<number>): Tensor 
       }
     }
     return [gx];
+  });
+  return y;
+}
+
+/**
+ * `F.mse_loss(input, target, reduction)`: the squares `f32(d·d)` of `d = f32(input − target)`,
+ * then their mean ("mean", the default), sum ("sum", PyTorch's summation order) or the squares
+ * themselves ("none") — bit for bit with PyTorch 1.13's CPU kernel. Its gradient is
+ * `2·d/N` (mean), `2·d` (sum) or `2·d·g` (none), evaluated in float64.
+ * @throws {RangeError} for shapes that differ (PyTorch would broadcast with a warning) or an
+ * unknown reduction.
+ */
+export function mseLoss(
+  input: Tensor,
+  target: Tensor,
+  options: { reduction?: "mean" | "sum" | "none" } = {},
+): Tensor {
+  checkTensor("input", input);
+  checkTensor("target", target);
+  if (!sameShape(input.shape, target.shape)) {
+    throw new RangeError(
+      `target: expected the shape of input ${showShape(input.shape)}, got ${
+        showShape(target.shape)
+      }`,
+    );
+  }
+  const reduction = options.reduction ?? "mean";
+  if (reduction !== "mean" && reduction !== "sum" && reduction !== "none") {
+    throw new RangeError(`reduction: expected "mean", "sum" or "none", got ${show(reduction)}`);
+  }
+  const d = new Float32Array(input.size);
+  for (let i = 0; i < d.length; i++) d[i] = input.data[i] - target.data[i];
+  const squares = d.map((v) => v * v);
+  const n = input.size;
+  const y = reduction === "none" ? new Tensor(squares, input.shape) : new Tensor(
+    Float32Array.of(
+      reduction === "sum" ? torchSumFloat32(squares) : torchSumFloat32(squares) / Math.fround(n),
+    ),
+    [],
+  );
+  recordOp([input, target], y, (g, needs) => {
+    const gi = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      gi[i] = 2 * d[i] * (reduction === "none" ? g[i] : reduction === "mean" ? g[0] / n : g[0]);
+    }
+    return [needs[0] ? gi : null, needs[1] ? gi.map((v) => -v) : null];
   });
   return y;
 }

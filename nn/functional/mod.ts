@@ -10,4 +10,5 @@ export * from "./batch_norm.ts";
 export * from "./pool.ts";
 export * from "./dropout.ts";
 export * from "./loss.ts";
+export * from "./reduction.ts";
 export { broadcastShapes, numel, showShape } from "./_shape.ts";

@@ -74,7 +74,10 @@ export class BagTagger extends Module {
   /** `[batch, steps, 5]` from `batch·steps` bags. */
   forward(indices: IndexArray, offsets: IndexArray, weights: Float32Array, batch: number): Tensor {
     const e = this.bag.forward(indices, offsets, weights);
-    const [y] = (this.rnn.forward as LstmForward)(reshape(e, [batch, e.shape[0] / batch, 16]), null);
+    const [y] = (this.rnn.forward as LstmForward)(
+      reshape(e, [batch, e.shape[0] / batch, 16]),
+      null,
+    );
     return (this.head.forward as LinearForward)(y);
   }
 }

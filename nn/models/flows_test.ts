@@ -34,15 +34,7 @@ import type { ModuleClass } from "../flows/propagate.ts";
 import { quantizeDynamic } from "../flows/quantize_dynamic.ts";
 import { fuseModules } from "../fuse.ts";
 import type { Module } from "../module.ts";
-import {
-  EmbeddingBag,
-  GRU,
-  GRUCell,
-  Linear,
-  LSTM,
-  LSTMCell,
-  RNNCell,
-} from "../modules/mod.ts";
+import { EmbeddingBag, GRU, GRUCell, Linear, LSTM, LSTMCell, RNNCell } from "../modules/mod.ts";
 import type { ObserverModule } from "../observer_module.ts";
 import { QTensor } from "../quantized/qtensor.ts";
 import { readSafetensors } from "../safetensors.ts";
@@ -90,7 +82,10 @@ function indices(t: TypedTensor | undefined): BigInt64Array {
 for (const kernels of QNNPACK_PATHS) {
   Deno.test(`flows: the tutorial's LSTM word LM, quantize_dynamic({LSTM, Linear}) (${kernels.name})`, () => {
     const model = loaded(new WordLM(), "word_lm_float.safetensors");
-    const q = quantizeDynamic(model, { qconfigSpec: new Set<ModuleClass>([LSTM, Linear]), kernels });
+    const q = quantizeDynamic(model, {
+      qconfigSpec: new Set<ModuleClass>([LSTM, Linear]),
+      kernels,
+    });
     assert.deepEqual(stateDiff(q, read("word_lm_dynamic.safetensors"), ["decoder"]), []);
     const record = read("word_lm_record.safetensors");
     const tokens = indices(record.get("tokens"));
@@ -101,7 +96,11 @@ for (const kernels of QNNPACK_PATHS) {
         { data: tokens.subarray(chunk * 30, chunk * 30 + 30), shape: [10, 3] },
         hidden,
       );
-      assert.deepEqual(bits(logits), bits(tensorOf(record.get(`logits${chunk}`))), `chunk ${chunk}`);
+      assert.deepEqual(
+        bits(logits),
+        bits(tensorOf(record.get(`logits${chunk}`))),
+        `chunk ${chunk}`,
+      );
       hidden = state;
     }
     assert.deepEqual(bits(hidden[0]), bits(tensorOf(record.get("h"))));
@@ -210,7 +209,10 @@ for (const kernels of QNNPACK_PATHS) {
     const exported = read("stages_static.safetensors");
     // Our fc1 (bias=False) has no bias where PyTorch's QNNPACK unpacked a zero one.
     assert.deepEqual(stateDiff(ours, exported), ["fc1.bias: missing"]);
-    assertRecordedRun(runStages(ours, tensorOf(DATA.get("test"))), "stages_static_record.safetensors");
+    assertRecordedRun(
+      runStages(ours, tensorOf(DATA.get("test"))),
+      "stages_static_record.safetensors",
+    );
     // PyTorch's converted state into an uncalibrated skeleton: the same codes.
     const skeleton = convert(preparedStages(), { kernels });
     skeleton.loadStateDict(exported);

@@ -15,7 +15,10 @@ import { Module } from "../module.ts";
 import { defaultRandom, type RandomSource } from "../random.ts";
 
 /** Indices: a flat array (1-D), or data with a shape (`[B, L]` for fixed-length bags). */
-export type IndexInput = IndexArray | { readonly data: IndexArray; readonly shape: readonly number[] };
+export type IndexInput = IndexArray | {
+  readonly data: IndexArray;
+  readonly shape: readonly number[];
+};
 
 /** The flat indices and their shape, each checked against `[0, num)`. */
 export function readIndices(
@@ -87,7 +90,10 @@ export class Embedding extends Module {
       if (padding < 0) padding += numEmbeddings;
     }
     this.paddingIdx = padding;
-    const w = normalFill(new Float32Array(numEmbeddings * embeddingDim), options.random ?? defaultRandom);
+    const w = normalFill(
+      new Float32Array(numEmbeddings * embeddingDim),
+      options.random ?? defaultRandom,
+    );
     if (padding !== null) w.fill(0, padding * embeddingDim, (padding + 1) * embeddingDim);
     this.registerParameter("weight", new Tensor(w, [numEmbeddings, embeddingDim]));
   }
@@ -182,7 +188,10 @@ export class EmbeddingBag extends Module {
     }
     this.mode = mode;
     this.includeLastOffset = options.includeLastOffset ?? false;
-    const w = normalFill(new Float32Array(numEmbeddings * embeddingDim), options.random ?? defaultRandom);
+    const w = normalFill(
+      new Float32Array(numEmbeddings * embeddingDim),
+      options.random ?? defaultRandom,
+    );
     this.registerParameter("weight", new Tensor(w, [numEmbeddings, embeddingDim]));
   }
 

@@ -112,7 +112,10 @@ export abstract class RnnBase extends Module {
         const suffix = rnnParameterSuffix(layer, dir === 1);
         const inputs = layer === 0 ? inputSize : directions * hiddenSize;
         const param = (shape: number[]) =>
-          new Tensor(uniformFill(new Float32Array(shape.reduce((a, b) => a * b)), bound, random), shape);
+          new Tensor(
+            uniformFill(new Float32Array(shape.reduce((a, b) => a * b)), bound, random),
+            shape,
+          );
         this.registerParameter(`weight_ih_${suffix}`, param([gates * hiddenSize, inputs]));
         this.registerParameter(`weight_hh_${suffix}`, param([gates * hiddenSize, hiddenSize]));
         if (this.bias) {
@@ -126,7 +129,10 @@ export abstract class RnnBase extends Module {
   /** The float weight and bias of one part of a layer and direction (`ih` or `hh`). */
   parameterPair(layer: number, reverse: boolean, part: "ih" | "hh"): [Tensor, Tensor | null] {
     const suffix = rnnParameterSuffix(layer, reverse);
-    return [this.getParameter(`weight_${part}_${suffix}`)!, this.getParameter(`bias_${part}_${suffix}`)];
+    return [
+      this.getParameter(`weight_${part}_${suffix}`)!,
+      this.getParameter(`bias_${part}_${suffix}`),
+    ];
   }
 
   /** The float linears of every layer and direction. */
@@ -240,7 +246,10 @@ export abstract class RnnCellBase extends Module {
     const random = options.random ?? defaultRandom;
     const bound = 1 / Math.sqrt(hiddenSize);
     const param = (shape: number[]) =>
-      new Tensor(uniformFill(new Float32Array(shape.reduce((a, b) => a * b)), bound, random), shape);
+      new Tensor(
+        uniformFill(new Float32Array(shape.reduce((a, b) => a * b)), bound, random),
+        shape,
+      );
     this.registerParameter("weight_ih", param([gates * hiddenSize, inputSize]));
     this.registerParameter("weight_hh", param([gates * hiddenSize, hiddenSize]));
     this.registerParameter("bias_ih", this.bias ? param([gates * hiddenSize]) : null);
@@ -252,7 +261,8 @@ export abstract class RnnCellBase extends Module {
     checkTensor("x", x);
     refuseGradients(this);
     const batch = x.shape[0] ?? 0;
-    const zeros = () => new Tensor(new Float32Array(batch * this.hiddenSize), [batch, this.hiddenSize]);
+    const zeros = () =>
+      new Tensor(new Float32Array(batch * this.hiddenSize), [batch, this.hiddenSize]);
     return rnnCellForward(
       this.mode,
       x,

@@ -190,7 +190,8 @@ export abstract class DynamicQuantizedRnnBase extends Module implements RnnConfi
 
   /** `_l0`, `_l0_reverse`, … for cell `index`. */
   private suffix(index: number): string {
-    return "_" + rnnParameterSuffix(Math.floor(index / this.directions), index % this.directions === 1);
+    return "_" +
+      rnnParameterSuffix(Math.floor(index / this.directions), index % this.directions === 1);
   }
 
   /**

@@ -3,8 +3,8 @@ import { kernelSets } from "../../kernels/paths.ts";
 import type { Engine } from "../../reference/engine.ts";
 import {
   type CellLinears,
-  quantizeDynamicWeight,
   quantizedRnnDynamic,
+  quantizeDynamicWeight,
   referenceDynamicLinear,
   rnnCellForward,
   rnnParameterSuffix,
@@ -71,7 +71,10 @@ for (const kernels of kernelSets()) {
     const q = quantizeDynamic(model, { kernels, qconfigSpec: new Set([LSTM, Linear]) });
     assert.ok(q.rnn instanceof DynamicQuantizedLSTM);
     assert.ok(q.head instanceof DynamicQuantizedLinear);
-    assert.equal(String(q.rnn), "DynamicQuantizedLSTM(5, 17, num_layers=2, batch_first=True, bidirectional=True)");
+    assert.equal(
+      String(q.rnn),
+      "DynamicQuantizedLSTM(5, 17, num_layers=2, batch_first=True, bidirectional=True)",
+    );
     const x = randomTensor([3, 4, 5], 7, -4, 4);
     const h0 = randomTensor([4, 3, 17], 8);
     const c0 = randomTensor([4, 3, 17], 9);
@@ -144,7 +147,10 @@ Deno.test("quantizeDynamic: refuses what PyTorch would silently ignore or cannot
     () => quantizeDynamic(new Tagger(), { qconfigSpec: new Set([Conv2d]) }),
     /Conv2d has no dynamic quantized version \(PyTorch would ignore it silently\); supported: /,
   );
-  assert.throws(() => quantizeDynamic(new Tagger(), { qconfigSpec: ["rnn2"] }), /has no submodule "rnn2"/);
+  assert.throws(
+    () => quantizeDynamic(new Tagger(), { qconfigSpec: ["rnn2"] }),
+    /has no submodule "rnn2"/,
+  );
   // A container class propagates its qconfig to the layers it holds, as in PyTorch.
   const q = quantizeDynamic(new Tagger(), { qconfigSpec: new Set([Tagger]) });
   assert.ok(q.rnn instanceof DynamicQuantizedLSTM && q.head instanceof DynamicQuantizedLinear);
@@ -156,7 +162,10 @@ Deno.test("DynamicQuantizedLSTM: state dict keys mirror the float parameter name
   for (const suffix of [rnnParameterSuffix(0, false), rnnParameterSuffix(0, true)]) {
     for (const part of ["ih", "hh"]) {
       for (const tail of ["", "_scale", "_zero_point"]) {
-        assert.ok(keys.includes(`weight_${part}_${suffix}${tail}`), `weight_${part}_${suffix}${tail}`);
+        assert.ok(
+          keys.includes(`weight_${part}_${suffix}${tail}`),
+          `weight_${part}_${suffix}${tail}`,
+        );
       }
       assert.ok(keys.includes(`bias_${part}_${suffix}`));
     }

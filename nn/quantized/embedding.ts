@@ -18,8 +18,8 @@
  */
 import {
   type EmbeddingDType,
-  embeddingWeight,
   type EmbeddingWeight,
+  embeddingWeight,
   type IndexArray,
   quantizedEmbedding,
   quantizedEmbeddingBag,

@@ -1,6 +1,8 @@
 /**
  * `QFunctional` (`nnq.QFunctional`): the quantized FloatFunctional — add, add_relu, mul, cat
- * with the output qparams observed during calibration; scalar add/mul as PyTorch's.
+ * with the output qparams observed during calibration; scalar add/mul as PyTorch's. As in
+ * PyTorch, add, add_relu, mul and cat pass their result through `activation_post_process` (an
+ * Identity), so hooks registered there see it; the scalar ops do not.
  * @module
  */
 import { checkScale, checkZeroPoint } from "../../reference/_check.ts";
@@ -37,25 +39,31 @@ export class QFunctional extends Module {
     );
   }
 
+  /** Runs a result through `activation_post_process` (and its hooks), as PyTorch does. */
+  private post(r: QTensor): QTensor {
+    const app = this.getSubmodule("activation_post_process");
+    return (app.forward as (x: QTensor) => QTensor).call(app, r);
+  }
+
   /** `quantized::add(x, y, scale, zero_point)`. */
   add(x: QTensor, y: QTensor): QTensor {
-    return x.ops.binary("add", x, y, this);
+    return this.post(x.ops.binary("add", x, y, this));
   }
 
   /** `quantized::add_relu(x, y, scale, zero_point)`. */
   addRelu(x: QTensor, y: QTensor): QTensor {
-    return x.ops.binary("add", x, y, this, true);
+    return this.post(x.ops.binary("add", x, y, this, true));
   }
 
   /** `quantized::mul(x, y, scale, zero_point)`. */
   mul(x: QTensor, y: QTensor): QTensor {
-    return x.ops.binary("mul", x, y, this);
+    return this.post(x.ops.binary("mul", x, y, this));
   }
 
   /** `quantized::cat(xs, dim, scale, zero_point)`. */
   cat(xs: readonly QTensor[], dim = 0): QTensor {
     if (xs.length === 0) throw new RangeError(`xs: expected at least one quantized tensor`);
-    return xs[0].ops.cat(xs, dim, this);
+    return this.post(xs[0].ops.cat(xs, dim, this));
   }
 
   /** `quantized::add_scalar(x, c)` (its own output qparams, not this module's). */

@@ -134,7 +134,9 @@ export function readQuantizedWeight(
   const s = take(reader, at + "_scale", "F64");
   const z = take(reader, at + "_zero_point", "I64");
   const axisEntry = reader.has(at + "_axis") ? take(reader, at + "_axis", "I64") : undefined;
-  const b = hasBias ? take(reader, prefix + keys.bias, "F32") : takeZeroBias(reader, prefix + keys.bias);
+  const b = hasBias
+    ? take(reader, prefix + keys.bias, "F32")
+    : takeZeroBias(reader, prefix + keys.bias);
   if (w === undefined || s === undefined || z === undefined || b === null) return undefined;
   if (hasBias && b === undefined) return undefined;
   let ok = true;

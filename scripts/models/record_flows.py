@@ -213,6 +213,65 @@ def record_qat(rec, data):
     return {"qconfig": repr(fused.qconfig), "converted_repr": repr(converted).splitlines()}
 
 
+def record_float_ops(rec):
+    """Float ops whose PyTorch result the library reproduces exactly, on awkward inputs."""
+    g = torch.Generator().manual_seed(SEED + 10)
+    t = {}
+    lengths = list(range(1, 41)) + [100, 257]
+    x = (torch.rand(sum(lengths), generator=g) - 0.5) * 20
+    t["unary.x"] = x
+    t["unary.lengths"] = torch.tensor(lengths)
+    parts = x.split(lengths)
+    t["unary.sigmoid"] = torch.cat([torch.sigmoid(p) for p in parts])
+    t["unary.tanh"] = torch.cat([torch.tanh(p) for p in parts])
+    shapes = [(7, 1000), (3, 37), (300, 40), (1000, 9), (64, 70), (130, 3), (2, 200, 45),
+              (2, 3, 100), (6, 1000), (50, 2)]
+    for i, shape in enumerate(shapes):
+        v = (torch.rand(*shape, generator=g) * 2 - 1) * torch.exp(torch.randn(*shape, generator=g) * 3)
+        t[f"reduce{i}.x"] = v
+        t[f"reduce{i}.sum"] = v.sum()
+        t[f"reduce{i}.mean"] = v.mean()
+        for d in range(len(shape)):
+            t[f"reduce{i}.sum{d}"] = v.sum(d)
+            t[f"reduce{i}.mean{d}"] = v.mean(d)
+    a = torch.randn(5, 33, generator=g) * 3
+    b = torch.randn(5, 33, generator=g)
+    t["mse.a"], t["mse.b"] = a, b
+    for reduction in ("mean", "sum", "none"):
+        t[f"mse.{reduction}"] = nn.functional.mse_loss(a, b, reduction=reduction)
+    for i, shape in enumerate([(4, 3, 5, 5), (8, 6), (16, 5, 9), (3, 2, 40), (2, 20)]):
+        c = shape[1]
+        bn = nn.BatchNorm2d(c) if len(shape) == 4 else nn.BatchNorm1d(c)
+        with torch.no_grad():
+            bn.weight.copy_(torch.randn(c, generator=g))
+            bn.bias.copy_(torch.randn(c, generator=g))
+            bn.running_mean.copy_(torch.randn(c, generator=g))
+            bn.running_var.copy_(torch.rand(c, generator=g) + 0.5)
+        for k, v in bn.state_dict().items():
+            t[f"bn{i}.{k}"] = v.clone()
+        inputs = [torch.randn(*shape, generator=g) * 3 + 1 for _ in range(3)]
+        bn.train()
+        with torch.no_grad():
+            for j, v in enumerate(inputs):
+                t[f"bn{i}.x{j}"] = v
+                t[f"bn{i}.train_y{j}"] = bn(v)
+            for k, v in bn.state_dict().items():
+                t[f"bn{i}.after.{k}"] = v.clone()
+            bn.eval()
+            t[f"bn{i}.eval_y"] = bn(inputs[0])
+    w = torch.randn(20, 37, generator=g) * 3
+    idx = torch.randint(0, 20, (50,), generator=g)
+    off = torch.tensor([0, 3, 3, 10, 27, 49])
+    psw = torch.randn(50, generator=g)
+    t["bag.weight"], t["bag.indices"], t["bag.offsets"], t["bag.psw"] = w, idx, off, psw
+    for mode in ("sum", "mean", "max"):
+        t[f"bag.{mode}"] = nn.functional.embedding_bag(idx, w, off, mode=mode)
+    t["bag.sum_psw"] = nn.functional.embedding_bag(idx, w, off, mode="sum", per_sample_weights=psw)
+    rec.write("float_ops.safetensors", {k: v.detach().contiguous() for k, v in t.items()},
+              "float sigmoid/tanh (lengths 1..40, 100, 257), sum/mean (all, per dim), mse_loss, "
+              "BatchNorm train (3 steps: outputs and running statistics) and eval, embedding_bag")
+
+
 def record(out):
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)
@@ -229,6 +288,7 @@ def record(out):
         info = {"word_lm": record_word_lm(rec), "bag_tagger": record_bag_tagger(rec),
                 "cell_stack": record_cell_stack(rec), "static": record_static(rec, data),
                 "qat": record_qat(rec, data)}
+    record_float_ops(rec)
     manifest = {
         "format": "flows-models/1",
         "source": {"torch": torch.__version__, "engine": ENGINE,
