@@ -27,6 +27,7 @@ import { fuzzProperties } from "./properties/fuzz.ts";
 import { opFuzzProperties } from "./properties/fuzz_ops.ts";
 import { checkedKernelSet } from "../kernels/checked_kernel_set.ts";
 import { ReferenceKernelSet } from "../kernels/reference_kernel_set.ts";
+import { rnnKernelProperties } from "./properties/rnn.ts";
 import { fp32OpsProperties } from "./properties/fp32_ops.ts";
 import { Fp32Ops } from "../kernels/fp32_ops.ts";
 import { fp32Properties } from "./properties/fp32.ts";
@@ -128,6 +129,7 @@ async function main(): Promise<number> {
           )
           : []
       ),
+      ...paths.flatMap((p) => (p.kernels ? rnnKernelProperties(p.kernels) : [])),
       ...(defaultRuntime().features.simd128
         ? fp32Properties(new Fp32Linear(defaultRuntime()), defaultRuntime())
         : []),

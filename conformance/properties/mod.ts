@@ -11,6 +11,8 @@ import { fbgemmDotProperties, linearProperties } from "./linear.ts";
 import { observerProperties } from "./observers.ts";
 import { poolProperties } from "./pool.ts";
 import { quantizeProperties } from "./quantize.ts";
+import { rnnReferenceProperties } from "./rnn.ts";
+import { embeddingProperties } from "./embedding.ts";
 
 /** All reference properties. */
 export function referenceProperties(): PropertyCheck[] {
@@ -26,5 +28,7 @@ export function referenceProperties(): PropertyCheck[] {
     ...fakeQuantizeProperties(),
     ...fusionProperties(),
     ...observerProperties(),
+    ...rnnReferenceProperties(),
+    ...embeddingProperties(),
   ];
 }
