@@ -18,7 +18,7 @@ import {
 import { Tensor } from "../reference/tensor.ts";
 
 /** What a timed variant computes. */
-export type BenchOp = "linear" | "linear_dynamic" | "conv2d" | "model";
+export type BenchOp = "linear" | "linear_dynamic" | "conv2d" | "model" | "rnn";
 
 /** A timed variant. */
 export interface BenchCase {

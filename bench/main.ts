@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: int8 versus the fp32 baseline on every kernel path — linear layers on GEMM
  * shapes from real models (static and dynamic), convolution layers of ResNet-18 and
- * MobileNetV2 (dense and depthwise), and whole models. Every path's output is checked against
+ * MobileNetV2 (dense and depthwise), whole models, and dynamic LSTMs (a 1024-hidden step and a
+ * 2-layer sequence). Every path's output is checked against
  * the reference before it is timed. Prints a table (time, GOP/s, speedup over fp32) and
  * mitata's summary.
  *
@@ -17,6 +18,7 @@ import { buildConvCases } from "./conv_cases.ts";
 import { mobileNetV2, resnet18 } from "./models/architectures.ts";
 import { graphMacs } from "./models/graph.ts";
 import { buildModelCases } from "./models/cases.ts";
+import { buildRnnCases, RNN_SHAPES, rnnOps } from "./rnn_cases.ts";
 import { Fp32Ops } from "../kernels/fp32_ops.ts";
 import { formatTable } from "../conformance/report.ts";
 import { kernelSets } from "../kernels/paths.ts";
@@ -215,7 +217,17 @@ function benchItems(
       buildModelCases(graph, 224, sets, runtime, fp32Ops, { checkAgainstReference: true }),
     source: { kind: "model" as const, graph, size: 224 },
   }));
-  return [...linear, ...conv, ...models];
+  const rnn = RNN_SHAPES.map((s) => ({
+    label: s.label,
+    model: s.model,
+    m: Math.max(1, s.steps) * s.batch,
+    k: s.config.inputSize + s.config.hiddenSize,
+    n: 4 * s.config.hiddenSize,
+    ops: rnnOps(s),
+    quick: s.quick ?? false,
+    build: () => buildRnnCases(s, sets, runtime),
+  }));
+  return [...linear, ...conv, ...models, ...rnn];
 }
 
 function machine() {

@@ -15,9 +15,15 @@ const R_LN2F = f32(1.44269504088896340735992468100189213742664595415298593413544
 const L2UF = f32(0.693145751953125);
 const L2LF = f32(1.428606765330187045e-06);
 
+/** `2^q` for q in [-127, 128] as `vpow2i_vf_vi2` builds it from exponent bits (q = −127 gives 0). */
+const POW2I = Float64Array.from(
+  { length: 256 },
+  (_, i) => float32FromBits((((i - 127) + 0x7f) << 23) >>> 0),
+);
+
 /** `vpow2i_vf_vi2`: 2^q built from its exponent bits. */
 function pow2i(q: number): number {
-  return float32FromBits(((q + 0x7f) << 23) >>> 0);
+  return q >= -127 && q <= 128 ? POW2I[q + 127] : float32FromBits(((q + 0x7f) << 23) >>> 0);
 }
 
 /** `vldexp2_vf_vf_vi2`: `d · 2^(q>>1) · 2^(q − (q>>1))`. */
@@ -25,8 +31,12 @@ function ldexp2(d: number, q: number): number {
   return f32(f32(d * pow2i(q >> 1)) * pow2i(q - (q >> 1)));
 }
 
+/** 1.5·2^52: adding and subtracting it rounds a double below 2^51 to an integer, ties to even. */
+const ROUNDER = 6755399441055744;
+
 /** `vrint_vi2_vf`: `cvtps2dq`, ties to even (INT32_MIN outside int32 and for NaN). */
 function rint(x: number): number {
+  if (x > -2147483648 && x < 2147483647) return (x + ROUNDER) - ROUNDER;
   const r = roundHalfEven(x);
   return r === r && r >= -2147483648 && r <= 2147483647 ? r : -2147483648;
 }

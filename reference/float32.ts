@@ -71,37 +71,23 @@ export function float64BitsHex(x: number): string {
 
 /** `std::fma` for float32 operands: `a * b + c` with one rounding to float32. */
 export function fmaF32(a: number, b: number, c: number): number {
-  // a*b of two float32 values is exact in float64; the sum may not be, so use exact arithmetic
-  // only when the double sum would round (a rare case).
+  // a*b of two float32 values is exact in float64; the sum s is rounded once to float64, and
+  // rounding s to float32 is wrong only when s lies exactly halfway between two float32 values
+  // (rounding to the nearest double is monotonic, so s cannot cross a midpoint). Then the
+  // neighbour o = r + 2(s − r) is itself a float32 (for any other s it lies strictly between
+  // two float32 values), and the sign of the sum's rounding error breaks the tie.
   const product = a * b;
   const sum = product + c;
-  const err = twoSumError(product, c, sum);
-  if (err === 0) return f32(sum);
-  // The exact value is sum + err; rounding sum to float32 is wrong only when sum lies exactly on a
-  // float32 rounding boundary (a tie) and err breaks the tie, or when sum rounded across one.
   const rounded = f32(sum);
-  if (rounded === sum) {
-    // sum is itself a float32; the true value is sum+err, which rounds to sum unless |err| is at
-    // least half an ulp — impossible, since |err| <= ulp64(sum)/2 < ulp32(sum)/2.
-    return rounded;
-  }
-  const other = nextFloat32Toward(rounded, sum);
-  const mid = (rounded + other) / 2; // exact in float64
-  if (sum !== mid) return rounded;
-  // sum is a tie between two float32 values; err decides the direction.
-  const up = err > 0 ? Math.max(rounded, other) : Math.min(rounded, other);
-  return up;
+  if (rounded === sum) return rounded;
+  const other = rounded + 2 * (sum - rounded);
+  if (f32(other) !== other) return rounded; // not a tie (also NaN and overflow)
+  const err = twoSumError(product, c, sum);
+  if (err === 0) return rounded; // an exact tie: f32 already rounded it to even
+  return err > 0 ? Math.max(rounded, other) : Math.min(rounded, other);
 }
 
 function twoSumError(a: number, b: number, s: number): number {
   const bb = s - a;
   return (a - (s - bb)) + (b - bb);
-}
-
-function nextFloat32Toward(x: number, target: number): number {
-  const bits = float32Bits(x);
-  const towardLarger = target > x;
-  const positive = x > 0 || (x === 0 && towardLarger);
-  if (x === 0) return float32FromBits(towardLarger ? 1 : 0x80000001);
-  return float32FromBits(positive === towardLarger ? bits + 1 : bits - 1);
 }
