@@ -14,7 +14,6 @@
  */
 import {
   type CellLinears,
-  gateCount,
   rnnCellForward,
   type RnnCellMode,
   rnnForward,
@@ -350,9 +349,4 @@ export class RNNCell extends RnnCellBase {
   override extraRepr(): string {
     return super.extraRepr() + (this.nonlinearity !== "tanh" ? `, nonlinearity=relu` : "");
   }
-}
-
-/** The number of gates of a float RNN module's cell type. */
-export function rnnGates(module: RnnBase | RnnCellBase): number {
-  return gateCount(module.mode);
 }
