@@ -18,7 +18,7 @@ import { buildConvCases } from "./conv_cases.ts";
 import { mobileNetV2, resnet18 } from "./models/architectures.ts";
 import { graphMacs } from "./models/graph.ts";
 import { buildModelCases } from "./models/cases.ts";
-import { buildRnnCases, RNN_SHAPES, rnnOps } from "./rnn_cases.ts";
+import { buildRnnCases, RNN_SHAPES, rnnOps, type RnnShape } from "./rnn_cases.ts";
 import { Fp32Ops } from "../kernels/fp32_ops.ts";
 import { formatTable } from "../conformance/report.ts";
 import { kernelSets } from "../kernels/paths.ts";
@@ -56,7 +56,8 @@ interface BenchItem {
 export type BenchSource =
   | { readonly kind: "linear"; readonly shape: (typeof SHAPES)[number] }
   | { readonly kind: "conv"; readonly shape: (typeof CONV_SHAPES)[number] }
-  | { readonly kind: "model"; readonly graph: ReturnType<typeof resnet18>; readonly size: number };
+  | { readonly kind: "model"; readonly graph: ReturnType<typeof resnet18>; readonly size: number }
+  | { readonly kind: "rnn"; readonly shape: RnnShape };
 
 /** One measured item × variant. */
 export interface BenchRecord {
@@ -117,7 +118,7 @@ async function main(): Promise<number> {
   for (const item of items) {
     const started = performance.now();
     const cases = item.build();
-    if (peer) cases.push(await peer(item.source));
+    if (peer && item.source.kind !== "rnn") cases.push(await peer(item.source)); // no peer RNN
     console.log(
       `  ${item.label} (${item.model}): ${cases.length} variants match the reference (${
         ((performance.now() - started) / 1000).toFixed(1)
@@ -226,6 +227,7 @@ function benchItems(
     ops: rnnOps(s),
     quick: s.quick ?? false,
     build: () => buildRnnCases(s, sets, runtime),
+    source: { kind: "rnn" as const, shape: s },
   }));
   return [...linear, ...conv, ...models, ...rnn];
 }

@@ -35,6 +35,8 @@ export async function peerVariants(
         return bench.peerConvCase(source.shape);
       case "model":
         return bench.peerModelCase(source.graph, source.size, runtime, fp32Ops);
+      case "rnn":
+        throw new RangeError(`--peer: ${name} has no variant of the RNN items`);
     }
   };
 }
