@@ -1,7 +1,7 @@
 /**
- * Recurrent benchmark items: one LSTM cell step with 1024 hidden units (batch 1, the shape of a
- * streaming decoder) and a 2-layer LSTM over a sequence (the shape of PyTorch's dynamic
- * quantization word-language-model tutorial, smaller). The fp32 baseline runs the same layer
+ * Recurrent benchmark items: one LSTM (and one GRU) cell step with 1024 hidden units (batch 1,
+ * the shape of a streaming decoder) and a 2-layer LSTM over a sequence (the shape of PyTorch's
+ * dynamic quantization word-language-model tutorial, smaller). The fp32 baseline runs the same layer
  * algorithm with our fp32 GEMM; each kernel path runs its dynamic int8 linear (the quantized
  * dynamic LSTM), checked bit for bit against the reference of its numerics before timing. Both
  * share the gate arithmetic (PyTorch's exact float sigmoid/tanh, in JavaScript), which does not
@@ -17,6 +17,7 @@ import type { KernelRuntime } from "../kernels/runtime.ts";
 import type { LinearWeight } from "../reference/quantized_linear.ts";
 import {
   type CellLinears,
+  gateCount,
   quantizedRnnDynamic,
   referenceDynamicLinear,
   rnnCellForward,
@@ -51,6 +52,13 @@ export const RNN_SHAPES: readonly RnnShape[] = [
     steps: 0,
     batch: 1,
     quick: true,
+  },
+  {
+    label: "gru step 1024",
+    model: "GRU cell step, 1024→1024 hidden, batch 1",
+    config: { ...lstm(1024, 1024, 1), mode: "GRU" },
+    steps: 0,
+    batch: 1,
   },
   {
     label: "lstm 2×256 seq 20×4",
@@ -103,9 +111,10 @@ function weight(n: number, k: number, rand: () => number): LinearWeight {
 export function buildRnnCases(s: RnnShape, sets: KernelSet[], runtime: KernelRuntime): BenchCase[] {
   const rand = randomSource(s.config.hiddenSize * 17 + s.steps);
   const { inputSize, hiddenSize, numLayers } = s.config;
+  const gateRows = gateCount(s.config.mode) * hiddenSize;
   const weights: RnnCellWeights[] = Array.from({ length: numLayers }, (_, layer) => ({
-    ih: weight(4 * hiddenSize, layer === 0 ? inputSize : hiddenSize, rand),
-    hh: weight(4 * hiddenSize, hiddenSize, rand),
+    ih: weight(gateRows, layer === 0 ? inputSize : hiddenSize, rand),
+    hh: weight(gateRows, hiddenSize, rand),
   }));
   const rows = Math.max(1, s.steps) * s.batch;
   const x = new Tensor(
@@ -124,7 +133,7 @@ export function buildRnnCases(s: RnnShape, sets: KernelSet[], runtime: KernelRun
   };
   const run = (cells: readonly CellLinears[]) =>
     s.steps === 0
-      ? rnnCellForward("LSTM", x, state, cells[0], s.config).h
+      ? rnnCellForward(s.config.mode, x, state, cells[0], s.config).h
       : rnnForward(x, cells, s.config).y;
 
   const fp32 = new Fp32Linear(runtime);
@@ -153,7 +162,7 @@ export function buildRnnCases(s: RnnShape, sets: KernelSet[], runtime: KernelRun
       expected.set(
         engine,
         s.steps === 0
-          ? rnnCellForward("LSTM", x, state, {
+          ? rnnCellForward(s.config.mode, x, state, {
             ih: referenceDynamicLinear(weights[0].ih, engine),
             hh: referenceDynamicLinear(weights[0].hh, engine),
           }, s.config).h.data
@@ -166,7 +175,7 @@ export function buildRnnCases(s: RnnShape, sets: KernelSet[], runtime: KernelRun
     const differing = want.findIndex((v, i) => !Object.is(v, got[i]));
     if (differing >= 0) {
       throw new Error(
-        `${kernels.name} dynamic LSTM (${s.label}) differs from the reference at ${differing}: ` +
+        `${kernels.name} dynamic ${s.config.mode} (${s.label}) differs from the reference at ${differing}: ` +
           `${got[differing]} vs ${want[differing]}`,
       );
     }
