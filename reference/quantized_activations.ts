@@ -16,67 +16,27 @@
  * relu and relu6 are integer clamps and engine-independent.
  * @module
  */
-import { checkInteger, checkScale, checkZeroPoint, show } from "./_check.ts";
+import { show } from "./_check.ts";
 import { dtypeRange, type QuantizedDType } from "./dtype.ts";
 import type { Engine } from "./engine.ts";
 import { clamp, f32, reciprocalF32, roundHalfEven } from "./float32.ts";
-import { quantizeVal } from "./quantize.ts";
-import { QuantizedTensor } from "./tensor.ts";
+import type { QuantizedTensor } from "./tensor.ts";
 import { expf, tanhf } from "./_libm.ts";
 import { sleefExpf, sleefTanhf } from "./_sleef.ts";
 import {
-  dequantizeScalar,
-  dequantizeVector,
-  elementwiseFamily,
-  quantizeVector,
-  vectorPrefix,
-} from "./quantized_elementwise.ts";
+  allocCodes,
+  applyTable,
+  atenUnary,
+  checkOutputQParams,
+  checkVectorBlock,
+  input8,
+  type QParams,
+  quantizeValX86,
+  usesQnnpack,
+  withQParams,
+} from "./_aten_unary.ts";
 
-/** Per-tensor qparams. */
-export interface QParams {
-  readonly scale: number;
-  readonly zeroPoint: number;
-}
-
-function input8(x: QuantizedTensor): QParams {
-  if (x.dtype !== "quint8" && x.dtype !== "qint8") {
-    throw new TypeError(`x: must be quint8 or qint8, got ${x.dtype}`);
-  }
-  if (x.qparams.qscheme !== "per_tensor_affine") {
-    throw new TypeError(`x: must be quantized per tensor, got ${x.qparams.qscheme}`);
-  }
-  checkScale("x scale", x.qparams.scale);
-  checkZeroPoint("x zero point", x.qparams.zeroPoint, x.dtype);
-  return x.qparams;
-}
-
-function alloc(x: QuantizedTensor): Uint8Array | Int8Array {
-  return x.dtype === "quint8" ? new Uint8Array(x.size) : new Int8Array(x.size);
-}
-
-function withQParams(
-  x: QuantizedTensor,
-  data: Uint8Array | Int8Array,
-  qp: QParams,
-): QuantizedTensor {
-  return new QuantizedTensor(data, x.shape, x.dtype, {
-    qscheme: "per_tensor_affine",
-    scale: qp.scale,
-    zeroPoint: qp.zeroPoint,
-  });
-}
-
-/** Whether the qnnpack lookup table applies: the qnnpack engine and a quint8 input. */
-function usesQnnpack(x: QuantizedTensor, engine: Engine): boolean {
-  return elementwiseFamily(engine) === "qnnpack" && x.dtype === "quint8";
-}
-
-function checkBlock(vectorBlock: number | undefined): number {
-  const block = vectorBlock ?? 64;
-  checkInteger("vectorBlock", block);
-  if (block < 0) throw new RangeError(`vectorBlock: must be >= 0, got ${block}`);
-  return block;
-}
+export type { QParams } from "./_aten_unary.ts";
 
 // ---------------------------------------------------------------------------------------------
 // relu, relu6
@@ -86,8 +46,8 @@ function checkBlock(vectorBlock: number | undefined): number {
  * `max(q, zp)`, qparams unchanged. Every engine gives the same.
  */
 export function quantizedRelu(x: QuantizedTensor): QuantizedTensor {
-  const { zeroPoint } = input8(x);
-  const out = alloc(x);
+  const { zeroPoint } = input8("x", x);
+  const out = allocCodes(x);
   for (let i = 0; i < x.size; i++) out[i] = Math.max(x.intRepr[i], zeroPoint);
   return withQParams(x, out, x.qparams as QParams);
 }
@@ -98,10 +58,10 @@ export function quantizedRelu(x: QuantizedTensor): QuantizedTensor {
  * unchanged. Every engine gives the same.
  */
 export function quantizedRelu6(x: QuantizedTensor): QuantizedTensor {
-  const { scale, zeroPoint } = input8(x);
+  const { scale, zeroPoint } = input8("x", x);
   const { min, max } = dtypeRange(x.dtype);
-  const six = quantizeVal(6, reciprocalF32(scale), zeroPoint, min, max);
-  const out = alloc(x);
+  const six = quantizeValX86(6, reciprocalF32(scale), zeroPoint, min, max);
+  const out = allocCodes(x);
   for (let i = 0; i < x.size; i++) out[i] = Math.min(Math.max(x.intRepr[i], zeroPoint), six);
   return withQParams(x, out, x.qparams as QParams);
 }
@@ -155,57 +115,20 @@ export function quantizedHardswish(
   x: QuantizedTensor,
   options: QuantizedHardswishOptions,
 ): QuantizedTensor {
-  const qp = input8(x);
-  checkScale("outputScale", options.outputScale);
-  checkZeroPoint("outputZeroPoint", options.outputZeroPoint, x.dtype);
-  const block = checkBlock(options.vectorBlock);
-  const out = alloc(x);
+  const qp = input8("x", x);
+  checkOutputQParams(x, options.outputScale, options.outputZeroPoint);
+  const vectorBlock = checkVectorBlock(options.vectorBlock);
   const { outputScale: so, outputZeroPoint: zo } = options;
-  if (usesQnnpack(x, options.engine)) {
-    const table = qnnpackHardswishTable(qp, so, zo);
-    for (let i = 0; i < x.size; i++) out[i] = table[x.intRepr[i]];
-  } else {
-    atenUnary(x, out, qp, { scale: so, zeroPoint: zo }, block, hardswishF32, hardswishF32);
-  }
+  const out = usesQnnpack(x, options.engine)
+    ? applyTable(x, qnnpackHardswishTable(qp, so, zo))
+    : atenUnary(x, qp, {
+      output: { scale: so, zeroPoint: zo },
+      vectorInverseScale: f32(1 / so), // `1.0 / output_scale`: a double division
+      vector: hardswishF32,
+      scalar: hardswishF32,
+      vectorBlock,
+    });
   return withQParams(x, out, { scale: so, zeroPoint: zo });
-}
-
-/**
- * The aten_avx2 unary kernel shape shared by hardswish, sigmoid and tanh: vector lanes
- * `quantizeVector(fVector(dequantizeVector(q)), f32(1.0/so))`, scalar tail
- * `quantize_val(fScalar(dequantize_val(q)))`.
- */
-function atenUnary(
-  x: QuantizedTensor,
-  out: Uint8Array | Int8Array,
-  input: QParams,
-  output: QParams,
-  block: number,
-  fVector: (v: number) => number,
-  fScalar: (v: number) => number,
-): void {
-  const { min, max } = dtypeRange(x.dtype);
-  const invVector = f32(1 / output.scale); // `1.0 / output_scale`: a double division
-  const invScalar = reciprocalF32(output.scale);
-  const nv = vectorPrefix(x.size, block);
-  for (let i = 0; i < x.size; i++) {
-    const q = x.intRepr[i];
-    out[i] = i < nv
-      ? quantizeVector(
-        fVector(dequantizeVector(q, input.scale, input.zeroPoint)),
-        invVector,
-        output.zeroPoint,
-        min,
-        max,
-      )
-      : quantizeVal(
-        fScalar(dequantizeScalar(q, input.scale, input.zeroPoint)),
-        invScalar,
-        output.zeroPoint,
-        min,
-        max,
-      );
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,16 +214,18 @@ export function quantizedSigmoid(
   x: QuantizedTensor,
   options: QuantizedFixedQParamsOptions,
 ): QuantizedTensor {
-  const qp = input8(x);
-  const block = checkBlock(options.vectorBlock);
+  const qp = input8("x", x);
+  const vectorBlock = checkVectorBlock(options.vectorBlock);
   const oq = sigmoidOutputQParams(x.dtype);
-  const out = alloc(x);
-  if (usesQnnpack(x, options.engine)) {
-    const table = qnnpackSigmoidTable(qp);
-    for (let i = 0; i < x.size; i++) out[i] = table[x.intRepr[i]];
-  } else {
-    atenUnary(x, out, qp, oq, block, sigmoidVectorF32, sigmoidScalarF32);
-  }
+  const out = usesQnnpack(x, options.engine)
+    ? applyTable(x, qnnpackSigmoidTable(qp))
+    : atenUnary(x, qp, {
+      output: oq,
+      vectorInverseScale: f32(1 / oq.scale),
+      vector: sigmoidVectorF32,
+      scalar: sigmoidScalarF32,
+      vectorBlock,
+    });
   return withQParams(x, out, oq);
 }
 
@@ -313,15 +238,17 @@ export function quantizedTanh(
   x: QuantizedTensor,
   options: QuantizedFixedQParamsOptions,
 ): QuantizedTensor {
-  const qp = input8(x);
-  const block = checkBlock(options.vectorBlock);
+  const qp = input8("x", x);
+  const vectorBlock = checkVectorBlock(options.vectorBlock);
   const oq = tanhOutputQParams(x.dtype);
-  const out = alloc(x);
-  if (usesQnnpack(x, options.engine)) {
-    const table = qnnpackTanhTable(qp);
-    for (let i = 0; i < x.size; i++) out[i] = table[x.intRepr[i]];
-  } else {
-    atenUnary(x, out, qp, oq, block, sleefTanhf, tanhf);
-  }
+  const out = usesQnnpack(x, options.engine)
+    ? applyTable(x, qnnpackTanhTable(qp))
+    : atenUnary(x, qp, {
+      output: oq,
+      vectorInverseScale: f32(1 / oq.scale),
+      vector: sleefTanhf,
+      scalar: tanhf,
+      vectorBlock,
+    });
   return withQParams(x, out, oq);
 }

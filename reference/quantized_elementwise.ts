@@ -145,7 +145,9 @@ export function dequantizeScalar(q: number, scale: number, zeroPoint: number): n
 
 /**
  * The AVX2 vector quantize of one lane (`QuantizeAvx2`): `t = min(f32(x·inv), 2147483520)`,
- * `clamp(cvtps2dq(t) + zp)` through saturating packs; NaN gives qmax.
+ * `clamp(cvtps2dq(t) + zp)` through saturating packs. NaN becomes 2147483520; below int32,
+ * `cvtps2dq` gives INT32_MIN; the zero point is added in wrapping int32 arithmetic, so a value at
+ * the top with a zero point >= 128 wraps negative and gives qmin.
  * @param inverseScale the float32 reciprocal the kernel was given
  */
 export function quantizeVector(
@@ -158,7 +160,7 @@ export function quantizeVector(
   let t = f32(x * inverseScale);
   if (!(t <= 2147483520)) t = 2147483520; // minps returns its second operand for NaN
   const r = roundHalfEven(t);
-  return clamp(r < -2147483648 ? -2147483648 : r + zeroPoint, qmin, qmax);
+  return clamp(((r < -2147483648 ? -2147483648 : r) + zeroPoint) | 0, qmin, qmax);
 }
 
 // ---------------------------------------------------------------------------------------------

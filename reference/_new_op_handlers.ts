@@ -1,0 +1,213 @@
+/**
+ * Test scaffolding (imported by the `*_test.ts` files of the new ops only): how a golden case of
+ * each new op maps to its reference call and outputs, as reference-only `OpHandler`s, and a
+ * checker that runs a golden file through them. The op registry lifts these mappings into the
+ * op descriptors; until then the unit tests run the goldens with them.
+ * @module
+ */
+import type { Produced } from "../conformance/compare.ts";
+import { parseGoldenFile } from "../conformance/golden_file.ts";
+import {
+  float32Input,
+  type OpHandler,
+  type RunContext,
+  scalar,
+} from "../conformance/op_handler.ts";
+import { type CaseResult, runGoldenFile } from "../conformance/runner.ts";
+import { caseEngine, caseQuantized } from "../conformance/ops/elementwise.ts";
+import { floatClamp, floatHardtanh, quantizedClamp, quantizedHardtanh } from "./quantized_clamp.ts";
+import { floatElu, quantizedElu } from "./quantized_elu.ts";
+import { floatHardsigmoid, quantizedHardsigmoid } from "./quantized_hardsigmoid.ts";
+import { floatLeakyRelu, quantizedLeakyRelu } from "./quantized_leaky_relu.ts";
+import {
+  type BatchNormParams,
+  floatBatchNorm2d,
+  quantizedBatchNorm2d,
+} from "./quantized_batch_norm.ts";
+import { type QuantizedTensor, Tensor } from "./tensor.ts";
+
+/** The reference functions the handlers call; tests swap one for a planted bug. */
+export interface NewOpReferences {
+  quantizedLeakyRelu: typeof quantizedLeakyRelu;
+  quantizedHardtanh: typeof quantizedHardtanh;
+  quantizedClamp: typeof quantizedClamp;
+  quantizedElu: typeof quantizedElu;
+  quantizedHardsigmoid: typeof quantizedHardsigmoid;
+  quantizedBatchNorm2d: typeof quantizedBatchNorm2d;
+  floatLeakyRelu: typeof floatLeakyRelu;
+  floatHardtanh: typeof floatHardtanh;
+  floatClamp: typeof floatClamp;
+  floatElu: typeof floatElu;
+  floatHardsigmoid: typeof floatHardsigmoid;
+  floatBatchNorm2d: typeof floatBatchNorm2d;
+}
+
+/** The production reference functions. */
+export const REFERENCES: NewOpReferences = {
+  quantizedLeakyRelu,
+  quantizedHardtanh,
+  quantizedClamp,
+  quantizedElu,
+  quantizedHardsigmoid,
+  quantizedBatchNorm2d,
+  floatLeakyRelu,
+  floatHardtanh,
+  floatClamp,
+  floatElu,
+  floatHardsigmoid,
+  floatBatchNorm2d,
+};
+
+function codes(q: QuantizedTensor): Produced {
+  return { shape: q.shape, data: q.intRepr };
+}
+
+function floats(t: Tensor): Produced {
+  return { shape: t.shape, data: t.data };
+}
+
+function floatCase(ctx: RunContext, name: string): Tensor {
+  return new Tensor(float32Input(ctx.input(name), name), ctx.input(name).shape);
+}
+
+function batchNormParams(ctx: RunContext): BatchNormParams {
+  const param = (name: string) => float32Input(ctx.input(name), name);
+  return {
+    weight: param("weight"),
+    bias: param("bias"),
+    mean: param("mean"),
+    var: param("var"),
+    eps: ctx.attrs.number("eps"),
+  };
+}
+
+const X_QPARAMS = ["x_scale", "x_zero_point"];
+const Y_QPARAMS = ["y_scale", "y_zero_point"];
+const BN_INPUTS = ["x", "weight", "bias", "mean", "var"];
+
+/** The golden handlers of the new ops (reference path only), built on `refs`. */
+export function newOpHandlers(refs: NewOpReferences = REFERENCES): OpHandler[] {
+  const unary = (
+    op: string,
+    attrs: string[],
+    run: (ctx: RunContext) => Record<string, Produced>,
+    outputs = ["y"],
+  ): OpHandler => ({ op, attrs, inputs: ["x"], outputs, run });
+  return [
+    unary("quantized_leaky_relu", ["negative_slope", ...X_QPARAMS, ...Y_QPARAMS], (ctx) => {
+      caseEngine(ctx, true);
+      return {
+        y: codes(refs.quantizedLeakyRelu(caseQuantized(ctx, "x"), {
+          negativeSlope: ctx.attrs.number("negative_slope"),
+          outputScale: ctx.attrs.number("y_scale"),
+          outputZeroPoint: ctx.attrs.int("y_zero_point"),
+        })),
+      };
+    }),
+    unary("quantized_hardtanh", ["min_val", "max_val", ...X_QPARAMS], (ctx) => ({
+      y: codes(refs.quantizedHardtanh(caseQuantized(ctx, "x"), {
+        engine: caseEngine(ctx, true),
+        minVal: ctx.attrs.number("min_val"),
+        maxVal: ctx.attrs.number("max_val"),
+      })),
+    })),
+    unary("quantized_clamp", ["min", "max", ...X_QPARAMS], (ctx) => ({
+      y: codes(refs.quantizedClamp(caseQuantized(ctx, "x"), {
+        engine: caseEngine(ctx, true),
+        min: ctx.attrs.number("min"),
+        max: ctx.attrs.number("max"),
+      })),
+    })),
+    unary("quantized_elu", ["alpha", ...X_QPARAMS, ...Y_QPARAMS], (ctx) => {
+      caseEngine(ctx, true);
+      return {
+        y: codes(refs.quantizedElu(caseQuantized(ctx, "x"), {
+          alpha: ctx.attrs.number("alpha"),
+          outputScale: ctx.attrs.number("y_scale"),
+          outputZeroPoint: ctx.attrs.int("y_zero_point"),
+        })),
+      };
+    }),
+    unary("quantized_hardsigmoid", X_QPARAMS, (ctx) => {
+      const y = refs.quantizedHardsigmoid(caseQuantized(ctx, "x"), {
+        engine: caseEngine(ctx, true),
+      });
+      const qp = y.qparams as { scale: number; zeroPoint: number };
+      return { y: codes(y), y_scale: scalar(qp.scale), y_zero_point: scalar(qp.zeroPoint) };
+    }, ["y", "y_scale", "y_zero_point"]),
+    {
+      op: "quantized_batch_norm2d",
+      attrs: ["eps", "relu", ...X_QPARAMS, ...Y_QPARAMS],
+      inputs: BN_INPUTS,
+      outputs: ["y"],
+      run(ctx) {
+        caseEngine(ctx, true);
+        return {
+          y: codes(refs.quantizedBatchNorm2d(caseQuantized(ctx, "x"), {
+            ...batchNormParams(ctx),
+            relu: ctx.attrs.bool("relu"),
+            outputScale: ctx.attrs.number("y_scale"),
+            outputZeroPoint: ctx.attrs.int("y_zero_point"),
+          })),
+        };
+      },
+    },
+    unary("leaky_relu", ["negative_slope"], (ctx) => ({
+      y: floats(refs.floatLeakyRelu(floatCase(ctx, "x"), ctx.attrs.number("negative_slope"))),
+    })),
+    unary("hardtanh", ["min_val", "max_val"], (ctx) => ({
+      y: floats(refs.floatHardtanh(
+        floatCase(ctx, "x"),
+        ctx.attrs.number("min_val"),
+        ctx.attrs.number("max_val"),
+      )),
+    })),
+    unary("clamp", ["min", "max"], (ctx) => ({
+      y: floats(
+        refs.floatClamp(floatCase(ctx, "x"), ctx.attrs.number("min"), ctx.attrs.number("max")),
+      ),
+    })),
+    unary("elu", ["alpha"], (ctx) => ({
+      y: floats(refs.floatElu(floatCase(ctx, "x"), { alpha: ctx.attrs.number("alpha") })),
+    })),
+    unary("hardsigmoid", [], (ctx) => ({ y: floats(refs.floatHardsigmoid(floatCase(ctx, "x"))) })),
+    {
+      op: "batch_norm2d",
+      attrs: ["eps"],
+      inputs: BN_INPUTS,
+      outputs: ["y"],
+      run: (ctx) => ({
+        y: floats(refs.floatBatchNorm2d(floatCase(ctx, "x"), batchNormParams(ctx))),
+      }),
+    },
+  ];
+}
+
+/** A golden file of the repository's `golden/` folder, parsed. */
+export function readGolden(name: string) {
+  const path = new URL(`../golden/${name}`, import.meta.url).pathname;
+  return parseGoldenFile(Deno.readTextFileSync(path), path);
+}
+
+/**
+ * Runs the cases of `ops` in the golden file `name` on the reference (through `refs`) and
+ * returns their results; throws if the file holds none of them.
+ */
+export function runNewOpGoldens(
+  name: string,
+  ops: readonly string[],
+  refs: NewOpReferences = REFERENCES,
+): CaseResult[] {
+  const file = readGolden(name);
+  const cases = file.cases.filter((c) => ops.includes(c.op));
+  if (cases.length === 0) throw new Error(`${name}: no cases of ${ops.join(", ")}`);
+  const handlers = new Map(newOpHandlers(refs).map((h) => [h.op, h]));
+  return runGoldenFile({ ...file, cases }, [{ name: "reference" }], handlers);
+}
+
+/** The results that did not pass, one line each (empty when every case passed). */
+export function notPassing(results: readonly CaseResult[]): string[] {
+  return results.filter((r) => r.status !== "pass").map((r) =>
+    `${r.id}: ${r.status} ${r.reason ?? ""}`
+  );
+}

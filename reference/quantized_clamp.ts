@@ -1,0 +1,136 @@
+/**
+ * `torch.clamp(x, min, max)` and `torch.ao.nn.quantized.functional.hardtanh(x, min_val,
+ * max_val)` of a quantized tensor bit for bit as PyTorch 1.13 computes them, and their float32
+ * counterparts.
+ *
+ * Both ops are one (qclamp.cpp `clamp_quantized_cpu` / `hardtanh_quantized_cpu` →
+ * `quantized_clamp_impl`): the bounds become codes with the scalar `quantize_val` of the input's
+ * qparams (`minQ = quantize_val(s, zp, float(min))`, x86-64 semantics: a bound whose `x/s`
+ * leaves int64, ±Infinity or NaN becomes the lowest code — so `clamp(x, -1e30, 1e30)` is all
+ * qmin), then every code is `min(max(q, minQ), maxQ)`; qparams are unchanged.
+ *
+ * - qnnpack engine, quint8: QNNPACK's clamp operator (`pytorch_qnnp_create_clamp_nc_u8`), the
+ *   same integer clamp, but PyTorch fails when `minQ > maxQ`, for a 0-dim tensor, and when the
+ *   product of the dimensions after the first is 0.
+ * - every other engine and qint8 (cpu/kernels/QuantizedOpKernels.cpp `qclamp_kernel`): the same
+ *   clamp, vector lanes and scalar tail alike; `minQ > maxQ` gives `maxQ` everywhere.
+ *
+ * Kernel note: a pure function of the code (a 256-entry table, or two integer compares).
+ * @module
+ */
+import { show } from "./_check.ts";
+import {
+  allocCodes,
+  input8,
+  quantizeValX86,
+  scalarToFloat,
+  usesQnnpack,
+  withQParams,
+} from "./_aten_unary.ts";
+import { dtypeRange } from "./dtype.ts";
+import type { Engine } from "./engine.ts";
+import { reciprocalF32 } from "./float32.ts";
+import { type QuantizedTensor, Tensor } from "./tensor.ts";
+
+/** Options of `quantizedClamp`. */
+export interface QuantizedClampOptions {
+  /** Which engine's numerics to reproduce. */
+  engine: Engine;
+  /** The lower bound (|min| <= FLT_MAX, ±Infinity or NaN, as PyTorch accepts). */
+  min: number;
+  /** The upper bound. */
+  max: number;
+}
+
+/** Options of `quantizedHardtanh`. */
+export interface QuantizedHardtanhOptions {
+  /** Which engine's numerics to reproduce. */
+  engine: Engine;
+  /** The lower bound (PyTorch's default −1). */
+  minVal: number;
+  /** The upper bound (PyTorch's default 1). */
+  maxVal: number;
+}
+
+/** The codes of the bounds: `quantize_val` of `float(min)` and `float(max)` (x86-64). */
+export function clampCodes(
+  x: QuantizedTensor,
+  min: number,
+  max: number,
+): { minQ: number; maxQ: number } {
+  const { scale, zeroPoint } = x.qparams as { scale: number; zeroPoint: number };
+  const range = dtypeRange(x.dtype);
+  const inv = reciprocalF32(scale);
+  const code = (v: number) => quantizeValX86(v, inv, zeroPoint, range.min, range.max);
+  return { minQ: code(scalarToFloat("min", min)), maxQ: code(scalarToFloat("max", max)) };
+}
+
+function checkQnnpackClamp(x: QuantizedTensor, minQ: number, maxQ: number): void {
+  if (x.shape.length === 0) {
+    throw new RangeError(`x: QNNPACK's clamp refuses a 0-dim tensor ("Got empty input tensor")`);
+  }
+  const channels = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  if (channels === 0) {
+    throw new RangeError(
+      `x: shape [${x.shape}] has no elements per row; QNNPACK's clamp needs at least one`,
+    );
+  }
+  if (minQ > maxQ) {
+    throw new RangeError(
+      `min: its code ${minQ} exceeds max's code ${maxQ}; QNNPACK's clamp needs min <= max`,
+    );
+  }
+}
+
+/**
+ * `torch.clamp(x, min, max)` of a per-tensor quint8 or qint8 tensor (both bounds given).
+ * @throws {RangeError} for a bound beyond float, and where QNNPACK fails (see the module).
+ */
+export function quantizedClamp(
+  x: QuantizedTensor,
+  options: QuantizedClampOptions,
+): QuantizedTensor {
+  input8("x", x);
+  const { minQ, maxQ } = clampCodes(x, options.min, options.max);
+  if (usesQnnpack(x, options.engine)) checkQnnpackClamp(x, minQ, maxQ);
+  const out = allocCodes(x);
+  for (let i = 0; i < x.size; i++) {
+    const q = x.intRepr[i];
+    out[i] = Math.min(q < minQ ? minQ : q, maxQ);
+  }
+  return withQParams(x, out, x.qparams as { scale: number; zeroPoint: number });
+}
+
+/**
+ * `torch.ao.nn.quantized.functional.hardtanh(x, min_val, max_val)`: `quantizedClamp` with
+ * `min = minVal`, `max = maxVal`.
+ */
+export function quantizedHardtanh(
+  x: QuantizedTensor,
+  options: QuantizedHardtanhOptions,
+): QuantizedTensor {
+  return quantizedClamp(x, { engine: options.engine, min: options.minVal, max: options.maxVal });
+}
+
+/**
+ * The float clamp of `torch.clamp` / `F.hardtanh` on float32 (cpu/TensorCompareKernel.cpp
+ * `clamp_scalar_kernel_impl`): `min(max(x, lo), hi)` returning `x` on ties (so −0 stays −0) and
+ * NaN for NaN; `lo > hi` gives `hi`.
+ */
+export function clampF32(x: number, lo: number, hi: number): number {
+  const m = x < lo ? lo : x;
+  return hi < m ? hi : m;
+}
+
+/** `torch.clamp(x, min, max)` on float32 (see `clampF32`). */
+export function floatClamp(x: Tensor, min: number, max: number): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`x: expected a Tensor, got ${show(x)}`);
+  const lo = scalarToFloat("min", min);
+  const hi = scalarToFloat("max", max);
+  return new Tensor(x.data.map((v) => clampF32(v, lo, hi)), x.shape);
+}
+
+/** `F.hardtanh(x, min_val, max_val)` on float32: `floatClamp(x, minVal, maxVal)`. */
+export function floatHardtanh(x: Tensor, minVal: number, maxVal: number): Tensor {
+  return floatClamp(x, minVal, maxVal);
+}
