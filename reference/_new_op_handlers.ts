@@ -6,14 +6,14 @@
  * @module
  */
 import type { Produced } from "../conformance/compare.ts";
-import { parseGoldenFile } from "../conformance/golden_file.ts";
+import { type GoldenFile, parseGoldenFile } from "../conformance/golden_file.ts";
 import {
   float32Input,
   type OpHandler,
   type RunContext,
   scalar,
 } from "../conformance/op_handler.ts";
-import { type CaseResult, runGoldenFile } from "../conformance/runner.ts";
+import { runGoldenFile } from "../conformance/runner.ts";
 import { caseEngine, caseQuantized } from "../conformance/ops/elementwise.ts";
 import { floatClamp, floatHardtanh, quantizedClamp, quantizedHardtanh } from "./quantized_clamp.ts";
 import { floatElu, quantizedElu } from "./quantized_elu.ts";
@@ -24,6 +24,7 @@ import {
   floatBatchNorm2d,
   quantizedBatchNorm2d,
 } from "./quantized_batch_norm.ts";
+import { f32, float32Bits, float32FromBits } from "./float32.ts";
 import { type QuantizedTensor, Tensor } from "./tensor.ts";
 
 /** The reference functions the handlers call; tests swap one for a planted bug. */
@@ -183,31 +184,53 @@ export function newOpHandlers(refs: NewOpReferences = REFERENCES): OpHandler[] {
   ];
 }
 
+/** The golden files of the new quantized unary ops, one per engine. */
+export const ACTIVATION_FILES = ["activations2_qnnpack.json", "activations2_onednn.json"];
+/** The golden files of quantized batch norm, one per engine. */
+export const BATCH_NORM_FILES = ["batch_norm_qnnpack.json", "batch_norm_onednn.json"];
+/** The golden file of the float32 counterparts. */
+export const FP32_FILES = ["activations2_fp32.json"];
+
 /** A golden file of the repository's `golden/` folder, parsed. */
-export function readGolden(name: string) {
+export function readGolden(name: string): GoldenFile {
   const path = new URL(`../golden/${name}`, import.meta.url).pathname;
   return parseGoldenFile(Deno.readTextFileSync(path), path);
 }
 
-/**
- * Runs the cases of `ops` in the golden file `name` on the reference (through `refs`) and
- * returns their results; throws if the file holds none of them.
- */
-export function runNewOpGoldens(
-  name: string,
-  ops: readonly string[],
-  refs: NewOpReferences = REFERENCES,
-): CaseResult[] {
-  const file = readGolden(name);
-  const cases = file.cases.filter((c) => ops.includes(c.op));
-  if (cases.length === 0) throw new Error(`${name}: no cases of ${ops.join(", ")}`);
-  const handlers = new Map(newOpHandlers(refs).map((h) => [h.op, h]));
-  return runGoldenFile({ ...file, cases }, [{ name: "reference" }], handlers);
+/** What `checkGoldens` found: how many cases ran and one line per case that did not pass. */
+export interface GoldenCheck {
+  readonly checked: number;
+  readonly failures: string[];
 }
 
-/** The results that did not pass, one line each (empty when every case passed). */
-export function notPassing(results: readonly CaseResult[]): string[] {
-  return results.filter((r) => r.status !== "pass").map((r) =>
-    `${r.id}: ${r.status} ${r.reason ?? ""}`
-  );
+/**
+ * Runs every case of `op` in `files` on the reference (through `refs`); a file without such a
+ * case is an error, so a check never passes on nothing.
+ */
+export function checkGoldens(
+  op: string,
+  files: readonly string[],
+  refs: NewOpReferences = REFERENCES,
+): GoldenCheck {
+  const handlers = new Map(newOpHandlers(refs).map((h) => [h.op, h]));
+  let checked = 0;
+  const failures: string[] = [];
+  for (const name of files) {
+    const file = readGolden(name);
+    const cases = file.cases.filter((c) => c.op === op);
+    if (cases.length === 0) throw new Error(`${name}: no ${op} cases`);
+    const results = runGoldenFile({ ...file, cases }, [{ name: "reference" }], handlers);
+    checked += results.length;
+    for (const r of results) {
+      if (r.status !== "pass") failures.push(`${name}#${r.id}: ${r.status} ${r.reason ?? ""}`);
+    }
+  }
+  return { checked, failures };
+}
+
+/** The next float32 above `x` (one ulp up), for planted one-ulp bugs. */
+export function nextFloat32Up(x: number): number {
+  const v = f32(x);
+  if (v === 0) return float32FromBits(1);
+  return float32FromBits(float32Bits(v) + (v > 0 ? 1 : -1));
 }

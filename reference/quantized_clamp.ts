@@ -22,6 +22,7 @@ import { show } from "./_check.ts";
 import {
   allocCodes,
   input8,
+  type QParams,
   quantizeValX86,
   scalarToFloat,
   usesQnnpack,
@@ -52,34 +53,54 @@ export interface QuantizedHardtanhOptions {
   maxVal: number;
 }
 
+/** The names a bound is reported under (`min`/`max`, or hardtanh's `minVal`/`maxVal`). */
+type BoundNames = readonly [string, string];
+
 /** The codes of the bounds: `quantize_val` of `float(min)` and `float(max)` (x86-64). */
 export function clampCodes(
   x: QuantizedTensor,
   min: number,
   max: number,
+  names: BoundNames = ["min", "max"],
 ): { minQ: number; maxQ: number } {
-  const { scale, zeroPoint } = x.qparams as { scale: number; zeroPoint: number };
+  const { scale, zeroPoint } = input8("x", x);
   const range = dtypeRange(x.dtype);
   const inv = reciprocalF32(scale);
   const code = (v: number) => quantizeValX86(v, inv, zeroPoint, range.min, range.max);
-  return { minQ: code(scalarToFloat("min", min)), maxQ: code(scalarToFloat("max", max)) };
+  return { minQ: code(scalarToFloat(names[0], min)), maxQ: code(scalarToFloat(names[1], max)) };
 }
 
-function checkQnnpackClamp(x: QuantizedTensor, minQ: number, maxQ: number): void {
+function checkQnnpackClamp(x: QuantizedTensor, minQ: number, maxQ: number, names: BoundNames) {
   if (x.shape.length === 0) {
     throw new RangeError(`x: QNNPACK's clamp refuses a 0-dim tensor ("Got empty input tensor")`);
   }
-  const channels = x.shape.slice(1).reduce((a, b) => a * b, 1);
-  if (channels === 0) {
+  if (x.shape.slice(1).reduce((a, b) => a * b, 1) === 0) {
     throw new RangeError(
       `x: shape [${x.shape}] has no elements per row; QNNPACK's clamp needs at least one`,
     );
   }
   if (minQ > maxQ) {
     throw new RangeError(
-      `min: its code ${minQ} exceeds max's code ${maxQ}; QNNPACK's clamp needs min <= max`,
+      `${names[0]}: its code ${minQ} exceeds the code ${maxQ} of ${names[1]}; QNNPACK's clamp ` +
+        `needs ${names[0]} <= ${names[1]} once quantized`,
     );
   }
+}
+
+function clampQuantized(
+  x: QuantizedTensor,
+  engine: Engine,
+  bounds: readonly [number, number],
+  names: BoundNames,
+): QuantizedTensor {
+  const { minQ, maxQ } = clampCodes(x, bounds[0], bounds[1], names);
+  if (usesQnnpack(x, engine)) checkQnnpackClamp(x, minQ, maxQ, names);
+  const out = allocCodes(x);
+  for (let i = 0; i < x.size; i++) {
+    const q = x.intRepr[i];
+    out[i] = Math.min(q < minQ ? minQ : q, maxQ);
+  }
+  return withQParams(x, out, x.qparams as QParams);
 }
 
 /**
@@ -90,26 +111,19 @@ export function quantizedClamp(
   x: QuantizedTensor,
   options: QuantizedClampOptions,
 ): QuantizedTensor {
-  input8("x", x);
-  const { minQ, maxQ } = clampCodes(x, options.min, options.max);
-  if (usesQnnpack(x, options.engine)) checkQnnpackClamp(x, minQ, maxQ);
-  const out = allocCodes(x);
-  for (let i = 0; i < x.size; i++) {
-    const q = x.intRepr[i];
-    out[i] = Math.min(q < minQ ? minQ : q, maxQ);
-  }
-  return withQParams(x, out, x.qparams as { scale: number; zeroPoint: number });
+  return clampQuantized(x, options.engine, [options.min, options.max], ["min", "max"]);
 }
 
 /**
- * `torch.ao.nn.quantized.functional.hardtanh(x, min_val, max_val)`: `quantizedClamp` with
- * `min = minVal`, `max = maxVal`.
+ * `torch.ao.nn.quantized.functional.hardtanh(x, min_val, max_val)`: the same op as
+ * `quantizedClamp`.
+ * @throws {RangeError} as `quantizedClamp`.
  */
 export function quantizedHardtanh(
   x: QuantizedTensor,
   options: QuantizedHardtanhOptions,
 ): QuantizedTensor {
-  return quantizedClamp(x, { engine: options.engine, min: options.minVal, max: options.maxVal });
+  return clampQuantized(x, options.engine, [options.minVal, options.maxVal], ["minVal", "maxVal"]);
 }
 
 /**
@@ -122,15 +136,19 @@ export function clampF32(x: number, lo: number, hi: number): number {
   return hi < m ? hi : m;
 }
 
-/** `torch.clamp(x, min, max)` on float32 (see `clampF32`). */
-export function floatClamp(x: Tensor, min: number, max: number): Tensor {
+function clampFloat(x: Tensor, bounds: readonly [number, number], names: BoundNames): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`x: expected a Tensor, got ${show(x)}`);
-  const lo = scalarToFloat("min", min);
-  const hi = scalarToFloat("max", max);
+  const lo = scalarToFloat(names[0], bounds[0]);
+  const hi = scalarToFloat(names[1], bounds[1]);
   return new Tensor(x.data.map((v) => clampF32(v, lo, hi)), x.shape);
 }
 
-/** `F.hardtanh(x, min_val, max_val)` on float32: `floatClamp(x, minVal, maxVal)`. */
+/** `torch.clamp(x, min, max)` on float32 (see `clampF32`). */
+export function floatClamp(x: Tensor, min: number, max: number): Tensor {
+  return clampFloat(x, [min, max], ["min", "max"]);
+}
+
+/** `F.hardtanh(x, min_val, max_val)` on float32: the same op as `floatClamp`. */
 export function floatHardtanh(x: Tensor, minVal: number, maxVal: number): Tensor {
-  return floatClamp(x, minVal, maxVal);
+  return clampFloat(x, [minVal, maxVal], ["minVal", "maxVal"]);
 }

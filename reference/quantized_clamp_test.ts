@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import {
+  ACTIVATION_FILES,
+  checkGoldens,
+  FP32_FILES,
+  nextFloat32Up,
+  REFERENCES,
+} from "./_new_op_handlers.ts";
+import { floatClamp, floatHardtanh, quantizedClamp, quantizedHardtanh } from "./quantized_clamp.ts";
+import { QuantizedTensor, Tensor } from "./tensor.ts";
+
+for (const op of ["quantized_clamp", "quantized_hardtanh"]) {
+  Deno.test(`${op}: every golden case passes bit for bit (qnnpack, onednn)`, () => {
+    const { checked, failures } = checkGoldens(op, ACTIVATION_FILES);
+    assert.ok(checked >= 80, `only ${checked} cases`);
+    assert.deepEqual(failures, []);
+  });
+}
+
+Deno.test("quantized clamp/hardtanh: one-ulp lower bounds fail the goldens (half-code ties)", () => {
+  const down = (v: number) => -nextFloat32Up(-v);
+  const planted = {
+    ...REFERENCES,
+    quantizedClamp: (x: QuantizedTensor, o: Parameters<typeof quantizedClamp>[1]) =>
+      quantizedClamp(x, { ...o, min: down(o.min), max: down(o.max) }),
+    quantizedHardtanh: (x: QuantizedTensor, o: Parameters<typeof quantizedHardtanh>[1]) =>
+      quantizedHardtanh(x, { ...o, minVal: down(o.minVal), maxVal: down(o.maxVal) }),
+  };
+  assert.ok(checkGoldens("quantized_clamp", ACTIVATION_FILES, planted).failures.length > 0);
+  assert.ok(checkGoldens("quantized_hardtanh", ACTIVATION_FILES, planted).failures.length > 0);
+});
+
+Deno.test("clamp, hardtanh (fp32): every golden case passes; a one-ulp bound fails", () => {
+  for (const op of ["clamp", "hardtanh"]) {
+    const { checked, failures } = checkGoldens(op, FP32_FILES);
+    assert.ok(checked >= 20, `only ${checked} cases`);
+    assert.deepEqual(failures, []);
+  }
+  const planted = {
+    ...REFERENCES,
+    floatClamp: (x: Tensor, lo: number, hi: number) => floatClamp(x, nextFloat32Up(lo), hi),
+    floatHardtanh: (x: Tensor, lo: number, hi: number) => floatHardtanh(x, lo, nextFloat32Up(hi)),
+  };
+  assert.ok(checkGoldens("clamp", FP32_FILES, planted).failures.length > 0);
+  assert.ok(checkGoldens("hardtanh", FP32_FILES, planted).failures.length > 0);
+});
+
+function quint8(codes: number[], shape = [codes.length]): QuantizedTensor {
+  return new QuantizedTensor(new Uint8Array(codes), shape, "quint8", {
+    qscheme: "per_tensor_affine",
+    scale: 0.1,
+    zeroPoint: 128,
+  });
+}
+
+Deno.test("quantized clamp: crossed bounds give max's code on x86, fail under QNNPACK", () => {
+  const x = quint8([0, 100, 200, 255]);
+  const y = quantizedClamp(x, { engine: "onednn", min: 1, max: -1 });
+  assert.deepEqual([...y.intRepr], [118, 118, 118, 118]);
+  assert.deepEqual(y.qparams, x.qparams);
+  assert.throws(
+    () => quantizedClamp(x, { engine: "qnnpack", min: 1, max: -1 }),
+    /min: its code 138 exceeds the code 118 of max/,
+  );
+  assert.throws(
+    () => quantizedHardtanh(x, { engine: "qnnpack", minVal: 1, maxVal: -1 }),
+    /minVal: its code 138/,
+  );
+  // qint8 under qnnpack runs ATen's kernel, which accepts crossed bounds.
+  const q8 = new QuantizedTensor(new Int8Array([-5, 5]), [2], "qint8", {
+    qscheme: "per_tensor_affine",
+    scale: 0.1,
+    zeroPoint: 0,
+  });
+  assert.deepEqual([...quantizedClamp(q8, { engine: "qnnpack", min: 1, max: -1 }).intRepr], [
+    -10,
+    -10,
+  ]);
+});
+
+Deno.test("quantized clamp: QNNPACK's shape failures and bounds beyond float are refused", () => {
+  const scalar = quint8([7], []);
+  assert.throws(() => quantizedClamp(scalar, { engine: "qnnpack", min: -1, max: 1 }), /0-dim/);
+  assert.equal(quantizedClamp(scalar, { engine: "onednn", min: -1, max: 1 }).intRepr[0], 118);
+  const emptyRows = quint8([], [2, 0]);
+  assert.throws(() => quantizedClamp(emptyRows, { engine: "qnnpack", min: -1, max: 1 }), /row/);
+  assert.equal(quantizedClamp(quint8([], [0, 3]), { engine: "qnnpack", min: -1, max: 1 }).size, 0);
+  assert.throws(
+    () => quantizedClamp(quint8([1]), { engine: "onednn", min: -4e38, max: 1 }),
+    /min:/,
+  );
+  assert.throws(
+    () => quantizedHardtanh(quint8([1]), { engine: "onednn", minVal: -1, maxVal: 4e38 }),
+    /maxVal: 4e\+38/,
+  );
+  assert.throws(() => floatHardtanh(Tensor.from([1]), -4e38, 1), /minVal/);
+  assert.throws(
+    () => quantizedClamp(quint8([1]), { engine: "tpu" as "x86", min: 0, max: 1 }),
+    /engine/,
+  );
+});
+
+Deno.test("quantized clamp: bounds past int64 become the lowest code (x86 quantize_val)", () => {
+  // clamp(x, -1e30, 1e30) is all zeros on x86-64 PyTorch (a golden case records it too).
+  const y = quantizedClamp(quint8([0, 128, 255]), { engine: "onednn", min: -1e30, max: 1e30 });
+  assert.deepEqual([...y.intRepr], [0, 0, 0]);
+  const z = quantizedClamp(quint8([0, 128, 255]), { engine: "onednn", min: -Infinity, max: 1 });
+  assert.deepEqual([...z.intRepr], [0, 128, 138]);
+});
