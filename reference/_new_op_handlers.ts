@@ -20,7 +20,7 @@ import { floatElu, quantizedElu } from "./quantized_elu.ts";
 import { floatHardsigmoid, quantizedHardsigmoid } from "./quantized_hardsigmoid.ts";
 import { floatLeakyRelu, quantizedLeakyRelu } from "./quantized_leaky_relu.ts";
 import {
-  type BatchNormParams,
+  type BatchNorm2dParams,
   floatBatchNorm2d,
   quantizedBatchNorm2d,
 } from "./quantized_batch_norm.ts";
@@ -71,7 +71,7 @@ function floatCase(ctx: RunContext, name: string): Tensor {
   return new Tensor(float32Input(ctx.input(name), name), ctx.input(name).shape);
 }
 
-function batchNormParams(ctx: RunContext): BatchNormParams {
+function batchNormParams(ctx: RunContext): BatchNorm2dParams {
   const param = (name: string) => float32Input(ctx.input(name), name);
   return {
     weight: param("weight"),

@@ -16,3 +16,8 @@ export * from "./fake_quantize_module.ts";
 export * from "./qconfig.ts";
 export * from "./fusion.ts";
 export * from "./quantized_linear.ts";
+export * from "./quantized_leaky_relu.ts";
+export * from "./quantized_clamp.ts";
+export * from "./quantized_elu.ts";
+export * from "./quantized_hardsigmoid.ts";
+export * from "./quantized_batch_norm.ts";

@@ -33,7 +33,7 @@ import { quantizeVector } from "./quantized_elementwise.ts";
 import { QuantizedTensor, Tensor } from "./tensor.ts";
 
 /** The per-channel float parameters of a batch norm. */
-export interface BatchNormParams {
+export interface BatchNorm2dParams {
   /** γ, one per channel. */
   readonly weight: Float32Array;
   /** β, one per channel. */
@@ -47,7 +47,7 @@ export interface BatchNormParams {
 }
 
 /** Options of `quantizedBatchNorm2d`. */
-export interface QuantizedBatchNorm2dOptions extends BatchNormParams {
+export interface QuantizedBatchNorm2dOptions extends BatchNorm2dParams {
   /** The output scale. */
   readonly outputScale: number;
   /** The output zero point, inside the dtype's range. */
@@ -67,7 +67,7 @@ export interface FusedBatchNorm {
   readonly beta: Float32Array;
 }
 
-function checkParams(params: BatchNormParams, channels: number): void {
+function checkParams(params: BatchNorm2dParams, channels: number): void {
   for (const name of ["weight", "bias", "mean", "var"] as const) {
     const v = params[name];
     if (!(v instanceof Float32Array)) {
@@ -85,7 +85,7 @@ function checkParams(params: BatchNormParams, channels: number): void {
  * @throws {RangeError} for parameters of the wrong length or a bad eps or scale.
  */
 export function batchNormFusedParams(
-  params: BatchNormParams,
+  params: BatchNorm2dParams,
   inputScale: number,
   outputScale: number,
 ): FusedBatchNorm {
@@ -201,7 +201,7 @@ export function quantizedBatchNorm2d(
  * `alpha = f32(f32(1 / sqrtf(f32(var + f32(eps)))) · weight)`, `beta = fma(−mean, alpha, bias)`,
  * and per element `fma(x, alpha, beta)` (GCC contracts both in the AVX2 build).
  */
-export function floatBatchNorm2d(x: Tensor, params: BatchNormParams): Tensor {
+export function floatBatchNorm2d(x: Tensor, params: BatchNorm2dParams): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`x: expected a Tensor, got ${show(x)}`);
   if (x.shape.length !== 4) {
     throw new RangeError(`x: expected a 4-d NCHW tensor, got shape [${x.shape}]`);
