@@ -16,7 +16,7 @@ import {
   dequantizeScalar,
   dequantizeVector,
   elementwiseFamily,
-  quantizeVector,
+  quantizeVectorWrapping,
   vectorPrefix,
 } from "./quantized_elementwise.ts";
 import { QuantizedTensor } from "./tensor.ts";
@@ -145,8 +145,8 @@ export interface AtenUnaryOp {
 }
 
 /**
- * ATen's unary kernel: vector lanes `quantizeVector(vector(dequantizeVector(q)))`, scalar tail
- * `quantizeValX86(scalar(dequantizeScalar(q)))`.
+ * ATen's unary kernel: vector lanes `quantizeVectorWrapping(vector(dequantizeVector(q)))`,
+ * scalar tail `quantizeValX86(scalar(dequantizeScalar(q)))`.
  */
 export function atenUnary(x: QuantizedTensor, input: QParams, op: AtenUnaryOp): Codes8 {
   const { min, max } = dtypeRange(x.dtype);
@@ -157,7 +157,7 @@ export function atenUnary(x: QuantizedTensor, input: QParams, op: AtenUnaryOp): 
   for (let i = 0; i < x.size; i++) {
     const q = x.intRepr[i];
     out[i] = i < nv
-      ? quantizeVector(
+      ? quantizeVectorWrapping(
         op.vector(dequantizeVector(q, input.scale, input.zeroPoint)),
         op.vectorInverseScale,
         zo,

@@ -20,6 +20,7 @@ import { show } from "./_check.ts";
 import { dtypeRange, type QuantizedDType } from "./dtype.ts";
 import type { Engine } from "./engine.ts";
 import { clamp, f32, reciprocalF32, roundHalfEven } from "./float32.ts";
+import { quantizeVal } from "./quantize.ts";
 import type { QuantizedTensor } from "./tensor.ts";
 import { expf, tanhf } from "./_libm.ts";
 import { sleefExpf, sleefTanhf } from "./_sleef.ts";
@@ -31,7 +32,6 @@ import {
   checkVectorBlock,
   input8,
   type QParams,
-  quantizeValX86,
   usesQnnpack,
   withQParams,
 } from "./_aten_unary.ts";
@@ -60,7 +60,7 @@ export function quantizedRelu(x: QuantizedTensor): QuantizedTensor {
 export function quantizedRelu6(x: QuantizedTensor): QuantizedTensor {
   const { scale, zeroPoint } = input8("x", x);
   const { min, max } = dtypeRange(x.dtype);
-  const six = quantizeValX86(6, reciprocalF32(scale), zeroPoint, min, max);
+  const six = quantizeVal(6, reciprocalF32(scale), zeroPoint, min, max);
   const out = allocCodes(x);
   for (let i = 0; i < x.size; i++) out[i] = Math.min(Math.max(x.intRepr[i], zeroPoint), six);
   return withQParams(x, out, x.qparams as QParams);

@@ -29,7 +29,7 @@ import { checkInteger, checkLength, checkScale, checkZeroPoint, show } from "./_
 import { input8 } from "./_aten_unary.ts";
 import { allocIntRepr, dtypeRange } from "./dtype.ts";
 import { f32, fmaF32, roundHalfEven } from "./float32.ts";
-import { quantizeVector } from "./quantized_elementwise.ts";
+import { quantizeVectorWrapping } from "./quantized_elementwise.ts";
 import { QuantizedTensor, Tensor } from "./tensor.ts";
 
 /** The per-channel float parameters of a batch norm. */
@@ -179,7 +179,7 @@ export function quantizedBatchNorm2d(
         const y = fmaF32(alpha[ch], x.intRepr[base + i] - input.zeroPoint, beta[ch]);
         let q: number;
         if (ch < nv) {
-          q = quantizeVector(y, 1, zo, min, max);
+          q = quantizeVectorWrapping(y, 1, zo, min, max);
           if (relu && q < zo) q = zo;
         } else {
           q = batchNormScalarCode(y, zo, relu, min, max);

@@ -145,12 +145,31 @@ export function dequantizeScalar(q: number, scale: number, zeroPoint: number): n
 
 /**
  * The AVX2 vector quantize of one lane (`QuantizeAvx2`): `t = min(f32(x·inv), 2147483520)`,
- * `clamp(cvtps2dq(t) + zp)` through saturating packs. NaN becomes 2147483520; below int32,
- * `cvtps2dq` gives INT32_MIN; the zero point is added in wrapping int32 arithmetic, so a value at
- * the top with a zero point >= 128 wraps negative and gives qmin.
+ * `clamp(cvtps2dq(t) + zp)` through saturating packs; NaN gives qmax. This saturates where
+ * PyTorch's int32 add of the zero point wraps (`t` at the top of int32 with zp >= 128: PyTorch
+ * gives qmin); the add kernels match this version, the newer ops use `quantizeVectorWrapping`.
  * @param inverseScale the float32 reciprocal the kernel was given
  */
 export function quantizeVector(
+  x: number,
+  inverseScale: number,
+  zeroPoint: number,
+  qmin: number,
+  qmax: number,
+): number {
+  let t = f32(x * inverseScale);
+  if (!(t <= 2147483520)) t = 2147483520; // minps returns its second operand for NaN
+  const r = roundHalfEven(t);
+  return clamp(r < -2147483648 ? -2147483648 : r + zeroPoint, qmin, qmax);
+}
+
+/**
+ * `QuantizeAvx2` of one lane exactly: as `quantizeVector`, but the zero point is added in
+ * wrapping int32 arithmetic (`_mm256_add_epi32`), so a value clipped to 2147483520 (or NaN) with a
+ * zero point >= 128 wraps negative and gives qmin.
+ * @param inverseScale the float32 reciprocal the kernel was given
+ */
+export function quantizeVectorWrapping(
   x: number,
   inverseScale: number,
   zeroPoint: number,
