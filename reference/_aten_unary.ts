@@ -11,12 +11,13 @@
 import { checkInteger, checkScale, checkZeroPoint, show } from "./_check.ts";
 import { dtypeRange } from "./dtype.ts";
 import type { Engine } from "./engine.ts";
-import { f32, roundHalfEven } from "./float32.ts";
+import { clamp, f32, roundHalfEven } from "./float32.ts";
 import {
   dequantizeScalar,
   dequantizeVector,
   elementwiseFamily,
   quantizeVectorWrapping,
+  VECTOR_BLOCK,
   vectorPrefix,
 } from "./quantized_elementwise.ts";
 import { QuantizedTensor } from "./tensor.ts";
@@ -83,7 +84,7 @@ export function usesQnnpack(x: QuantizedTensor, engine: Engine): boolean {
 
 /** The vector step of ATen's kernels: 64 (AVX2, the default), 128 (AVX-512), 0 (all scalar). */
 export function checkVectorBlock(vectorBlock: number | undefined): number {
-  const block = vectorBlock ?? 64;
+  const block = vectorBlock ?? VECTOR_BLOCK;
   checkInteger("vectorBlock", block);
   if (block < 0) throw new RangeError(`vectorBlock: must be >= 0, got ${block}`);
   return block;
@@ -126,8 +127,7 @@ export function quantizeValX86(
   qmax: number,
 ): number {
   const v = f32(roundHalfEven(f32(x * inverseScale)) + zeroPoint);
-  if (!(v >= -INT64_LIMIT && v < INT64_LIMIT)) return qmin;
-  return v < qmin ? qmin : v > qmax ? qmax : v;
+  return v >= -INT64_LIMIT && v < INT64_LIMIT ? clamp(v, qmin, qmax) : qmin;
 }
 
 /** How `atenUnary` evaluates one op. */

@@ -5,6 +5,7 @@
  * op descriptors; until then the unit tests run the goldens with them.
  * @module
  */
+import assert from "node:assert/strict";
 import type { Produced } from "../conformance/compare.ts";
 import { type GoldenFile, parseGoldenFile } from "../conformance/golden_file.ts";
 import {
@@ -226,6 +227,23 @@ export function checkGoldens(
     }
   }
   return { checked, failures };
+}
+
+/** Asserts that every `op` case of `files` passes on the reference, and at least `minCases`. */
+export function assertGoldensPass(op: string, files: readonly string[], minCases: number): void {
+  const { checked, failures } = checkGoldens(op, files);
+  assert.ok(checked >= minCases, `${op}: only ${checked} golden cases`);
+  assert.deepEqual(failures, []);
+}
+
+/** Asserts that the reference with `planted` swapped in fails at least one `op` case. */
+export function assertPlantedBugFails(
+  op: string,
+  files: readonly string[],
+  planted: Partial<NewOpReferences>,
+): void {
+  const { failures } = checkGoldens(op, files, { ...REFERENCES, ...planted });
+  assert.ok(failures.length > 0, `${op}: the planted bug passes every golden case`);
 }
 
 /** The next float32 above `x` (one ulp up), for planted one-ulp bugs. */

@@ -205,6 +205,30 @@ export function sigmoidScalarF32(x: number): number {
   return f32(1 / (1 + expf(-x)));
 }
 
+/** A fixed-output-qparams activation: QNNPACK's table, or ATen's kernel with the split. */
+function fixedQParamsUnary(
+  x: QuantizedTensor,
+  options: QuantizedFixedQParamsOptions,
+  op: {
+    output: (dtype: QuantizedDType) => QParams;
+    table: (input: QParams) => Uint8Array;
+    vector: (x: number) => number;
+    scalar: (x: number) => number;
+  },
+): QuantizedTensor {
+  const qp = input8("x", x);
+  const vectorBlock = checkVectorBlock(options.vectorBlock);
+  const oq = op.output(x.dtype);
+  const out = usesQnnpack(x, options.engine) ? applyTable(x, op.table(qp)) : atenUnary(x, qp, {
+    output: oq,
+    vectorInverseScale: f32(1 / oq.scale),
+    vector: op.vector,
+    scalar: op.scalar,
+    vectorBlock,
+  });
+  return withQParams(x, out, oq);
+}
+
 /**
  * `torch.sigmoid` of a quantized tensor (qsigmoid.cpp): QNNPACK's table under the qnnpack engine
  * for quint8, else ATen's kernel (SLEEF vector lanes, glibc scalar tail). Output qparams from
@@ -214,19 +238,12 @@ export function quantizedSigmoid(
   x: QuantizedTensor,
   options: QuantizedFixedQParamsOptions,
 ): QuantizedTensor {
-  const qp = input8("x", x);
-  const vectorBlock = checkVectorBlock(options.vectorBlock);
-  const oq = sigmoidOutputQParams(x.dtype);
-  const out = usesQnnpack(x, options.engine)
-    ? applyTable(x, qnnpackSigmoidTable(qp))
-    : atenUnary(x, qp, {
-      output: oq,
-      vectorInverseScale: f32(1 / oq.scale),
-      vector: sigmoidVectorF32,
-      scalar: sigmoidScalarF32,
-      vectorBlock,
-    });
-  return withQParams(x, out, oq);
+  return fixedQParamsUnary(x, options, {
+    output: sigmoidOutputQParams,
+    table: qnnpackSigmoidTable,
+    vector: sigmoidVectorF32,
+    scalar: sigmoidScalarF32,
+  });
 }
 
 /**
@@ -238,17 +255,10 @@ export function quantizedTanh(
   x: QuantizedTensor,
   options: QuantizedFixedQParamsOptions,
 ): QuantizedTensor {
-  const qp = input8("x", x);
-  const vectorBlock = checkVectorBlock(options.vectorBlock);
-  const oq = tanhOutputQParams(x.dtype);
-  const out = usesQnnpack(x, options.engine)
-    ? applyTable(x, qnnpackTanhTable(qp))
-    : atenUnary(x, qp, {
-      output: oq,
-      vectorInverseScale: f32(1 / oq.scale),
-      vector: sleefTanhf,
-      scalar: tanhf,
-      vectorBlock,
-    });
-  return withQParams(x, out, oq);
+  return fixedQParamsUnary(x, options, {
+    output: tanhOutputQParams,
+    table: qnnpackTanhTable,
+    vector: sleefTanhf,
+    scalar: tanhf,
+  });
 }

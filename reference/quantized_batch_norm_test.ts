@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import {
+  assertGoldensPass,
+  assertPlantedBugFails,
   BATCH_NORM_FILES,
-  checkGoldens,
   FP32_FILES,
   nextFloat32Up,
-  REFERENCES,
 } from "./_new_op_handlers.ts";
 import {
   batchNormVectorChannels,
@@ -16,37 +16,24 @@ import { QuantizedTensor, Tensor } from "./tensor.ts";
 const OP = "quantized_batch_norm2d";
 
 Deno.test(`${OP}: every golden case passes bit for bit (qnnpack, onednn)`, () => {
-  const { checked, failures } = checkGoldens(OP, BATCH_NORM_FILES);
-  assert.ok(checked >= 150, `only ${checked} cases`);
-  assert.deepEqual(failures, []);
+  assertGoldensPass(OP, BATCH_NORM_FILES, 150);
 });
 
 Deno.test(`${OP}: a one-ulp larger output scale, or every channel scalar, fails`, () => {
-  for (
-    const planted of [
-      (x: QuantizedTensor, o: Parameters<typeof quantizedBatchNorm2d>[1]) =>
-        quantizedBatchNorm2d(x, { ...o, outputScale: nextFloat32Up(o.outputScale) }),
-      (x: QuantizedTensor, o: Parameters<typeof quantizedBatchNorm2d>[1]) =>
-        quantizedBatchNorm2d(x, { ...o, vectorBlock: 0 }),
-    ]
-  ) {
-    const { failures } = checkGoldens(OP, BATCH_NORM_FILES, {
-      ...REFERENCES,
-      quantizedBatchNorm2d: planted,
-    });
-    assert.ok(failures.length > 0);
-  }
+  assertPlantedBugFails(OP, BATCH_NORM_FILES, {
+    quantizedBatchNorm2d: (x, o) =>
+      quantizedBatchNorm2d(x, { ...o, outputScale: nextFloat32Up(o.outputScale) }),
+  });
+  assertPlantedBugFails(OP, BATCH_NORM_FILES, {
+    quantizedBatchNorm2d: (x, o) => quantizedBatchNorm2d(x, { ...o, vectorBlock: 0 }),
+  });
 });
 
 Deno.test("batch_norm2d (fp32): every golden case passes; a one-ulp eps fails", () => {
-  const { checked, failures } = checkGoldens("batch_norm2d", FP32_FILES);
-  assert.ok(checked >= 20, `only ${checked} cases`);
-  assert.deepEqual(failures, []);
-  const planted = checkGoldens("batch_norm2d", FP32_FILES, {
-    ...REFERENCES,
+  assertGoldensPass("batch_norm2d", FP32_FILES, 20);
+  assertPlantedBugFails("batch_norm2d", FP32_FILES, {
     floatBatchNorm2d: (x, p) => floatBatchNorm2d(x, { ...p, eps: nextFloat32Up(p.eps) }),
   });
-  assert.ok(planted.failures.length > 0);
 });
 
 Deno.test(`${OP}: the channels of each path (AVX2 32 + 8, AVX-512 64, none)`, () => {

@@ -1,48 +1,39 @@
 import assert from "node:assert/strict";
 import {
   ACTIVATION_FILES,
-  checkGoldens,
+  assertGoldensPass,
+  assertPlantedBugFails,
   FP32_FILES,
   nextFloat32Up,
-  REFERENCES,
 } from "./_new_op_handlers.ts";
 import { floatClamp, floatHardtanh, quantizedClamp, quantizedHardtanh } from "./quantized_clamp.ts";
 import { QuantizedTensor, Tensor } from "./tensor.ts";
 
-for (const op of ["quantized_clamp", "quantized_hardtanh"]) {
-  Deno.test(`${op}: every golden case passes bit for bit (qnnpack, onednn)`, () => {
-    const { checked, failures } = checkGoldens(op, ACTIVATION_FILES);
-    assert.ok(checked >= 80, `only ${checked} cases`);
-    assert.deepEqual(failures, []);
-  });
-}
+Deno.test("quantized clamp, hardtanh: every golden case passes bit for bit (qnnpack, onednn)", () => {
+  assertGoldensPass("quantized_clamp", ACTIVATION_FILES, 80);
+  assertGoldensPass("quantized_hardtanh", ACTIVATION_FILES, 80);
+});
 
-Deno.test("quantized clamp/hardtanh: one-ulp lower bounds fail the goldens (half-code ties)", () => {
+Deno.test("quantized clamp, hardtanh: bounds one ulp lower fail the goldens (half-code ties)", () => {
   const down = (v: number) => -nextFloat32Up(-v);
-  const planted = {
-    ...REFERENCES,
-    quantizedClamp: (x: QuantizedTensor, o: Parameters<typeof quantizedClamp>[1]) =>
-      quantizedClamp(x, { ...o, min: down(o.min), max: down(o.max) }),
-    quantizedHardtanh: (x: QuantizedTensor, o: Parameters<typeof quantizedHardtanh>[1]) =>
+  assertPlantedBugFails("quantized_clamp", ACTIVATION_FILES, {
+    quantizedClamp: (x, o) => quantizedClamp(x, { ...o, min: down(o.min), max: down(o.max) }),
+  });
+  assertPlantedBugFails("quantized_hardtanh", ACTIVATION_FILES, {
+    quantizedHardtanh: (x, o) =>
       quantizedHardtanh(x, { ...o, minVal: down(o.minVal), maxVal: down(o.maxVal) }),
-  };
-  assert.ok(checkGoldens("quantized_clamp", ACTIVATION_FILES, planted).failures.length > 0);
-  assert.ok(checkGoldens("quantized_hardtanh", ACTIVATION_FILES, planted).failures.length > 0);
+  });
 });
 
 Deno.test("clamp, hardtanh (fp32): every golden case passes; a one-ulp bound fails", () => {
-  for (const op of ["clamp", "hardtanh"]) {
-    const { checked, failures } = checkGoldens(op, FP32_FILES);
-    assert.ok(checked >= 20, `only ${checked} cases`);
-    assert.deepEqual(failures, []);
-  }
-  const planted = {
-    ...REFERENCES,
-    floatClamp: (x: Tensor, lo: number, hi: number) => floatClamp(x, nextFloat32Up(lo), hi),
-    floatHardtanh: (x: Tensor, lo: number, hi: number) => floatHardtanh(x, lo, nextFloat32Up(hi)),
-  };
-  assert.ok(checkGoldens("clamp", FP32_FILES, planted).failures.length > 0);
-  assert.ok(checkGoldens("hardtanh", FP32_FILES, planted).failures.length > 0);
+  assertGoldensPass("clamp", FP32_FILES, 20);
+  assertGoldensPass("hardtanh", FP32_FILES, 20);
+  assertPlantedBugFails("clamp", FP32_FILES, {
+    floatClamp: (x, lo, hi) => floatClamp(x, nextFloat32Up(lo), hi),
+  });
+  assertPlantedBugFails("hardtanh", FP32_FILES, {
+    floatHardtanh: (x, lo, hi) => floatHardtanh(x, lo, nextFloat32Up(hi)),
+  });
 });
 
 function quint8(codes: number[], shape = [codes.length]): QuantizedTensor {

@@ -143,6 +143,14 @@ export function dequantizeScalar(q: number, scale: number, zeroPoint: number): n
   return f32(f32(scale) * (q - zeroPoint));
 }
 
+/** `cvtps2dq(min(f32(x·inv), 2147483520))`: a vector lane's int32 before the zero point. */
+function vectorLaneInt32(x: number, inverseScale: number): number {
+  let t = f32(x * inverseScale);
+  if (!(t <= 2147483520)) t = 2147483520; // minps returns its second operand for NaN
+  const r = roundHalfEven(t);
+  return r < -2147483648 ? -2147483648 : r; // out of range: INT32_MIN
+}
+
 /**
  * The AVX2 vector quantize of one lane (`QuantizeAvx2`): `t = min(f32(x·inv), 2147483520)`,
  * `clamp(cvtps2dq(t) + zp)` through saturating packs; NaN gives qmax. This saturates where
@@ -157,10 +165,7 @@ export function quantizeVector(
   qmin: number,
   qmax: number,
 ): number {
-  let t = f32(x * inverseScale);
-  if (!(t <= 2147483520)) t = 2147483520; // minps returns its second operand for NaN
-  const r = roundHalfEven(t);
-  return clamp(r < -2147483648 ? -2147483648 : r + zeroPoint, qmin, qmax);
+  return clamp(vectorLaneInt32(x, inverseScale) + zeroPoint, qmin, qmax);
 }
 
 /**
@@ -176,10 +181,7 @@ export function quantizeVectorWrapping(
   qmin: number,
   qmax: number,
 ): number {
-  let t = f32(x * inverseScale);
-  if (!(t <= 2147483520)) t = 2147483520; // minps returns its second operand for NaN
-  const r = roundHalfEven(t);
-  return clamp(((r < -2147483648 ? -2147483648 : r) + zeroPoint) | 0, qmin, qmax);
+  return clamp((vectorLaneInt32(x, inverseScale) + zeroPoint) | 0, qmin, qmax);
 }
 
 // ---------------------------------------------------------------------------------------------

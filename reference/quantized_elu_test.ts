@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import {
   ACTIVATION_FILES,
-  checkGoldens,
+  assertGoldensPass,
+  assertPlantedBugFails,
   FP32_FILES,
   nextFloat32Up,
-  REFERENCES,
 } from "./_new_op_handlers.ts";
 import { floatElu, quantizedElu } from "./quantized_elu.ts";
 import { QuantizedTensor, Tensor } from "./tensor.ts";
@@ -12,38 +12,26 @@ import { QuantizedTensor, Tensor } from "./tensor.ts";
 const OP = "quantized_elu";
 
 Deno.test(`${OP}: every golden case passes bit for bit (qnnpack, onednn)`, () => {
-  const { checked, failures } = checkGoldens(OP, ACTIVATION_FILES);
-  assert.ok(checked >= 100, `only ${checked} cases`);
-  assert.deepEqual(failures, []);
+  assertGoldensPass(OP, ACTIVATION_FILES, 100);
 });
 
 Deno.test(`${OP}: a one-ulp larger output scale, or no vector lanes, fails the goldens`, () => {
-  const ulp = checkGoldens(OP, ACTIVATION_FILES, {
-    ...REFERENCES,
+  assertPlantedBugFails(OP, ACTIVATION_FILES, {
     quantizedElu: (x, o) => quantizedElu(x, { ...o, outputScale: nextFloat32Up(o.outputScale) }),
   });
-  assert.ok(ulp.failures.length > 0);
-  const scalarOnly = checkGoldens(OP, ACTIVATION_FILES, {
-    ...REFERENCES,
+  assertPlantedBugFails(OP, ACTIVATION_FILES, {
     quantizedElu: (x, o) => quantizedElu(x, { ...o, vectorBlock: 0 }),
   });
-  assert.ok(scalarOnly.failures.length > 0);
 });
 
 Deno.test("elu (fp32): every golden case passes; a one-ulp alpha or no vector lanes fails", () => {
-  const { checked, failures } = checkGoldens("elu", FP32_FILES);
-  assert.ok(checked >= 20, `only ${checked} cases`);
-  assert.deepEqual(failures, []);
-  for (
-    const planted of [
-      (x: Tensor, o: { alpha: number }) => floatElu(x, { alpha: nextFloat32Up(o.alpha) }),
-      (x: Tensor, o: { alpha: number }) => floatElu(x, { ...o, vectorBlock: 0 }),
-    ]
-  ) {
-    assert.ok(
-      checkGoldens("elu", FP32_FILES, { ...REFERENCES, floatElu: planted }).failures.length,
-    );
-  }
+  assertGoldensPass("elu", FP32_FILES, 20);
+  assertPlantedBugFails("elu", FP32_FILES, {
+    floatElu: (x, o) => floatElu(x, { alpha: nextFloat32Up(o.alpha) }),
+  });
+  assertPlantedBugFails("elu", FP32_FILES, {
+    floatElu: (x, o) => floatElu(x, { ...o, vectorBlock: 0 }),
+  });
 });
 
 Deno.test(`${OP}: bad arguments are refused with the argument's name`, () => {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import {
   ACTIVATION_FILES,
-  checkGoldens,
+  assertGoldensPass,
+  assertPlantedBugFails,
   FP32_FILES,
   nextFloat32Up,
-  REFERENCES,
 } from "./_new_op_handlers.ts";
 import { floatLeakyRelu, quantizedLeakyRelu } from "./quantized_leaky_relu.ts";
 import { QuantizedTensor, Tensor } from "./tensor.ts";
@@ -12,42 +12,36 @@ import { QuantizedTensor, Tensor } from "./tensor.ts";
 const OP = "quantized_leaky_relu";
 
 Deno.test(`${OP}: every golden case passes bit for bit (qnnpack, onednn)`, () => {
-  const { checked, failures } = checkGoldens(OP, ACTIVATION_FILES);
-  assert.ok(checked >= 100, `only ${checked} cases`);
-  assert.deepEqual(failures, []);
+  assertGoldensPass(OP, ACTIVATION_FILES, 100);
 });
 
 Deno.test(`${OP}: a one-ulp larger output scale, or no vector lanes, fails the goldens`, () => {
-  const ulp = checkGoldens(OP, ACTIVATION_FILES, {
-    ...REFERENCES,
+  assertPlantedBugFails(OP, ACTIVATION_FILES, {
     quantizedLeakyRelu: (x, o) =>
       quantizedLeakyRelu(x, { ...o, outputScale: nextFloat32Up(o.outputScale) }),
   });
-  assert.ok(ulp.failures.length > 0);
-  const scalarOnly = checkGoldens(OP, ACTIVATION_FILES, {
-    ...REFERENCES,
+  assertPlantedBugFails(OP, ACTIVATION_FILES, {
     quantizedLeakyRelu: (x, o) => quantizedLeakyRelu(x, { ...o, vectorBlock: 0 }),
   });
-  assert.ok(scalarOnly.failures.length > 0);
 });
 
 Deno.test("leaky_relu (fp32): every golden case passes; a one-ulp slope fails", () => {
-  const { checked, failures } = checkGoldens("leaky_relu", FP32_FILES);
-  assert.ok(checked >= 20, `only ${checked} cases`);
-  assert.deepEqual(failures, []);
-  const planted = checkGoldens("leaky_relu", FP32_FILES, {
-    ...REFERENCES,
+  assertGoldensPass("leaky_relu", FP32_FILES, 20);
+  assertPlantedBugFails("leaky_relu", FP32_FILES, {
     floatLeakyRelu: (x, slope) => floatLeakyRelu(x, nextFloat32Up(slope)),
   });
-  assert.ok(planted.failures.length > 0);
 });
 
-Deno.test(`${OP}: bad arguments are refused with the argument's name`, () => {
-  const x = new QuantizedTensor(new Uint8Array([0, 128, 255]), [3], "quint8", {
+function quint8(codes: ArrayLike<number>): QuantizedTensor {
+  return new QuantizedTensor(Uint8Array.from(codes), [codes.length], "quint8", {
     qscheme: "per_tensor_affine",
     scale: 0.1,
     zeroPoint: 128,
   });
+}
+
+Deno.test(`${OP}: bad arguments are refused with the argument's name`, () => {
+  const x = quint8([0, 128, 255]);
   const ok = { negativeSlope: 0.01, outputScale: 0.1, outputZeroPoint: 3 };
   assert.throws(
     () => quantizedLeakyRelu(x, { ...ok, negativeSlope: 1e39 }),
@@ -66,16 +60,7 @@ Deno.test(`${OP}: an infinite slope gives PyTorch's codes (NaN at the zero point
   // x = [0, 128, 255] (scale 0.1, zero point 128) repeated 30 times: the first 64 elements are
   // vector lanes (NaN → 2147483520, plus the zero point in wrapping int32), the rest scalar
   // (NaN → INT64_MIN → qmin).
-  const x = new QuantizedTensor(
-    new Uint8Array(90).map((_, i) => [0, 128, 255][i % 3]),
-    [90],
-    "quint8",
-    {
-      qscheme: "per_tensor_affine",
-      scale: 0.1,
-      zeroPoint: 128,
-    },
-  );
+  const x = quint8(Array.from({ length: 90 }, (_, i) => [0, 128, 255][i % 3]));
   const run = (zp: number) =>
     quantizedLeakyRelu(x, { negativeSlope: Infinity, outputScale: 0.1, outputZeroPoint: zp })
       .intRepr;

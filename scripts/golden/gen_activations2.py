@@ -9,8 +9,8 @@ quantize) and the rest a scalar tail; batch norm splits each pixel's channels in
 vectors, then 8-channel vectors, then scalar channels). Sizes, channel counts and qparams are
 chosen around those splits and around rounding ties, where the paths differ.
 
-Each output file draws its cases from its own random stream (qgolden.file_rng), so adding cases to
-one file leaves the others unchanged.
+Each output file draws its cases from its own random stream (`GoldenFile.rng`), so adding cases
+to one file leaves the others unchanged.
 
 Ops (int8 inputs mean qint8, uint8 quint8; float attributes hold the exact double PyTorch was
 given):
@@ -49,7 +49,7 @@ import torch
 import torch.ao.nn.quantized.functional as qF
 
 from gen_elementwise import DECIMAL_SCALES, qtensor, rand_codes, rand_scale, rand_zp
-from qgolden import GoldenFile, file_rng, quiet_stderr
+from qgolden import GoldenFile, quiet_stderr
 
 GENERATOR = "scripts/golden/gen_activations2.py"
 ENGINES = ["qnnpack", "onednn"]
@@ -159,8 +159,9 @@ def elu_alpha_input(rng, expf):
         codes = np.arange(0, z)
         e = np.array([np.float32(expf(float(np.float32(s) * np.float32(q - z)))) - np.float32(1)
                       for q in codes], np.float32)
-        exact = np.rint((e * np.float32(alpha)) * np.float32(1 / np.float32(so)))
-        double = np.rint((e.astype(np.float64) * alpha).astype(np.float32) * np.float32(1 / np.float32(so)))
+        inv = np.float32(1 / np.float32(so))
+        exact = np.rint((e * np.float32(alpha)) * inv)
+        double = np.rint((e.astype(np.float64) * alpha).astype(np.float32) * inv)
         differ = codes[exact != double]
         if len(differ):
             picked = rng.choice(np.arange(256), 63)
@@ -259,7 +260,8 @@ def hardsigmoid_split_input(rng, dtype):
     while True:
         s = float(np.float32(rng.uniform(0.01, 0.1)))
         for z in rng.permutation(np.arange(lo, hi + 1))[:64]:
-            differ = codes[hardsigmoid_codes(s, z, codes, True) != hardsigmoid_codes(s, z, codes, False)]
+            vector = hardsigmoid_codes(s, z, codes, True)
+            differ = codes[vector != hardsigmoid_codes(s, z, codes, False)]
             if len(differ):
                 picked = rng.choice(differ, 100)
                 picked[64:64 + min(36, len(differ))] = differ[:36]
@@ -306,6 +308,20 @@ def bn_params(rng, c, i):
     return w, b, m, v
 
 
+def add_batch_norm(g, engine, name, x, params, eps, so, zo, relu):
+    """Records torch.ops.quantized.batch_norm2d (or batch_norm2d_relu) of x with per-channel
+    (weight, bias, mean, var) `params`, as case `batch_norm2d/<engine>/<name>[-relu]`."""
+    weight, bias, mean, var = params
+    fn = torch.ops.quantized.batch_norm2d_relu if relu else torch.ops.quantized.batch_norm2d
+    y = fn(x, torch.from_numpy(weight), torch.from_numpy(bias), torch.from_numpy(mean),
+           torch.from_numpy(var), eps, so, zo)
+    g.add(f"batch_norm2d/{engine}/{name}{'-relu' if relu else ''}", "quantized_batch_norm2d",
+          {"eps": eps, "relu": relu, "x_scale": x.q_scale(), "x_zero_point": x.q_zero_point(),
+           "y_scale": so, "y_zero_point": zo},
+          {"x": x, "weight": weight, "bias": bias, "mean": mean, "var": var}, {"y": y},
+          engine=engine)
+
+
 def batch_norm_overflow_cases(g, rng, engine):
     """Channel counts that use every path (32-, 8-channel vectors, scalar channels) with alpha
     past int32 and int64 (var 0 with a tiny eps) or infinite (var 0, eps 0): there the vector
@@ -322,15 +338,8 @@ def batch_norm_overflow_cases(g, rng, engine):
         so = rand_scale(rng)
         zo = int(rng.choice([lo, hi, 0, -5 if dtype == np.int8 else 200]))
         relu = i % 2 == 1
-        fn = torch.ops.quantized.batch_norm2d_relu if relu else torch.ops.quantized.batch_norm2d
-        y = fn(x, torch.from_numpy(weight), torch.from_numpy(bias), torch.from_numpy(mean),
-               torch.from_numpy(var), eps, so, zo)
-        g.add(f"batch_norm2d/{engine}/overflow-{i}-c{c}{'-relu' if relu else ''}",
-              "quantized_batch_norm2d",
-              {"eps": eps, "relu": relu, "x_scale": x.q_scale(), "x_zero_point": x.q_zero_point(),
-               "y_scale": so, "y_zero_point": zo},
-              {"x": x, "weight": weight, "bias": bias, "mean": mean, "var": var}, {"y": y},
-              engine=engine)
+        add_batch_norm(g, engine, f"overflow-{i}-c{c}", x, (weight, bias, mean, var), eps, so, zo,
+                       relu)
 
 
 def bn_codes(params, eps, si, so, zo, d, variant=""):
@@ -384,15 +393,8 @@ def batch_norm_tie_cases(g, rng, engine):
         x = qtensor(np.stack(codes, 1).reshape(2, 2, 4, c).transpose(0, 3, 1, 2).astype(np.uint8),
                     si, zi)
         relu = i % 2 == 1
-        fn = torch.ops.quantized.batch_norm2d_relu if relu else torch.ops.quantized.batch_norm2d
-        y = fn(x, torch.from_numpy(weight), torch.from_numpy(bias), torch.from_numpy(mean),
-               torch.from_numpy(var), eps, so, zo)
-        g.add(f"batch_norm2d/{engine}/ties-{i}-c{c}{'-relu' if relu else ''}",
-              "quantized_batch_norm2d",
-              {"eps": eps, "relu": relu, "x_scale": si, "x_zero_point": zi, "y_scale": so,
-               "y_zero_point": zo},
-              {"x": x, "weight": weight, "bias": bias, "mean": mean, "var": var}, {"y": y},
-              engine=engine)
+        add_batch_norm(g, engine, f"ties-{i}-c{c}", x, (weight, bias, mean, var), eps, so, zo,
+                       relu)
 
 
 def batch_norm_cases(g, rng, engine, count):
@@ -422,15 +424,8 @@ def batch_norm_cases(g, rng, engine, count):
         so, zo = (s, rand_zp(rng, dtype)) if i % 5 == 1 else (rand_scale(rng), rand_zp(rng, dtype))
         relu = i % 2 == 0
         x = qtensor(codes, s, z)
-        fn = torch.ops.quantized.batch_norm2d_relu if relu else torch.ops.quantized.batch_norm2d
-        y = fn(x, torch.from_numpy(weight), torch.from_numpy(bias), torch.from_numpy(mean),
-               torch.from_numpy(var), eps, so, zo)
-        g.add(f"batch_norm2d/{engine}/{i}-c{c}{'-relu' if relu else ''}{tag}",
-              "quantized_batch_norm2d",
-              {"eps": eps, "relu": relu, "x_scale": s, "x_zero_point": z, "y_scale": so,
-               "y_zero_point": zo},
-              {"x": x, "weight": weight, "bias": bias, "mean": mean, "var": var}, {"y": y},
-              engine=engine)
+        add_batch_norm(g, engine, f"{i}-c{c}{tag}", x, (weight, bias, mean, var), eps, so, zo,
+                       relu)
 
 
 # --------------------------------------------------------------------------- float32
@@ -491,7 +486,7 @@ def generate(seed):
                        notes="ATen AVX2 kernels (vector/scalar split at floor(n/64)*64) for "
                              "every op but quint8 clamp/hardtanh and hardsigmoid under qnnpack "
                              "(QNNPACK clamp and lookup table), single-threaded")
-        rng = file_rng(seed, g.name)
+        rng = g.rng
         leaky_relu_cases(g, rng, engine, 66)
         clamp_cases(g, rng, engine, "quantized_hardtanh", 45)
         clamp_cases(g, rng, engine, "quantized_clamp", 45)
@@ -501,10 +496,10 @@ def generate(seed):
         g = GoldenFile(f"batch_norm_{engine}", GENERATOR, seed, engine=engine,
                        notes="ATen's NHWC batch-norm kernel under both engines (32- and "
                              "8-channel AVX2 vectors, scalar channels), single-threaded")
-        batch_norm_cases(g, file_rng(seed, g.name), engine, 80)
+        batch_norm_cases(g, g.rng, engine, 80)
         files.append(g)
     g = GoldenFile("activations2_fp32", GENERATOR, seed,
                    notes="float32 ops on contiguous tensors (AVX2, 16 floats per vector step)")
-    fp32_cases(g, file_rng(seed, g.name), 44)
+    fp32_cases(g, g.rng, 44)
     files.append(g)
     return files

@@ -99,12 +99,6 @@ class GoldenFile:
         return path, len(self.cases), os.path.getsize(path)
 
 
-def file_rng(seed, name):
-    """A random generator for one output file, seeded from the run's seed and the file's own name:
-    adding cases to one file never changes another file's cases."""
-    return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
-
-
 def f32(x):
     """The float32 nearest to x, as a Python float (what PyTorch stores for a float scale)."""
     return float(np.float32(x))
