@@ -127,19 +127,29 @@ def wrap_case(rng, dtype):
     return qtensor(codes, s, z), s, z, 1e-3, hi if dtype == np.int8 else int(rng.integers(128, 256))
 
 
-def leaky_relu_cases(g, rng, engine, count):
+# The requantizing ops: their parameter's golden name, typical values, a uniform range, the call.
+REQUANTIZING = {
+    "quantized_leaky_relu": (
+        "negative_slope", SLOPES, (-2, 2),
+        lambda x, p, so, zo: torch.ops.quantized.leaky_relu(x, p, False, so, zo)),
+    "quantized_elu": ("alpha", ALPHAS, (-2, 3),
+                      lambda x, p, so, zo: torch.ops.quantized.elu(x, so, zo, p)),
+}
+
+
+def requantizing_cases(g, rng, engine, op, count):
+    attr, typical, (lo, hi), call = REQUANTIZING[op]
     for i in range(count):
         dtype = case_dtype(i)
         x, s, z = unary_input(rng, i, dtype)
         so, zo = output_qparams(rng, i, s, dtype)
-        slope = float(rng.choice(SLOPES)) if i % 3 else float(rng.uniform(-2, 2))
+        p = float(rng.choice(typical)) if i % 3 else float(rng.uniform(lo, hi))
         if i % 11 == 10:
             x, s, z, so, zo = wrap_case(rng, dtype)
-            slope = float(rng.choice([-1e6, -1e9]))
-        y = torch.ops.quantized.leaky_relu(x, slope, False, so, zo)
-        g.add(f"leaky_relu/{engine}/{i}-n{x.numel()}", "quantized_leaky_relu",
-              {"negative_slope": slope, "x_scale": s, "x_zero_point": z, "y_scale": so,
-               "y_zero_point": zo}, {"x": x}, {"y": y}, engine=engine)
+            p = float(rng.choice([-1e6, -1e9]))
+        g.add(f"{op[10:]}/{engine}/{i}-n{x.numel()}", op,
+              {attr: p, "x_scale": s, "x_zero_point": z, "y_scale": so, "y_zero_point": zo},
+              {"x": x}, {"y": call(x, p, so, zo)}, engine=engine)
 
 
 def libm_expf():
@@ -176,18 +186,7 @@ def elu_cases(g, rng, engine, count):
         g.add(f"elu/{engine}/alpha-float-{i}", "quantized_elu",
               {"alpha": alpha, "x_scale": s, "x_zero_point": z, "y_scale": so, "y_zero_point": zo},
               {"x": x}, {"y": torch.ops.quantized.elu(x, so, zo, alpha)}, engine=engine)
-    for i in range(count):
-        dtype = case_dtype(i)
-        x, s, z = unary_input(rng, i, dtype)
-        so, zo = output_qparams(rng, i, s, dtype)
-        alpha = float(rng.choice(ALPHAS)) if i % 3 else float(rng.uniform(-2, 3))
-        if i % 11 == 10:
-            x, s, z, so, zo = wrap_case(rng, dtype)
-            alpha = float(rng.choice([-1e6, -1e9]))
-        y = torch.ops.quantized.elu(x, so, zo, alpha)
-        g.add(f"elu/{engine}/{i}-n{x.numel()}", "quantized_elu",
-              {"alpha": alpha, "x_scale": s, "x_zero_point": z, "y_scale": so, "y_zero_point": zo},
-              {"x": x}, {"y": y}, engine=engine)
+    requantizing_cases(g, rng, engine, "quantized_elu", count)
 
 
 # --------------------------------------------------------------------------- hardtanh, clamp
@@ -487,7 +486,7 @@ def generate(seed):
                              "every op but quint8 clamp/hardtanh and hardsigmoid under qnnpack "
                              "(QNNPACK clamp and lookup table), single-threaded")
         rng = g.rng
-        leaky_relu_cases(g, rng, engine, 66)
+        requantizing_cases(g, rng, engine, "quantized_leaky_relu", 66)
         clamp_cases(g, rng, engine, "quantized_hardtanh", 45)
         clamp_cases(g, rng, engine, "quantized_clamp", 45)
         elu_cases(g, rng, engine, 66)
