@@ -427,6 +427,73 @@ def batch_norm_cases(g, rng, engine, count):
                        relu)
 
 
+# --------------------------------------------------------------------------- wide ranges
+
+def log_uniform(rng, lo, hi):
+    return float(10 ** rng.uniform(np.log10(lo), np.log10(hi)))
+
+
+def wide_value(rng):
+    """A parameter or bound of either sign, from 1e-4 to 1e8 in magnitude (or a small one)."""
+    if rng.random() < 0.3:
+        return float(rng.uniform(-3, 3))
+    return float(rng.choice([-1, 1])) * log_uniform(rng, 1e-4, 1e8)
+
+
+def wide_qparams(rng, dtype):
+    lo, hi = dtype_range(dtype)
+    return log_uniform(rng, 1e-8, 1e4), int(rng.integers(lo, hi + 1))
+
+
+def wide_unary_cases(g, rng, engine, count):
+    """Every unary op on one input with scales from 1e-8 to 1e4, any zero point, parameters and
+    bounds of either sign up to 1e8, and any size up to 900."""
+    for i in range(count):
+        dtype = np.int8 if i % 3 == 2 else np.uint8
+        lo, hi = dtype_range(dtype)
+        n = int(rng.integers(1, 700))
+        shape = [n] if i % 2 else [int(rng.integers(1, 4)), int(rng.integers(1, 300))]
+        s, z = wide_qparams(rng, dtype)
+        x = qtensor(rng.integers(lo, hi + 1, shape).astype(dtype), s, z)
+        so, zo = wide_qparams(rng, dtype)
+        base = {"x_scale": s, "x_zero_point": z}
+        for op, (attr, _, _, call) in REQUANTIZING.items():
+            p = wide_value(rng)
+            g.add(f"{op[10:]}/{engine}/wide-{i}", op,
+                  {attr: p, **base, "y_scale": so, "y_zero_point": zo}, {"x": x},
+                  {"y": call(x, p, so, zo)}, engine=engine)
+        bounds = wide_value(rng), wide_value(rng)
+        for op, names, fn in (("quantized_clamp", ("min", "max"), torch.clamp),
+                              ("quantized_hardtanh", ("min_val", "max_val"), qF.hardtanh)):
+            try:
+                with quiet_stderr():
+                    y = fn(x, *bounds)
+            except RuntimeError:
+                continue  # QNNPACK refuses crossed codes
+            g.add(f"{op[10:]}/{engine}/wide-{i}", op, {**dict(zip(names, bounds)), **base},
+                  {"x": x}, {"y": y}, engine=engine)
+        g.add(f"hardsigmoid/{engine}/wide-{i}", "quantized_hardsigmoid", base, {"x": x},
+              fixed_qparams_outputs(qF.hardsigmoid(x)), engine=engine)
+
+
+def wide_batch_norm_cases(g, rng, engine, count):
+    """Batch norm with per-channel parameters spread over six decades, variances from 1e-8 to 1e4,
+    eps from 1e-12 to 0.1 and scales from 1e-8 to 1e4."""
+    for i in range(count):
+        dtype = np.int8 if i % 3 == 2 else np.uint8
+        lo, hi = dtype_range(dtype)
+        c = int(rng.integers(1, 100))
+        n, h, w_ = (int(v) for v in rng.integers(1, 4, 3))
+        s, z = wide_qparams(rng, dtype)
+        x = qtensor(rng.integers(lo, hi + 1, (n, c, h, w_)).astype(dtype), s, z)
+        spread = lambda: (rng.standard_normal(c) * 10 ** rng.uniform(-3, 3, c)).astype(np.float32)
+        weight, bias, mean = spread(), spread(), spread()
+        var = (10 ** rng.uniform(-8, 4, c)).astype(np.float32)
+        so, zo = wide_qparams(rng, dtype)
+        add_batch_norm(g, engine, f"wide-{i}-c{c}", x, (weight, bias, mean, var),
+                       log_uniform(rng, 1e-12, 0.1), so, zo, i % 2 == 0)
+
+
 # --------------------------------------------------------------------------- float32
 
 FP32_SIZES = [1, 7, 15, 16, 17, 31, 32, 33, 47, 64, 100]
@@ -491,11 +558,13 @@ def generate(seed):
         clamp_cases(g, rng, engine, "quantized_clamp", 45)
         elu_cases(g, rng, engine, 66)
         hardsigmoid_cases(g, rng, engine, 56)
+        wide_unary_cases(g, rng, engine, 12)
         files.append(g)
         g = GoldenFile(f"batch_norm_{engine}", GENERATOR, seed, engine=engine,
                        notes="ATen's NHWC batch-norm kernel under both engines (32- and "
                              "8-channel AVX2 vectors, scalar channels), single-threaded")
         batch_norm_cases(g, g.rng, engine, 80)
+        wide_batch_norm_cases(g, g.rng, engine, 12)
         files.append(g)
     g = GoldenFile("activations2_fp32", GENERATOR, seed,
                    notes="float32 ops on contiguous tensors (AVX2, 16 floats per vector step)")
