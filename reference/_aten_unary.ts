@@ -132,6 +132,8 @@ export function quantizeValX86(
 
 /** How `atenUnary` evaluates one op. */
 export interface AtenUnaryOp {
+  /** Input qparams (checked). */
+  readonly input: QParams;
   /** Output qparams. */
   readonly output: QParams;
   /** The float reciprocal the vector quantize is given (each kernel computes its own). */
@@ -148,7 +150,8 @@ export interface AtenUnaryOp {
  * ATen's unary kernel: vector lanes `quantizeVectorWrapping(vector(dequantizeVector(q)))`,
  * scalar tail `quantizeValX86(scalar(dequantizeScalar(q)))`.
  */
-export function atenUnary(x: QuantizedTensor, input: QParams, op: AtenUnaryOp): Codes8 {
+export function atenUnary(x: QuantizedTensor, op: AtenUnaryOp): Codes8 {
+  const { input } = op;
   const { min, max } = dtypeRange(x.dtype);
   const out = allocCodes(x);
   const invScalar = f32(1 / f32(op.output.scale)); // quantize_val's `1.0f / float(scale)`

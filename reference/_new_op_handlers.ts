@@ -158,15 +158,17 @@ export function newOpHandlers(refs: NewOpReferences = REFERENCES): OpHandler[] {
       y: floats(refs.floatLeakyRelu(floatCase(ctx, "x"), ctx.attrs.number("negative_slope"))),
     })),
     unary("hardtanh", ["min_val", "max_val"], (ctx) => ({
-      y: floats(refs.floatHardtanh(
-        floatCase(ctx, "x"),
-        ctx.attrs.number("min_val"),
-        ctx.attrs.number("max_val"),
-      )),
+      y: floats(refs.floatHardtanh(floatCase(ctx, "x"), {
+        minVal: ctx.attrs.number("min_val"),
+        maxVal: ctx.attrs.number("max_val"),
+      })),
     })),
     unary("clamp", ["min", "max"], (ctx) => ({
       y: floats(
-        refs.floatClamp(floatCase(ctx, "x"), ctx.attrs.number("min"), ctx.attrs.number("max")),
+        refs.floatClamp(floatCase(ctx, "x"), {
+          min: ctx.attrs.number("min"),
+          max: ctx.attrs.number("max"),
+        }),
       ),
     })),
     unary("elu", ["alpha"], (ctx) => ({

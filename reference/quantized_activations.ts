@@ -121,7 +121,8 @@ export function quantizedHardswish(
   const { outputScale: so, outputZeroPoint: zo } = options;
   const out = usesQnnpack(x, options.engine)
     ? applyTable(x, qnnpackHardswishTable(qp, so, zo))
-    : atenUnary(x, qp, {
+    : atenUnary(x, {
+      input: qp,
       output: { scale: so, zeroPoint: zo },
       vectorInverseScale: f32(1 / so), // `1.0 / output_scale`: a double division
       vector: hardswishF32,
@@ -219,7 +220,8 @@ function fixedQParamsUnary(
   const qp = input8("x", x);
   const vectorBlock = checkVectorBlock(options.vectorBlock);
   const oq = op.output(x.dtype);
-  const out = usesQnnpack(x, options.engine) ? applyTable(x, op.table(qp)) : atenUnary(x, qp, {
+  const out = usesQnnpack(x, options.engine) ? applyTable(x, op.table(qp)) : atenUnary(x, {
+    input: qp,
     output: oq,
     vectorInverseScale: f32(1 / oq.scale),
     vector: op.vector,

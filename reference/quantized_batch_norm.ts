@@ -86,9 +86,9 @@ function checkParams(params: BatchNorm2dParams, channels: number): void {
  */
 export function batchNormFusedParams(
   params: BatchNorm2dParams,
-  inputScale: number,
-  outputScale: number,
+  scales: { inputScale: number; outputScale: number },
 ): FusedBatchNorm {
+  const { inputScale, outputScale } = scales;
   const channels = params.weight?.length;
   checkParams(params, channels);
   checkScale("inputScale", inputScale);
@@ -128,7 +128,7 @@ const INT64_LIMIT = 9223372036854775808; // 2^63
  * The scalar channels' requantization: `clamp(max?(y_zp + lrintf(y), y_zp))` in int64 as x86-64
  * computes it (see the module).
  */
-export function batchNormScalarCode(
+function scalarChannelCode(
   y: number,
   zeroPoint: number,
   relu: boolean,
@@ -167,7 +167,10 @@ export function quantizedBatchNorm2d(
   checkInteger("vectorBlock", vectorBlock);
   const nv = batchNormVectorChannels(c, vectorBlock);
   if (x.size === 0) return new QuantizedTensor(x.intRepr.slice(), x.shape, x.dtype, x.qparams);
-  const { alpha, beta } = batchNormFusedParams(options, input.scale, options.outputScale);
+  const { alpha, beta } = batchNormFusedParams(options, {
+    inputScale: input.scale,
+    outputScale: options.outputScale,
+  });
   const zo = options.outputZeroPoint;
   const { min, max } = dtypeRange(x.dtype);
   const out = allocIntRepr(x.dtype, x.size);
@@ -182,7 +185,7 @@ export function quantizedBatchNorm2d(
           q = quantizeVectorWrapping(y, 1, zo, min, max);
           if (relu && q < zo) q = zo;
         } else {
-          q = batchNormScalarCode(y, zo, relu, min, max);
+          q = scalarChannelCode(y, zo, relu, min, max);
         }
         out[base + i] = q;
       }

@@ -28,46 +28,73 @@ import {
   usesQnnpack,
   withQParams,
 } from "./_aten_unary.ts";
-import { dtypeRange } from "./dtype.ts";
+import { checkScale, checkZeroPoint } from "./_check.ts";
+import { dtypeRange, type QuantizedDType } from "./dtype.ts";
 import type { Engine } from "./engine.ts";
 import { reciprocalF32 } from "./float32.ts";
 import { type QuantizedTensor, Tensor } from "./tensor.ts";
 
-/** Options of `quantizedClamp`. */
-export interface QuantizedClampOptions {
-  /** Which engine's numerics to reproduce. */
-  engine: Engine;
-  /** The lower bound (|min| <= FLT_MAX, ±Infinity or NaN, as PyTorch accepts). */
+/** The bounds of `torch.clamp` (|bound| <= FLT_MAX, ±Infinity or NaN, as PyTorch accepts). */
+export interface ClampBounds {
+  /** The lower bound. */
   min: number;
   /** The upper bound. */
   max: number;
 }
 
-/** Options of `quantizedHardtanh`. */
-export interface QuantizedHardtanhOptions {
+/** The bounds of `hardtanh` (PyTorch's defaults −1 and 1). */
+export interface HardtanhBounds {
+  /** The lower bound. */
+  minVal: number;
+  /** The upper bound. */
+  maxVal: number;
+}
+
+/** Options of `quantizedClamp`. */
+export interface QuantizedClampOptions extends ClampBounds {
   /** Which engine's numerics to reproduce. */
   engine: Engine;
-  /** The lower bound (PyTorch's default −1). */
-  minVal: number;
-  /** The upper bound (PyTorch's default 1). */
-  maxVal: number;
+}
+
+/** Options of `quantizedHardtanh`. */
+export interface QuantizedHardtanhOptions extends HardtanhBounds {
+  /** Which engine's numerics to reproduce. */
+  engine: Engine;
 }
 
 /** The names a bound is reported under (`min`/`max`, or hardtanh's `minVal`/`maxVal`). */
 type BoundNames = readonly [string, string];
 
-/** The codes of the bounds: `quantize_val` of `float(min)` and `float(max)` (x86-64). */
-export function clampCodes(
-  x: QuantizedTensor,
-  min: number,
-  max: number,
-  names: BoundNames = ["min", "max"],
-): { minQ: number; maxQ: number } {
-  const { scale, zeroPoint } = input8("x", x);
-  const range = dtypeRange(x.dtype);
-  const inv = reciprocalF32(scale);
-  const code = (v: number) => quantizeValX86(v, inv, zeroPoint, range.min, range.max);
-  return { minQ: code(scalarToFloat(names[0], min)), maxQ: code(scalarToFloat(names[1], max)) };
+/** Options of `clampCodes`. */
+export interface ClampCodesOptions extends ClampBounds {
+  /** The input's dtype (default quint8). */
+  dtype?: QuantizedDType;
+}
+
+/**
+ * The codes of clamp's bounds for input qparams `input`: `quantize_val` of `float(min)` and
+ * `float(max)` as x86-64 computes it (a bound past int64 once divided by the scale, ±Infinity or
+ * NaN gives the lowest code). What a clamp kernel clamps the codes to.
+ * @throws {RangeError} for a bad scale or zero point, or a bound beyond float.
+ */
+export function clampCodes(input: QParams, options: ClampCodesOptions): [number, number] {
+  const dtype = options.dtype ?? "quint8";
+  checkScale("input scale", input.scale);
+  checkZeroPoint("input zero point", input.zeroPoint, dtype);
+  return boundCodes(input, [options.min, options.max], ["min", "max"], dtype);
+}
+
+function boundCodes(
+  input: QParams,
+  bounds: readonly [number, number],
+  names: BoundNames,
+  dtype: QuantizedDType,
+): [number, number] {
+  const { min, max } = dtypeRange(dtype);
+  const inv = reciprocalF32(input.scale);
+  const code = (v: number, name: string) =>
+    quantizeValX86(scalarToFloat(name, v), inv, input.zeroPoint, min, max);
+  return [code(bounds[0], names[0]), code(bounds[1], names[1])];
 }
 
 function checkQnnpackClamp(x: QuantizedTensor, minQ: number, maxQ: number, names: BoundNames) {
@@ -93,14 +120,15 @@ function clampQuantized(
   bounds: readonly [number, number],
   names: BoundNames,
 ): QuantizedTensor {
-  const { minQ, maxQ } = clampCodes(x, bounds[0], bounds[1], names);
+  const input = input8("x", x);
+  const [minQ, maxQ] = boundCodes(input, bounds, names, x.dtype);
   if (usesQnnpack(x, engine)) checkQnnpackClamp(x, minQ, maxQ, names);
   const out = allocCodes(x);
   for (let i = 0; i < x.size; i++) {
     const q = x.intRepr[i];
     out[i] = Math.min(q < minQ ? minQ : q, maxQ);
   }
-  return withQParams(x, out, x.qparams as QParams);
+  return withQParams(x, out, input);
 }
 
 /**
@@ -144,11 +172,11 @@ function clampFloat(x: Tensor, bounds: readonly [number, number], names: BoundNa
 }
 
 /** `torch.clamp(x, min, max)` on float32 (see `clampF32`). */
-export function floatClamp(x: Tensor, min: number, max: number): Tensor {
-  return clampFloat(x, [min, max], ["min", "max"]);
+export function floatClamp(x: Tensor, bounds: ClampBounds): Tensor {
+  return clampFloat(x, [bounds.min, bounds.max], ["min", "max"]);
 }
 
 /** `F.hardtanh(x, min_val, max_val)` on float32: the same op as `floatClamp`. */
-export function floatHardtanh(x: Tensor, minVal: number, maxVal: number): Tensor {
-  return clampFloat(x, [minVal, maxVal], ["minVal", "maxVal"]);
+export function floatHardtanh(x: Tensor, bounds: HardtanhBounds): Tensor {
+  return clampFloat(x, [bounds.minVal, bounds.maxVal], ["minVal", "maxVal"]);
 }

@@ -6,7 +6,13 @@ import {
   FP32_FILES,
   nextFloat32Up,
 } from "./_new_op_handlers.ts";
-import { floatClamp, floatHardtanh, quantizedClamp, quantizedHardtanh } from "./quantized_clamp.ts";
+import {
+  clampCodes,
+  floatClamp,
+  floatHardtanh,
+  quantizedClamp,
+  quantizedHardtanh,
+} from "./quantized_clamp.ts";
 import { QuantizedTensor, Tensor } from "./tensor.ts";
 
 Deno.test("quantized clamp, hardtanh: every golden case passes bit for bit (qnnpack, onednn)", () => {
@@ -29,10 +35,10 @@ Deno.test("clamp, hardtanh (fp32): every golden case passes; a one-ulp bound fai
   assertGoldensPass("clamp", FP32_FILES, 20);
   assertGoldensPass("hardtanh", FP32_FILES, 20);
   assertPlantedBugFails("clamp", FP32_FILES, {
-    floatClamp: (x, lo, hi) => floatClamp(x, nextFloat32Up(lo), hi),
+    floatClamp: (x, b) => floatClamp(x, { ...b, min: nextFloat32Up(b.min) }),
   });
   assertPlantedBugFails("hardtanh", FP32_FILES, {
-    floatHardtanh: (x, lo, hi) => floatHardtanh(x, lo, nextFloat32Up(hi)),
+    floatHardtanh: (x, b) => floatHardtanh(x, { ...b, maxVal: nextFloat32Up(b.maxVal) }),
   });
 });
 
@@ -84,7 +90,7 @@ Deno.test("quantized clamp: QNNPACK's shape failures and bounds beyond float are
     () => quantizedHardtanh(quint8([1]), { engine: "onednn", minVal: -1, maxVal: 4e38 }),
     /maxVal: 4e\+38/,
   );
-  assert.throws(() => floatHardtanh(Tensor.from([1]), -4e38, 1), /minVal/);
+  assert.throws(() => floatHardtanh(Tensor.from([1]), { minVal: -4e38, maxVal: 1 }), /minVal/);
   assert.throws(
     () => quantizedClamp(quint8([1]), { engine: "tpu" as "x86", min: 0, max: 1 }),
     /engine/,
@@ -97,4 +103,16 @@ Deno.test("quantized clamp: bounds past int64 become the lowest code (x86 quanti
   assert.deepEqual([...y.intRepr], [0, 0, 0]);
   const z = quantizedClamp(quint8([0, 128, 255]), { engine: "onednn", min: -Infinity, max: 1 });
   assert.deepEqual([...z.intRepr], [0, 128, 138]);
+});
+
+Deno.test("clampCodes: the codes a clamp kernel clamps to, checked", () => {
+  const qp = { scale: 0.1, zeroPoint: 128 };
+  assert.deepEqual(clampCodes(qp, { min: -1, max: 1 }), [118, 138]);
+  assert.deepEqual(clampCodes({ scale: 0.1, zeroPoint: 0 }, { min: -1, max: 1, dtype: "qint8" }), [
+    -10,
+    10,
+  ]);
+  assert.deepEqual(clampCodes(qp, { min: -1e30, max: 1e30 }), [0, 0]);
+  assert.throws(() => clampCodes({ scale: 0.1, zeroPoint: -1 }, { min: 0, max: 1 }), /zero point/);
+  assert.throws(() => clampCodes(qp, { min: 0, max: 5e38 }), /max: 5e\+38/);
 });

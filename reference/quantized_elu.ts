@@ -58,7 +58,8 @@ export function quantizedElu(x: QuantizedTensor, options: QuantizedEluOptions): 
   const alpha = scalarToFloat("alpha", options.alpha);
   checkOutputQParams(x, options.outputScale, options.outputZeroPoint);
   const output = { scale: options.outputScale, zeroPoint: options.outputZeroPoint };
-  const out = atenUnary(x, input, {
+  const out = atenUnary(x, {
+    input,
     output,
     vectorInverseScale: reciprocalF32(output.scale), // `float(1.0 / float(o_scale))`
     vector: (v) => v > 0 ? v : eluNegative(v, alpha, sleefExpf),

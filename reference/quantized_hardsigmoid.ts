@@ -116,7 +116,8 @@ export function quantizedHardsigmoid(
     checkQnnpackShape(x);
     return withQParams(x, applyTable(x, qnnpackHardsigmoidTable(input)), output);
   }
-  const out = atenUnary(x, input, {
+  const out = atenUnary(x, {
+    input,
     output,
     vectorInverseScale: 256, // `1.0 / 0.00390625f`
     vector: hardsigmoidF32,

@@ -62,7 +62,8 @@ export function quantizedLeakyRelu(
   const slope = scalarToFloat("negativeSlope", options.negativeSlope);
   checkOutputQParams(x, options.outputScale, options.outputZeroPoint);
   const output = { scale: options.outputScale, zeroPoint: options.outputZeroPoint };
-  const out = atenUnary(x, input, {
+  const out = atenUnary(x, {
+    input,
     output,
     vectorInverseScale: reciprocalF32(output.scale), // `1.0f / o_scale`
     vector: (v) => leakyReluF32(v, slope), // `dx · blendv(slope, 1, dx > 0)`: the same value
