@@ -29,7 +29,7 @@ import { checkInteger, checkLength, checkScale, checkZeroPoint, show } from "./_
 import { input8 } from "./_aten_unary.ts";
 import { allocIntRepr, dtypeRange } from "./dtype.ts";
 import { f32, fmaF32, roundHalfEven } from "./float32.ts";
-import { quantizeVectorWrapping } from "./quantized_elementwise.ts";
+import { quantizeVectorWrapping, VECTOR_BLOCK } from "./quantized_elementwise.ts";
 import { QuantizedTensor, Tensor } from "./tensor.ts";
 
 /** The per-channel float parameters of a batch norm. */
@@ -111,7 +111,7 @@ export function batchNormFusedParams(
  * `floor(C/32)·32`, then `floor(r/8)·8` of the `r` left when `r >= 8`; AVX-512 (128) takes
  * `floor(C/64)·64`; 0 takes none.
  */
-export function batchNormVectorChannels(channels: number, vectorBlock = 64): number {
+export function batchNormVectorChannels(channels: number, vectorBlock = VECTOR_BLOCK): number {
   if (vectorBlock !== 0 && vectorBlock !== 64 && vectorBlock !== 128) {
     throw new RangeError(`vectorBlock: must be 64 (AVX2), 128 (AVX-512) or 0, got ${vectorBlock}`);
   }
@@ -136,8 +136,9 @@ function scalarChannelCode(
   qmax: number,
 ): number {
   const r = roundHalfEven(y);
-  // lrintf → INT64_MIN when out of range; INT64_MIN + zp wraps to the top for zp < 0.
-  let q = r >= -INT64_LIMIT && r < INT64_LIMIT ? r + zeroPoint : zeroPoint < 0 ? qmax : qmin;
+  // lrintf gives INT64_MIN for NaN and out of range; INT64_MIN + zp wraps to the top for zp < 0.
+  const atInt64Min = !(r > -INT64_LIMIT && r < INT64_LIMIT);
+  let q = atInt64Min ? (zeroPoint < 0 ? qmax : qmin) : r + zeroPoint;
   if (relu && q < zeroPoint) q = zeroPoint;
   return q < qmin ? qmin : q > qmax ? qmax : q;
 }
@@ -163,7 +164,7 @@ export function quantizedBatchNorm2d(
   checkZeroPoint("outputZeroPoint", options.outputZeroPoint, x.dtype);
   const relu = options.relu ?? false;
   if (typeof relu !== "boolean") throw new TypeError(`relu: expected a boolean, got ${show(relu)}`);
-  const vectorBlock = options.vectorBlock ?? 64;
+  const vectorBlock = options.vectorBlock ?? VECTOR_BLOCK;
   checkInteger("vectorBlock", vectorBlock);
   const nv = batchNormVectorChannels(c, vectorBlock);
   if (x.size === 0) return new QuantizedTensor(x.intRepr.slice(), x.shape, x.dtype, x.qparams);

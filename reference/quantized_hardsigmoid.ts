@@ -18,7 +18,7 @@
  * (QNNPACK's; ATen's vector lanes; ATen's scalar tail) reproduces it exactly.
  * @module
  */
-import { show } from "./_check.ts";
+import { checkZeroPoint, show } from "./_check.ts";
 import {
   applyTable,
   atenUnary,
@@ -60,9 +60,11 @@ const MIN_NORMAL_F32 = 2 ** -126;
 
 /**
  * QNNPACK's hardsigmoid table for output (1/256, 0) (see the module).
- * @throws {RangeError} for a scale that is not a normal float32 (QNNPACK's check).
+ * @throws {RangeError} for a zero point outside quint8 or a scale that is not a normal float32
+ * (QNNPACK's check).
  */
 export function qnnpackHardsigmoidTable(input: QParams): Uint8Array {
+  checkZeroPoint("x zero point", input.zeroPoint, "quint8");
   const s = f32(input.scale);
   if (!(s >= MIN_NORMAL_F32) || !Number.isFinite(s)) {
     throw new RangeError(
