@@ -353,6 +353,17 @@ class CheckedKernelSet implements KernelSet {
     return this.inner.clamp(x, lo, hi);
   }
 
+  lookupChannels(x: NhwcTensor, tables: Uint8Array): NhwcTensor {
+    const [, , , c] = checkNhwcTensor("x", x);
+    checkArray("tables", tables, Uint8Array, "codes (256 per channel)");
+    if (tables.length !== 256 * c) {
+      throw new RangeError(
+        `tables: expected 256 codes per channel (${256 * c}), got ${tables.length}`,
+      );
+    }
+    return this.inner.lookupChannels(x, tables);
+  }
+
   lookup(x: Uint8Array, table: CodeTable): Uint8Array {
     checkArray("x", x, Uint8Array, "quint8 codes");
     checkObject("table", table);

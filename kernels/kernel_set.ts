@@ -235,4 +235,10 @@ export interface KernelSet {
    * is not a clamp: its table is the reference on the 256 codes).
    */
   lookup(x: Uint8Array, table: CodeTable): Uint8Array;
+  /**
+   * Per-channel tables on an NHWC quint8 tensor: channel `c`'s code `q` becomes
+   * `tables[256·c + q]` (`tables` holds C tables; batch norm: each channel's table is the
+   * reference on the 256 codes with that channel's parameters and ATen path).
+   */
+  lookupChannels(x: NhwcTensor, tables: Uint8Array): NhwcTensor;
 }

@@ -223,6 +223,11 @@ export class ReferenceKernelSet implements KernelSet {
     return x.map((q) => Math.min(Math.max(q, lo), hi));
   }
 
+  lookupChannels(x: NhwcTensor, tables: Uint8Array): NhwcTensor {
+    const c = x.shape[3];
+    return { data: x.data.map((q, i) => tables[256 * (i % c) + q]), shape: x.shape };
+  }
+
   lookup(x: Uint8Array, table: CodeTable): Uint8Array {
     const nv = vectorPrefix(x.length, table.vectorBlock);
     return x.map((q, i) => (i < nv ? table.vector[q] : table.scalar[q]));

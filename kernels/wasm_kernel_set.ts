@@ -275,6 +275,10 @@ export class WasmKernelSet implements KernelSet {
     return this.activation.clamp(x, lo, hi);
   }
 
+  lookupChannels(x: NhwcTensor, tables: Uint8Array): NhwcTensor {
+    return this.activation.lookupChannels(x, tables);
+  }
+
   lookup(x: Uint8Array, table: CodeTable): Uint8Array {
     return this.activation.lookup(x, table);
   }

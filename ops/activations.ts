@@ -13,6 +13,17 @@ import {
   quantizedTanh,
 } from "../reference/quantized_activations.ts";
 import { unaryOp } from "./unary.ts";
+import { float } from "./domain.ts";
+import { scalarToFloat } from "../reference/_aten_unary.ts";
+import { quantizedLeakyRelu } from "../reference/quantized_leaky_relu.ts";
+import {
+  checkedClampCodes,
+  clampCodes,
+  quantizedClamp,
+  quantizedHardtanh,
+} from "../reference/quantized_clamp.ts";
+import { quantizedElu } from "../reference/quantized_elu.ts";
+import { checkHardsigmoid, quantizedHardsigmoid } from "../reference/quantized_hardsigmoid.ts";
 
 /** `torch.relu` of a quantized tensor: `max(q, zp)`. */
 export const relu = unaryOp<Record<never, number>>({
@@ -80,5 +91,100 @@ export const tanh = unaryOp<Record<never, number>>({
   reference: (x, _p, o) => quantizedTanh(x, { engine: o.engine, vectorBlock: o.vectorBlock }),
 });
 
+/** Slopes and alphas: any float (PyTorch accepts |v| <= FLT_MAX), with the edges that matter. */
+const SLOPE = float(-1e3, 1e3, [0, -0, 1, -1, 0.01, -0.01, 1e9, -1e9, 3e38, 1e-30]);
+/** Clamp bounds: around the representable range and far outside it. */
+const BOUND = float(-300, 300, [0, -0, 6, -6, 1e30, -1e30, 0.5]);
+
+/** `torch.ops.quantized.leaky_relu(x, negative_slope, ...)` (ATen's kernel on every engine). */
+export const leakyRelu = unaryOp<{ negativeSlope: number }>({
+  name: "quantized_leaky_relu",
+  pytorch: "torch.ops.quantized.leaky_relu",
+  engine: "optional",
+  output: "requantized",
+  keepsFormat: true,
+  params: { negativeSlope: { golden: "negative_slope", domain: SLOPE } },
+  reference: (x, p, o) =>
+    quantizedLeakyRelu(x, {
+      negativeSlope: p.negativeSlope,
+      outputScale: o.output!.scale,
+      outputZeroPoint: o.output!.zeroPoint,
+      vectorBlock: o.vectorBlock,
+    }),
+  check: (_x, p) => void scalarToFloat("negativeSlope", p.negativeSlope),
+});
+
+/** `torch.ao.nn.quantized.functional.hardtanh(x, min_val, max_val)`: an integer clamp. */
+export const hardtanh = unaryOp<{ minVal: number; maxVal: number }>({
+  name: "quantized_hardtanh",
+  pytorch: "torch.ao.nn.quantized.functional.hardtanh",
+  engine: "required",
+  output: "input",
+  keepsFormat: true,
+  params: {
+    minVal: { golden: "min_val", domain: BOUND },
+    maxVal: { golden: "max_val", domain: BOUND },
+  },
+  reference: (x, p, o) => quantizedHardtanh(x, { engine: o.engine, ...p }),
+  check: (x, p, engine) =>
+    void checkedClampCodes(x, engine, [p.minVal, p.maxVal], ["minVal", "maxVal"]),
+  clampBounds: (x, p) => clampCodes(x, { min: p.minVal, max: p.maxVal }),
+});
+
+/** `torch.clamp(x, min, max)` of a quantized tensor: an integer clamp. */
+export const clamp = unaryOp<{ min: number; max: number }>({
+  name: "quantized_clamp",
+  pytorch: "torch.clamp",
+  engine: "required",
+  output: "input",
+  keepsFormat: true,
+  params: { min: { golden: "min", domain: BOUND }, max: { golden: "max", domain: BOUND } },
+  reference: (x, p, o) => quantizedClamp(x, { engine: o.engine, ...p }),
+  check: (x, p, engine) => void checkedClampCodes(x, engine, [p.min, p.max], ["min", "max"]),
+  clampBounds: (x, p) => clampCodes(x, p),
+});
+
+/** `torch.ops.quantized.elu(x, scale, zero_point, alpha)` (ATen's kernel on every engine). */
+export const elu = unaryOp<{ alpha: number }>({
+  name: "quantized_elu",
+  pytorch: "torch.ops.quantized.elu",
+  engine: "optional",
+  output: "requantized",
+  keepsFormat: false, // quantized::elu returns an NCHW-contiguous tensor
+  params: { alpha: { golden: "alpha", domain: SLOPE } },
+  reference: (x, p, o) =>
+    quantizedElu(x, {
+      alpha: p.alpha,
+      outputScale: o.output!.scale,
+      outputZeroPoint: o.output!.zeroPoint,
+      vectorBlock: o.vectorBlock,
+    }),
+  check: (_x, p) => void scalarToFloat("alpha", p.alpha),
+});
+
+/** `torch.ao.nn.quantized.functional.hardsigmoid` (fixed output qparams). */
+export const hardsigmoid = unaryOp<Record<never, number>>({
+  name: "quantized_hardsigmoid",
+  pytorch: "torch.ao.nn.quantized.functional.hardsigmoid",
+  engine: "required",
+  output: "fixed",
+  keepsFormat: true,
+  params: {},
+  reference: (x, _p, o) =>
+    quantizedHardsigmoid(x, { engine: o.engine, vectorBlock: o.vectorBlock }),
+  check: (x, _p, engine) => checkHardsigmoid(x, engine),
+});
+
 /** Every unary op. */
-export const UNARY_OPS = [relu, relu6, hardswish, sigmoid, tanh] as const;
+export const UNARY_OPS = [
+  relu,
+  relu6,
+  hardswish,
+  sigmoid,
+  tanh,
+  leakyRelu,
+  hardtanh,
+  clamp,
+  elu,
+  hardsigmoid,
+] as const;

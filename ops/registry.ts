@@ -7,10 +7,19 @@ import { UNARY_OPS } from "./activations.ts";
 import { BINARY_OPS } from "./elementwise.ts";
 import { POOL_OPS } from "./pool.ts";
 import { cat } from "./cat.ts";
+import { CHANNELWISE_OPS } from "./channelwise.ts";
+import { FLOAT_OPS } from "./float_ops.ts";
 import type { AnyOp } from "./op.ts";
 
 /** Every registered op. */
-export const OPS: readonly AnyOp[] = [...UNARY_OPS, ...BINARY_OPS, ...POOL_OPS, cat];
+export const OPS: readonly AnyOp[] = [
+  ...UNARY_OPS,
+  ...BINARY_OPS,
+  ...POOL_OPS,
+  cat,
+  ...CHANNELWISE_OPS,
+  ...FLOAT_OPS,
+];
 
 /** The registered ops keyed by name (throws on a duplicate name). */
 export function opRegistry(): ReadonlyMap<string, AnyOp> {

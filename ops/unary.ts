@@ -18,6 +18,7 @@ import type { CodeTable, KernelSet } from "../kernels/kernel_set.ts";
 import { kernelEngine } from "../kernels/kernel_set.ts";
 import { BoundedCache } from "../kernels/staging.ts";
 import { checkScale, checkZeroPoint, show } from "../reference/_check.ts";
+import { input8 } from "../reference/_aten_unary.ts";
 import type { Engine } from "../reference/engine.ts";
 import { elementwiseFamily, VECTOR_BLOCK } from "../reference/quantized_elementwise.ts";
 import { QuantizedTensor } from "../reference/tensor.ts";
@@ -84,13 +85,16 @@ export interface UnaryOpSpec<P> {
   readonly params: { readonly [K in keyof P]: UnaryParam };
   /** The reference (it checks its own arguments). */
   reference(x: QuantizedTensor, params: P, options: UnaryReferenceOptions): QuantizedTensor;
-  /** Checks the op's parameters (the tensor and qparams are checked by the family). */
-  checkParams?(params: P): void;
+  /**
+   * Checks what the family does not: the op's parameters, and what its engine refuses for this
+   * input (QNNPACK's clamp, hardsigmoid). The tensor and qparams are checked by the family.
+   */
+  check?(x: QuantizedTensor, params: P, engine: Engine): void;
   /**
    * For integer clamps: the code bounds `[lo, hi]` for input qparams `x` (the kernels clamp
    * instead of looking up).
    */
-  clampBounds?(x: UnaryQParams, params: P): readonly [number, number];
+  clampBounds?(x: UnaryQParams, params: P, engine: Engine): readonly [number, number];
   /** Scales the property runs (default 1). */
   readonly runsFactor?: number;
 }
@@ -107,22 +111,6 @@ export interface UnaryOp<P = Record<string, number>>
   table(args: Omit<UnaryArgs<P>, "x">, input: UnaryQParams, engine: Engine): CodeTable | null;
 }
 
-/** Checks the x of a unary op: a per-tensor quint8 or qint8 QuantizedTensor. */
-function checkInput(x: QuantizedTensor): UnaryQParams {
-  if (!(x instanceof QuantizedTensor)) {
-    throw new TypeError(`x: expected a QuantizedTensor, got ${show(x)}`);
-  }
-  if (x.dtype !== "quint8" && x.dtype !== "qint8") {
-    throw new TypeError(`x: must be quint8 or qint8, got ${x.dtype}`);
-  }
-  if (x.qparams.qscheme !== "per_tensor_affine") {
-    throw new TypeError(`x: must be quantized per tensor, got ${x.qparams.qscheme}`);
-  }
-  checkScale("x scale", x.qparams.scale);
-  checkZeroPoint("x zero point", x.qparams.zeroPoint, x.dtype);
-  return x.qparams;
-}
-
 const TABLES = new BoundedCache<CodeTable>(256);
 
 /** Defines a unary op. */
@@ -134,11 +122,11 @@ export function unaryOp<P>(spec: UnaryOpSpec<P>): UnaryOp<P> {
     ...(spec.output === "requantized" ? ["y_scale", "y_zero_point"] : []),
     ...paramNames.map((p) => spec.params[p].golden),
   ];
-  const check = (args: UnaryArgs<P>) => {
+  const check = (args: UnaryArgs<P>, engine: Engine) => {
     if (typeof args !== "object" || args === null) {
       throw new TypeError(`${spec.name}: expected an arguments object, got ${show(args)}`);
     }
-    const x = checkInput(args.x);
+    const x = input8("x", args.x);
     if (spec.output === "requantized") {
       if (args.output === undefined) {
         throw new TypeError(`output: ${spec.name} needs output qparams`);
@@ -150,7 +138,7 @@ export function unaryOp<P>(spec: UnaryOpSpec<P>): UnaryOp<P> {
       const v = (args.params as Record<string, unknown>)?.[p];
       if (typeof v !== "number") throw new TypeError(`${p}: expected a number, got ${show(v)}`);
     }
-    spec.checkParams?.(args.params);
+    spec.check?.(args.x, args.params, engine);
     return x;
   };
   const reference = (args: UnaryArgs<P>, engine: Engine, vectorBlock?: number) =>
@@ -216,7 +204,9 @@ export function unaryOp<P>(spec: UnaryOpSpec<P>): UnaryOp<P> {
     kernel: {
       supports(set: KernelSet, args: UnaryArgs<P>, engine: Engine): boolean {
         if (args.x.dtype !== "quint8") return false; // the kernels take quint8 codes
-        return spec.clampBounds !== undefined ||
+        // A clamp, or a table built from the reference of the case's engine, is the same on
+        // every path; only an engine-dependent table needs the path's own numerics.
+        return spec.clampBounds !== undefined || spec.engine === "optional" ||
           elementwiseFamily(engine) === elementwiseFamily(kernelEngine(set.numerics));
       },
       run(set: KernelSet, args: UnaryArgs<P>, engine: Engine): QuantizedTensor {
@@ -225,7 +215,7 @@ export function unaryOp<P>(spec: UnaryOpSpec<P>): UnaryOp<P> {
         let y: Uint8Array;
         let output: UnaryQParams;
         if (spec.clampBounds !== undefined) {
-          const [lo, hi] = spec.clampBounds(input, args.params);
+          const [lo, hi] = spec.clampBounds(input, args.params, engine);
           y = set.clamp(codes, lo, hi);
           output = input;
         } else {

@@ -5,7 +5,7 @@ import {
   BATCH_NORM_FILES,
   FP32_FILES,
   nextFloat32Up,
-} from "./_new_op_handlers.ts";
+} from "../conformance/testing/planted_references.ts";
 import {
   batchNormVectorChannels,
   floatBatchNorm2d,

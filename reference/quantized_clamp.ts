@@ -114,6 +114,23 @@ function checkQnnpackClamp(x: QuantizedTensor, minQ: number, maxQ: number, names
   }
 }
 
+/**
+ * Checks a clamp of `x` on `engine` (the input, the bounds, and what QNNPACK refuses) and returns
+ * the codes of the bounds: what both the reference and a clamp kernel clamp to.
+ * @param names how the bounds are reported: `["min", "max"]` or hardtanh's `["minVal", "maxVal"]`
+ */
+export function checkedClampCodes(
+  x: QuantizedTensor,
+  engine: Engine,
+  bounds: readonly [number, number],
+  names: readonly [string, string],
+): [number, number] {
+  const input = input8("x", x);
+  const [minQ, maxQ] = boundCodes(input, bounds, names, x.dtype);
+  if (usesQnnpack(x, engine)) checkQnnpackClamp(x, minQ, maxQ, names);
+  return [minQ, maxQ];
+}
+
 function clampQuantized(
   x: QuantizedTensor,
   engine: Engine,
@@ -121,8 +138,7 @@ function clampQuantized(
   names: BoundNames,
 ): QuantizedTensor {
   const input = input8("x", x);
-  const [minQ, maxQ] = boundCodes(input, bounds, names, x.dtype);
-  if (usesQnnpack(x, engine)) checkQnnpackClamp(x, minQ, maxQ, names);
+  const [minQ, maxQ] = checkedClampCodes(x, engine, bounds, names);
   const out = allocCodes(x);
   for (let i = 0; i < x.size; i++) {
     const q = x.intRepr[i];

@@ -84,6 +84,15 @@ export function qnnpackHardsigmoidTable(input: QParams): Uint8Array {
   return table;
 }
 
+/** Checks a hardsigmoid of `x` on `engine` (the input, and what QNNPACK refuses). */
+export function checkHardsigmoid(x: QuantizedTensor, engine: Engine): void {
+  const input = input8("x", x);
+  if (usesQnnpack(x, engine)) {
+    checkQnnpackShape(x);
+    qnnpackHardsigmoidTable(input);
+  }
+}
+
 function checkQnnpackShape(x: QuantizedTensor): void {
   if (x.shape.length === 0) {
     throw new RangeError(`x: QNNPACK's hardsigmoid refuses a 0-dim tensor`);

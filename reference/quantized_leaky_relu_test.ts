@@ -5,7 +5,7 @@ import {
   assertPlantedBugFails,
   FP32_FILES,
   nextFloat32Up,
-} from "./_new_op_handlers.ts";
+} from "../conformance/testing/planted_references.ts";
 import { floatLeakyRelu, quantizedLeakyRelu } from "./quantized_leaky_relu.ts";
 import { QuantizedTensor, Tensor } from "./tensor.ts";
 

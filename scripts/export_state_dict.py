@@ -198,7 +198,8 @@ def export_state_dict(model):
             raise TypeError(f"{key}: cannot export a {type(value).__name__}")
         elif value.is_quantized:
             quantized_weight(out, key, value)  # Conv2d's weight
-        elif name in ("scale", "zero_point") and is_output_qparams(state, prefix):
+        elif name in ("scale", "zero_point") and (
+                is_output_qparams(state, prefix) or is_quantized_batch_norm(modules, prefix)):
             output_qparams.add(prefix)  # written below as F64 [] / I64 []
         else:
             out[key] = value.detach().clone()
@@ -209,6 +210,14 @@ def export_state_dict(model):
     for prefix in sorted(rnn):
         rnn_cells(out, prefix, modules.get(prefix[:-1]))
     return out
+
+
+def is_quantized_batch_norm(modules, prefix):
+    """nnq.BatchNorm2d / nniq.BNReLU2d keep calculate_qparams()'s own tensors (float32 and
+    int32 one-element tensors) as their output qparams."""
+    module = modules.get(prefix[:-1])
+    return module is not None and type(module).__name__ in ("BatchNorm2d", "BNReLU2d") and \
+        ".quantized." in type(module).__module__
 
 
 def is_output_qparams(state, prefix):

@@ -338,6 +338,18 @@ const METHODS: readonly FuzzedMethod[] = [
     ],
   },
   {
+    method: "lookupChannels",
+    valid: (seed) => [
+      { data: codes(seed, 2 * 3 * 5, false), shape: [2, 3, 1, 5] },
+      codes(seed + 1, 5 * 256, false),
+    ],
+    corruptions: [
+      set(1, "", codes(1, 4 * 256, false), "tables"),
+      set(0, "shape", [2, 3, 1, 4], "x|tables"),
+      set(0, "data", codes(1, 29, false), "x"),
+    ],
+  },
+  {
     method: "pool2dNhwc",
     valid: (seed) => [
       { data: codes(seed, 2 * 5 * 5 * 3, false), shape: [2, 5, 5, 3] },

@@ -103,6 +103,20 @@ function corruptions(op: AnyOp): OpCorruption[] {
         { names: "dim", apply: (a) => ({ ...a, dim: 7 }) },
         ...outputCorruptions,
       ];
+    case "channelwise":
+      return [
+        ...tensorCorruptions("x"),
+        ...outputCorruptions,
+        {
+          names: "weight",
+          apply: (a) => ({
+            ...a,
+            params: { ...(a.params as object), weight: new Float32Array(0) },
+          }),
+        },
+        { names: "eps", apply: (a) => ({ ...a, params: { ...(a.params as object), eps: -1 } }) },
+        { names: "relu", apply: (a) => ({ ...a, relu: "yes" }) },
+      ];
     default:
       return [];
   }

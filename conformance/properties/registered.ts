@@ -13,6 +13,8 @@ import { OPS } from "../../ops/registry.ts";
 import type { UnaryArgs, UnaryOp } from "../../ops/unary.ts";
 import type { BinaryArgs } from "../../ops/binary.ts";
 import type { CatArgs } from "../../ops/cat.ts";
+import { batchNorm2d, type BatchNormArgs } from "../../ops/channelwise.ts";
+import { xorshift } from "./linear.ts";
 import { adaptiveAvgPool2d, maxPool2d, type PoolArgs } from "../../ops/pool.ts";
 import type { NhwcTensor, QParams8 } from "../../kernels/kernel_set.ts";
 import { nhwcToNchw } from "../../kernels/qconv.ts";
@@ -198,11 +200,48 @@ const catArgs: fc.Arbitrary<CatArgs> = catInputArb.map(({ xs, output }) => ({
   channelsLast: true,
 }));
 
+/** Batch-norm arguments: channel counts around ATen's 8/32-channel vectors, NCHW codes. */
+const batchNormArgs: fc.Arbitrary<BatchNormArgs> = fc.record({
+  n: fc.integer({ min: 1, max: 2 }),
+  c: fc.oneof(
+    fc.integer({ min: 1, max: 20 }),
+    fc.constantFrom(7, 8, 9, 31, 32, 33, 40, 63, 64, 65),
+  ),
+  h: fc.integer({ min: 1, max: 4 }),
+  w: fc.integer({ min: 1, max: 4 }),
+  seed: fc.integer(),
+  mode: codeModeArb,
+  input: fc.tuple(extremeScaleArb, zeroPointArb),
+  output: fc.tuple(extremeScaleArb, zeroPointArb),
+  relu: fc.boolean(),
+  params: paramsArb(batchNorm2d.properties!.params),
+}).map((p) => {
+  const rand = xorshift(p.seed ^ 0x2545f491);
+  const { eps, gamma, spread } = p.params as { eps: number; gamma: number; spread: number };
+  const perChannel = (f: () => number) => Float32Array.from({ length: p.c }, f);
+  return {
+    x: quint8(codes(p.seed, p.n * p.c * p.h * p.w, p.mode, p.input[1]), [p.n, p.c, p.h, p.w], {
+      scale: p.input[0],
+      zeroPoint: p.input[1],
+    }),
+    params: {
+      weight: perChannel(() => gamma * (rand() * 2 - 1)),
+      bias: perChannel(() => (rand() - 0.5) * 10),
+      mean: perChannel(() => (rand() - 0.5) * 4),
+      var: perChannel(() => spread * rand()),
+      eps,
+    },
+    relu: p.relu,
+    output: { scale: p.output[0], zeroPoint: p.output[1] },
+  };
+});
+
 const FAMILY_ARBS: Partial<Record<string, FamilyArb>> = {
   unary: (op) => unaryArgs(op as UnaryOp),
   binary: () => binaryArgs,
   pool: poolArgs,
   cat: () => catArgs,
+  channelwise: () => batchNormArgs,
 };
 
 /** Asserts two results are the same bits (quantized tensors: codes, shape and qparams). */

@@ -18,6 +18,8 @@ export interface ActivationExports {
   lut(x: number, out: number, n: number, table: number): void;
   /** `clamp(x, out, n, lo, hi)`. */
   clamp(x: number, out: number, n: number, lo: number, hi: number): void;
+  /** `lut_channels(x, out, npix, c, tables)`: NHWC codes, one 256-byte table per channel. */
+  lut_channels(x: number, out: number, npix: number, c: number, tables: number): void;
 }
 
 /** Loads the 16 sub-tables of the 256-byte table at `table` into 16 v128 locals. */
@@ -90,5 +92,34 @@ export function buildActivation(): ModuleBuilder {
     });
   }
   mod.exportFunction(clamp);
+  const channels = mod.function("lut_channels", {
+    params: ["i32", "i32", "i32", "i32", "i32"],
+    paramNames: ["x", "out", "npix", "c", "tables"],
+  });
+  {
+    // Per pixel, channel ch looks its code up in table ch (`tables + 256·ch`): byte loads, as
+    // wasm has no gather.
+    const [x, out, npix, c, tables] = channels.params;
+    const ch = channels.local("i32", "ch");
+    const table = channels.local("i32", "table");
+    channels.localGet(npix).i32.eqz().localGet(c).i32.eqz().i32.or()
+      .if(() => void channels.return());
+    channels.loop((pixel) => {
+      channels.i32.const(0).localSet(ch);
+      channels.localGet(tables).localSet(table);
+      channels.loop((channel) => {
+        channels.localGet(out);
+        channels.localGet(table).localGet(x).i32.load8U().i32.add().i32.load8U();
+        channels.i32.store8();
+        channels.localGet(x).i32.const(1).i32.add().localSet(x);
+        channels.localGet(out).i32.const(1).i32.add().localSet(out);
+        channels.localGet(table).i32.const(256).i32.add().localSet(table);
+        channels.localGet(ch).i32.const(1).i32.add().localTee(ch).localGet(c).i32.ltU()
+          .brIf(channel);
+      });
+      channels.localGet(npix).i32.const(1).i32.sub().localTee(npix).brIf(pixel);
+    });
+  }
+  mod.exportFunction(channels);
   return mod;
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import { vectorPrefix } from "../../reference/quantized_elementwise.ts";
-import type { CodeTable } from "../kernel_set.ts";
+import type { CodeTable, NhwcTensor } from "../kernel_set.ts";
 import type { KernelRuntime } from "../runtime.ts";
 import { pad16, readBytes, scratchWithSlack, stage } from "../staging.ts";
 import { type ActivationExports, buildActivation } from "./generate.ts";
@@ -32,6 +32,18 @@ export class QActivation {
     const out = scratchWithSlack(this.runtime, "act.out", x.length).ptr;
     this.kernels().clamp(src, out, pad16(x.length), lo, hi);
     return readBytes(this.runtime, out, x.length);
+  }
+
+  /** Per-channel tables (`tables[256·c + q]`) on NHWC codes. */
+  lookupChannels(x: NhwcTensor, tables: Uint8Array): NhwcTensor {
+    const rt = this.runtime;
+    const [n, h, w, c] = x.shape;
+    const src = stage(rt, "act.x", x.data).ptr;
+    const out = scratchWithSlack(rt, "act.out", x.data.length).ptr;
+    const t = rt.scratchBlock("act.channel_tables", Math.max(tables.length, 256)).ptr;
+    rt.memory.u8().set(tables, t);
+    this.kernels().lut_channels(src, out, n * h * w, c, t);
+    return { data: readBytes(rt, out, x.data.length), shape: x.shape };
   }
 
   /** `table[q]` of every code (the vector half for the vector prefix, the scalar half after). */

@@ -12,7 +12,7 @@ import { show, typeName } from "../_util.ts";
 import type { Module } from "../module.ts";
 import { Conv2d } from "../modules/conv.ts";
 import { Dropout } from "../modules/container.ts";
-import { ConvReLU2d, LinearReLU } from "../modules/fused.ts";
+import { BNReLU2d, ConvReLU2d, LinearReLU } from "../modules/fused.ts";
 import { Linear } from "../modules/linear.ts";
 import {
   type ActivationPostProcess,
@@ -23,7 +23,14 @@ import {
 } from "../observer_module.ts";
 import { QatConv2d, QatConvBn2d } from "../qat/conv.ts";
 import { QatLinear, QatLinearBn1d } from "../qat/linear.ts";
-import { QuantizedDropout, QuantizedReLU6 } from "../quantized/activation.ts";
+import {
+  QuantizedActivation,
+  type QuantizedActivationSpec,
+  QuantizedDropout,
+  QuantizedReLU6,
+} from "../quantized/activation.ts";
+import { QuantizedBatchNorm2d, QuantizedBNReLU2d } from "../quantized/batchnorm.ts";
+import type { BatchNorm2d } from "../modules/batchnorm.ts";
 import { QuantizedConv2d, QuantizedConvReLU2d } from "../quantized/conv.ts";
 import { DynamicQuantizedLinear, DynamicQuantizedLinearReLU } from "../quantized/dynamic_linear.ts";
 import { QFunctional } from "../quantized/functional_modules.ts";
@@ -436,4 +443,35 @@ export function embeddingBagFromFloat(mod: Module): Module {
     );
   }
   return new QuantizedEmbeddingBag(quantizeEmbeddingWeight(bag.weight, dtype));
+}
+
+/**
+ * `from_float` of an activation whose class declares `static quantized` (nnq.LeakyReLU,
+ * nnq.ELU, nnq.Hardswish): its parameters and the observed output qparams.
+ */
+export function activationFromFloat(mod: Module): Module {
+  const spec = (mod.constructor as { quantized?: QuantizedActivationSpec<unknown> }).quantized;
+  if (spec === undefined) {
+    throw new TypeError(`${mod.getName()}: has no quantized activation to convert to`);
+  }
+  const { scale, zeroPoint } = outputQParams(mod);
+  return new QuantizedActivation(spec, spec.params(mod), scale, zeroPoint);
+}
+
+/**
+ * `nnq.BatchNorm2d.from_float` / `nniq.BNReLU2d.from_float`: the float module's parameters and
+ * running statistics (shared, as PyTorch assigns them) and the observed output qparams.
+ */
+export function batchNormFromFloat(mod: Module): Module {
+  const { scale, zeroPoint } = outputQParams(mod);
+  const relu = mod instanceof BNReLU2d;
+  const bn = (relu ? mod.getSubmodule("0") : mod) as BatchNorm2d;
+  const q = relu
+    ? new QuantizedBNReLU2d(bn.numFeatures, { eps: bn.eps, scale, zeroPoint })
+    : new QuantizedBatchNorm2d(bn.numFeatures, { eps: bn.eps, scale, zeroPoint });
+  q.weight = bn.weight;
+  q.bias = bn.bias;
+  q.registerBuffer("running_mean", bn.runningMean);
+  q.registerBuffer("running_var", bn.runningVar);
+  return q;
 }

@@ -4,7 +4,7 @@
  * QAT) module, and the qconfig propagation list that decides where `prepare` observes.
  * @module
  */
-import { ReLU6 } from "../modules/activation.ts";
+import { ReLU6, REQUANTIZING_ACTIVATIONS } from "../modules/activation.ts";
 import { BatchNorm2d } from "../modules/batchnorm.ts";
 import { Dropout, Sequential } from "../modules/container.ts";
 import { Conv2d } from "../modules/conv.ts";
@@ -24,6 +24,8 @@ import { DeQuantStub, QuantStub } from "../modules/stubs.ts";
 import { QatConv2d, QatConvBn2d, QatConvBnReLU2d, QatConvReLU2d } from "../qat/conv.ts";
 import { QatLinear, QatLinearBn1d, QatLinearReLU } from "../qat/linear.ts";
 import {
+  activationFromFloat,
+  batchNormFromFloat,
   type Converter,
   convFromFloat,
   dequantizeFromFloat,
@@ -37,14 +39,8 @@ import {
   linearFromFloat,
   quantizeFromFloat,
   relu6FromFloat,
-  unsupported,
 } from "./from_float.ts";
 import type { ModuleClass } from "./propagate.ts";
-
-const NO_QUANTIZED_BN = unsupported(
-  "a quantized BatchNorm2d",
-  "fuse it into the Conv2d before it (fuseModules)",
-);
 
 /** `DEFAULT_STATIC_QUANT_MODULE_MAPPINGS`: float, fused and QAT modules → quantized modules. */
 export const STATIC_QUANT_MAPPINGS: ReadonlyMap<ModuleClass, Converter> = new Map<
@@ -53,7 +49,8 @@ export const STATIC_QUANT_MAPPINGS: ReadonlyMap<ModuleClass, Converter> = new Ma
 >([
   [QuantStub, quantizeFromFloat],
   [DeQuantStub, dequantizeFromFloat],
-  [BatchNorm2d, NO_QUANTIZED_BN],
+  [BatchNorm2d, batchNormFromFloat],
+  ...REQUANTIZING_ACTIVATIONS.map((m) => [m, activationFromFloat] as const),
   [Dropout, dropoutFromFloat],
   [Conv2d, convFromFloat(false)],
   [Embedding, embeddingFromFloat],
@@ -61,7 +58,7 @@ export const STATIC_QUANT_MAPPINGS: ReadonlyMap<ModuleClass, Converter> = new Ma
   [Linear, linearFromFloat(false)],
   [ReLU6, relu6FromFloat],
   [FloatFunctional, functionalFromFloat],
-  [BNReLU2d, NO_QUANTIZED_BN],
+  [BNReLU2d, batchNormFromFloat],
   [ConvReLU2d, convFromFloat(true)],
   [LinearReLU, linearFromFloat(true)],
   [QatConvBn2d, convFromFloat(false)],

@@ -4,6 +4,7 @@
  * @module
  */
 export * from "./elementwise.ts";
+export * from "./activation.ts";
 export * from "./linear.ts";
 export * from "./conv.ts";
 export * from "./batch_norm.ts";

@@ -15,12 +15,17 @@ import {
   Conv2d,
   DeQuantStub,
   Dropout,
+  ELU,
   Embedding,
   EmbeddingBag,
   Flatten,
   FloatFunctional,
   GRU,
   GRUCell,
+  Hardsigmoid,
+  Hardswish,
+  Hardtanh,
+  LeakyReLU,
   Linear,
   LSTM,
   LSTMCell,
@@ -170,3 +175,53 @@ export class StagesNet extends Module {
     return this.dequant.forward(this.fc2.forward(this.relu2.forward(this.fc1.forward(y))));
   }
 }
+
+/**
+ * `ActivationsNet` (scripts/models/flow_models.py): conv → BN → LeakyReLU, conv → BN+ReLU
+ * (70 channels) → Hardswish → ELU → Hardtanh → Hardsigmoid, pool, Linear — the activations and
+ * batch norm that convert quantizes.
+ */
+export class ActivationsNet extends Module {
+  /** Marks where quantization starts. */
+  quant = new QuantStub();
+  /** Conv2d(3→12, 3×3, pad 1). */
+  conv1 = new Conv2d(3, 12, 3, { padding: 1 });
+  /** BatchNorm2d(12), quantized on its own. */
+  bn1 = new BatchNorm2d(12);
+  /** LeakyReLU(0.1). */
+  leaky = new LeakyReLU(0.1);
+  /** Conv2d(12→70, 1×1). */
+  conv2 = new Conv2d(12, 70, 1);
+  /** BatchNorm2d(70), fused with relu2. */
+  bn2 = new BatchNorm2d(70);
+  /** ReLU. */
+  relu2 = new ReLU();
+  /** Hardswish. */
+  hswish = new Hardswish();
+  /** ELU(0.7). */
+  elu = new ELU(0.7);
+  /** Hardtanh(−0.5, 2). */
+  htanh = new Hardtanh(-0.5, 2);
+  /** Hardsigmoid. */
+  hsig = new Hardsigmoid();
+  /** Global average pooling. */
+  pool = new AdaptiveAvgPool2d(1);
+  /** Flatten. */
+  flatten = new Flatten();
+  /** Linear(70→5). */
+  fc = new Linear(70, 5);
+  /** Marks where quantization ends. */
+  dequant = new DeQuantStub();
+
+  /** Logits `[N, 5]` of images `[N, 3, H, W]`. */
+  forward(x: Tensor): Tensor {
+    let y = this.quant.forward(x);
+    y = this.leaky.forward(this.bn1.forward(this.conv1.forward(y)));
+    y = this.relu2.forward(this.bn2.forward(this.conv2.forward(y)));
+    y = this.hsig.forward(this.htanh.forward(this.elu.forward(this.hswish.forward(y))));
+    return this.dequant.forward(this.fc.forward(this.flatten.forward(this.pool.forward(y))));
+  }
+}
+
+/** `ActivationsNet.FUSION`. */
+export const ACTIVATIONS_FUSION = [["bn2", "relu2"]];

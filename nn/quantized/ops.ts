@@ -42,6 +42,8 @@ import { runKernel } from "../../ops/op.ts";
 import type { UnaryOp } from "../../ops/unary.ts";
 import { relu, relu6 } from "../../ops/activations.ts";
 import { add, addRelu, mul, mulRelu } from "../../ops/elementwise.ts";
+import { batchNorm2d, type BatchNormArgs, batchNormTables } from "../../ops/channelwise.ts";
+import { BoundedCache } from "../../kernels/staging.ts";
 
 /** Options of the quantized pooling ops (PyTorch's arguments). */
 export interface QuantizedPoolOptions {
@@ -67,6 +69,8 @@ export class QuantizedOps {
   readonly kernels: KernelSet;
   /** The PyTorch engine whose numerics the kernel set reproduces (`x86` or `qnnpack`). */
   readonly engine: Engine;
+  /** Batch-norm tables by parameters and qparams. */
+  private readonly bnTables = new BoundedCache<Uint8Array>(16);
   /** Copies of a model share its ops (the kernel sets and their memory). */
   readonly [SHARED_ON_COPY] = true;
 
@@ -231,6 +235,33 @@ export class QuantizedOps {
       channelsLast: op.spec.keepsFormat && x.channelsLast,
       ops: this,
     });
+  }
+
+  /**
+   * `quantized::batch_norm2d[_relu]` on the kernels: one 256-entry table per channel (cached per
+   * parameter set and input qparams); PyTorch's output is channels-last.
+   */
+  batchNorm2d(x: QTensor, args: Omit<BatchNormArgs, "x">): QTensor {
+    checkQTensor("x", x);
+    if (x.shape.length !== 4) {
+      throw new RangeError(`x: batch_norm2d expects a 4-D [N, C, H, W] input, got [${x.shape}]`);
+    }
+    const [, c, h, w] = x.shape;
+    const qparams = {
+      qscheme: "per_tensor_affine" as const,
+      scale: x.scale,
+      zeroPoint: x.zeroPoint,
+    };
+    const empty = new QuantizedTensor(new Uint8Array(0), [0, c, h, w], "quint8", qparams);
+    batchNorm2d.check({ ...args, x: empty }, this.engine);
+    // The tables depend on every parameter and qparam (O(C) to key, once per call).
+    const { weight, bias, mean, var: variance, eps } = args.params;
+    const key = [x.scale, x.zeroPoint, args.relu, args.output.scale, args.output.zeroPoint, eps]
+      .concat(Array.from(weight), Array.from(bias), Array.from(mean), Array.from(variance))
+      .join("|");
+    const tables = this.bnTables.get(key, () => batchNormTables(args, x, c));
+    const y = this.kernels.lookupChannels(this.nhwc(x), tables);
+    return this.fromNhwc(y, args.output, true);
   }
 
   /** `torch.relu` of a quantized tensor (`max(q, zp)`; the format is kept). */

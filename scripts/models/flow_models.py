@@ -107,3 +107,35 @@ class StagesNet(nn.Module):
         x = self.skip.add_relu(self.bn2(self.conv2(x)), x)
         x = self.flatten(self.pool(x))
         return self.dequant(self.fc2(self.relu2(self.fc1(x))))
+
+
+class ActivationsNet(nn.Module):
+    """Static PTQ through the activations and batch norm that convert quantizes: conv -> BN ->
+    LeakyReLU, conv -> BN+ReLU (BNReLU2d, 70 channels: ATen's vector and scalar channels) ->
+    Hardswish -> ELU -> Hardtanh -> Hardsigmoid, pool, Linear."""
+
+    FUSION = [["bn2", "relu2"]]
+
+    def __init__(self):
+        super().__init__()
+        self.quant = QuantStub()
+        self.conv1 = nn.Conv2d(3, 12, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(12)
+        self.leaky = nn.LeakyReLU(0.1)
+        self.conv2 = nn.Conv2d(12, 70, 1)
+        self.bn2 = nn.BatchNorm2d(70)
+        self.relu2 = nn.ReLU()
+        self.hswish = nn.Hardswish()
+        self.elu = nn.ELU(0.7)
+        self.htanh = nn.Hardtanh(-0.5, 2.0)
+        self.hsig = nn.Hardsigmoid()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(70, 5)
+        self.dequant = DeQuantStub()
+
+    def forward(self, x):
+        x = self.leaky(self.bn1(self.conv1(self.quant(x))))
+        x = self.relu2(self.bn2(self.conv2(x)))
+        x = self.hsig(self.htanh(self.elu(self.hswish(x))))
+        return self.dequant(self.fc(self.flatten(self.pool(x))))
