@@ -40,22 +40,8 @@ export function checkInt(name: string, value: unknown, min: number): number {
   return value;
 }
 
-/** An integer or a pair of integers (PyTorch's `_size_2_t`). */
-export type IntPair = number | readonly [number, number];
-
-/** Normalises an int-or-pair argument to a pair of integers >= `min`. */
-export function pair(name: string, value: IntPair, min: number): [number, number] {
-  const v = typeof value === "number" ? [value, value] : value;
-  if (!Array.isArray(v) || v.length !== 2) {
-    throw new RangeError(`${name}: expected an integer or a pair of integers, got ${show(value)}`);
-  }
-  for (const x of v) {
-    if (typeof x !== "number" || !Number.isInteger(x) || x < min) {
-      throw new RangeError(`${name}: expected integers >= ${min}, got ${show(value)}`);
-    }
-  }
-  return [v[0], v[1]];
-}
+/** Pairs of integers (PyTorch's `_size_2_t`), shared with the reference. */
+export { type IntPair, pair } from "../reference/_check.ts";
 
 /** Throws unless `value` is a finite number (optionally within bounds); returns it. */
 export function checkNumber(

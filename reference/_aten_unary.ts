@@ -20,13 +20,7 @@ import {
   VECTOR_BLOCK,
   vectorPrefix,
 } from "./quantized_elementwise.ts";
-import { QuantizedTensor } from "./tensor.ts";
-
-/** The per-tensor qparams of an 8-bit quantized tensor. */
-export interface QParams {
-  readonly scale: number;
-  readonly zeroPoint: number;
-}
+import { QuantizedTensor, type ScaleZeroPoint } from "./tensor.ts";
 
 /** The codes of an 8-bit quantized tensor. */
 export type Codes8 = Uint8Array | Int8Array;
@@ -35,7 +29,7 @@ export type Codes8 = Uint8Array | Int8Array;
  * Checks that `x` is a per-tensor quint8 or qint8 tensor with a usable scale and zero point and
  * returns its qparams.
  */
-export function input8(name: string, x: QuantizedTensor): QParams {
+export function input8(name: string, x: QuantizedTensor): ScaleZeroPoint {
   if (!(x instanceof QuantizedTensor)) {
     throw new TypeError(`${name}: expected a QuantizedTensor, got ${show(x)}`);
   }
@@ -62,7 +56,7 @@ export function allocCodes(x: QuantizedTensor): Codes8 {
 }
 
 /** `data` as a per-tensor quantized tensor of `x`'s shape and dtype with qparams `qp`. */
-export function withQParams(x: QuantizedTensor, data: Codes8, qp: QParams): QuantizedTensor {
+export function withQParams(x: QuantizedTensor, data: Codes8, qp: ScaleZeroPoint): QuantizedTensor {
   return new QuantizedTensor(data, x.shape, x.dtype, {
     qscheme: "per_tensor_affine",
     scale: qp.scale,
@@ -133,9 +127,9 @@ export function quantizeValX86(
 /** How `atenUnary` evaluates one op. */
 export interface AtenUnaryOp {
   /** Input qparams (checked). */
-  readonly input: QParams;
+  readonly input: ScaleZeroPoint;
   /** Output qparams. */
-  readonly output: QParams;
+  readonly output: ScaleZeroPoint;
   /** The float reciprocal the vector quantize is given (each kernel computes its own). */
   readonly vectorInverseScale: number;
   /** The op on a vector lane's dequantized value. */

@@ -104,3 +104,29 @@ export function checkLength(name: string, array: ArrayLike<unknown>, expected: n
     throw new RangeError(`${name}: expected ${expected} values, got ${array.length}`);
   }
 }
+
+/** A pair of integers `[height, width]`; a single number means both. */
+export type IntPair = number | readonly [number, number];
+
+/**
+ * Checks an `IntPair` (integers >= `min`) and returns it as `[a, b]`; `undefined` gives
+ * `fallback` (a number means both), and without a fallback is an error.
+ */
+export function pair(
+  name: string,
+  value: IntPair | undefined,
+  min: number,
+  fallback?: IntPair,
+): [number, number] {
+  const given = value ?? fallback;
+  const v = typeof given === "number" ? [given, given] : given;
+  if (!Array.isArray(v) || v.length !== 2) {
+    throw new RangeError(`${name}: expected an integer or a pair of integers, got ${show(value)}`);
+  }
+  for (const x of v) {
+    if (typeof x !== "number" || !Number.isInteger(x) || x < min) {
+      throw new RangeError(`${name}: expected integers >= ${min}, got ${show(value)}`);
+    }
+  }
+  return [v[0], v[1]];
+}

@@ -21,7 +21,7 @@ import { dtypeRange, type QuantizedDType } from "./dtype.ts";
 import type { Engine } from "./engine.ts";
 import { clamp, f32, reciprocalF32, roundHalfEven } from "./float32.ts";
 import { quantizeVal } from "./quantize.ts";
-import type { QuantizedTensor } from "./tensor.ts";
+import type { QuantizedTensor, ScaleZeroPoint } from "./tensor.ts";
 import { expf, tanhf } from "./_libm.ts";
 import { sleefExpf, sleefTanhf } from "./_sleef.ts";
 import {
@@ -31,12 +31,9 @@ import {
   checkOutputQParams,
   checkVectorBlock,
   input8,
-  type QParams,
   usesQnnpack,
   withQParams,
 } from "./_aten_unary.ts";
-
-export type { QParams } from "./_aten_unary.ts";
 
 // ---------------------------------------------------------------------------------------------
 // relu, relu6
@@ -49,7 +46,7 @@ export function quantizedRelu(x: QuantizedTensor): QuantizedTensor {
   const { zeroPoint } = input8("x", x);
   const out = allocCodes(x);
   for (let i = 0; i < x.size; i++) out[i] = Math.max(x.intRepr[i], zeroPoint);
-  return withQParams(x, out, x.qparams as QParams);
+  return withQParams(x, out, x.qparams as ScaleZeroPoint);
 }
 
 /**
@@ -63,7 +60,7 @@ export function quantizedRelu6(x: QuantizedTensor): QuantizedTensor {
   const six = quantizeVal(6, reciprocalF32(scale), zeroPoint, min, max);
   const out = allocCodes(x);
   for (let i = 0; i < x.size; i++) out[i] = Math.min(Math.max(x.intRepr[i], zeroPoint), six);
-  return withQParams(x, out, x.qparams as QParams);
+  return withQParams(x, out, x.qparams as ScaleZeroPoint);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -92,7 +89,7 @@ export function hardswishF32(x: number): number {
  * point is added before rounding.
  */
 export function qnnpackHardswishTable(
-  input: QParams,
+  input: ScaleZeroPoint,
   outputScale: number,
   outputZeroPoint: number,
 ): Uint8Array {
@@ -147,7 +144,7 @@ export interface QuantizedFixedQParamsOptions {
  * The output qparams PyTorch fixes for sigmoid (qsigmoid.cpp): scale 1/256, zero point 0 for
  * quint8 and −128 for qint8 (`FixedQParamsObserver` 0to1: (1/256, 0)).
  */
-export function sigmoidOutputQParams(dtype: QuantizedDType): QParams {
+export function sigmoidOutputQParams(dtype: QuantizedDType): ScaleZeroPoint {
   if (dtype === "quint8") return { scale: 1 / 256, zeroPoint: 0 };
   if (dtype === "qint8") return { scale: 1 / 256, zeroPoint: -128 };
   throw new TypeError(`dtype: sigmoid of ${show(dtype)} is not reproduced (quint8, qint8)`);
@@ -157,7 +154,7 @@ export function sigmoidOutputQParams(dtype: QuantizedDType): QParams {
  * The output qparams PyTorch fixes for tanh (qtanh.cpp, QNNPACK tanh): scale 2/256, zero point
  * 128 for quint8 and 0 for qint8 (`FixedQParamsObserver` neg1to1).
  */
-export function tanhOutputQParams(dtype: QuantizedDType): QParams {
+export function tanhOutputQParams(dtype: QuantizedDType): ScaleZeroPoint {
   if (dtype === "quint8") return { scale: 2 / 256, zeroPoint: 128 };
   if (dtype === "qint8") return { scale: 2 / 256, zeroPoint: 0 };
   throw new TypeError(`dtype: tanh of ${show(dtype)} is not reproduced (quint8, qint8)`);
@@ -167,7 +164,7 @@ export function tanhOutputQParams(dtype: QuantizedDType): QParams {
  * QNNPACK's sigmoid table (sigmoid.c), output (1/256, 0):
  * `lrintf(clamp(f32(256 / f32(1 + expf(−x))), 0, 255))` with `x = f32(s·(i − zp))`.
  */
-export function qnnpackSigmoidTable(input: QParams): Uint8Array {
+export function qnnpackSigmoidTable(input: ScaleZeroPoint): Uint8Array {
   const s = f32(input.scale);
   const table = new Uint8Array(256);
   for (let i = 0; i < 256; i++) {
@@ -182,7 +179,7 @@ export function qnnpackSigmoidTable(input: QParams): Uint8Array {
  * QNNPACK's tanh table (tanh.c), output (2/256, 128):
  * `lrintf(clamp(f32(f32(128·tanhf(x)) + 128), 0, 255))` with `x = f32(s·(i − zp))`.
  */
-export function qnnpackTanhTable(input: QParams): Uint8Array {
+export function qnnpackTanhTable(input: ScaleZeroPoint): Uint8Array {
   const s = f32(input.scale);
   const table = new Uint8Array(256);
   for (let i = 0; i < 256; i++) {
@@ -211,8 +208,8 @@ function fixedQParamsUnary(
   x: QuantizedTensor,
   options: QuantizedFixedQParamsOptions,
   op: {
-    output: (dtype: QuantizedDType) => QParams;
-    table: (input: QParams) => Uint8Array;
+    output: (dtype: QuantizedDType) => ScaleZeroPoint;
+    table: (input: ScaleZeroPoint) => Uint8Array;
     vector: (x: number) => number;
     scalar: (x: number) => number;
   },

@@ -22,7 +22,6 @@ import { show } from "./_check.ts";
 import {
   allocCodes,
   input8,
-  type QParams,
   quantizeValX86,
   scalarToFloat,
   usesQnnpack,
@@ -32,7 +31,7 @@ import { checkScale, checkZeroPoint } from "./_check.ts";
 import { dtypeRange, type QuantizedDType } from "./dtype.ts";
 import type { Engine } from "./engine.ts";
 import { reciprocalF32 } from "./float32.ts";
-import { type QuantizedTensor, Tensor } from "./tensor.ts";
+import { type QuantizedTensor, type ScaleZeroPoint, Tensor } from "./tensor.ts";
 
 /** The bounds of `torch.clamp` (|bound| <= FLT_MAX, ±Infinity or NaN, as PyTorch accepts). */
 export interface ClampBounds {
@@ -77,7 +76,7 @@ export interface ClampCodesOptions extends ClampBounds {
  * NaN gives the lowest code). What a clamp kernel clamps the codes to.
  * @throws {RangeError} for a bad scale or zero point, or a bound beyond float.
  */
-export function clampCodes(input: QParams, options: ClampCodesOptions): [number, number] {
+export function clampCodes(input: ScaleZeroPoint, options: ClampCodesOptions): [number, number] {
   const dtype = options.dtype ?? "quint8";
   checkScale("input scale", input.scale);
   checkZeroPoint("input zero point", input.zeroPoint, dtype);
@@ -85,7 +84,7 @@ export function clampCodes(input: QParams, options: ClampCodesOptions): [number,
 }
 
 function boundCodes(
-  input: QParams,
+  input: ScaleZeroPoint,
   bounds: readonly [number, number],
   names: BoundNames,
   dtype: QuantizedDType,

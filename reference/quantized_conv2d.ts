@@ -33,7 +33,7 @@
  * int32 (saturated by the GEMM kernel, INT32_MIN elsewhere on x86; see `qnnpackConvScaleTerms`).
  * @module
  */
-import { checkInteger, checkScale, checkZeroPoint, show } from "./_check.ts";
+import { checkInteger, checkScale, checkZeroPoint, type IntPair, pair, show } from "./_check.ts";
 import { type Engine, type NumericsFamily, numericsFamily } from "./engine.ts";
 import { f32, reciprocalF32 } from "./float32.ts";
 import { quantizeVal } from "./quantize.ts";
@@ -156,9 +156,6 @@ export function checkConvWeight(weight: ConvWeight): void {
   }
 }
 
-/** A pair of integers `[height, width]`; a single number means both. */
-export type IntPair = number | readonly [number, number];
-
 /** The geometry of a 2-D convolution, every field a `[height, width]` pair except groups. */
 export interface Conv2dGeometry {
   readonly stride: readonly [number, number];
@@ -200,23 +197,6 @@ export function convOutputSize(
   dilation: number,
 ): number {
   return Math.floor((input + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
-}
-
-function pair(name: string, value: IntPair | undefined, fallback: number, min: number) {
-  const v = value === undefined
-    ? [fallback, fallback]
-    : typeof value === "number"
-    ? [value, value]
-    : value;
-  if (!Array.isArray(v) || v.length !== 2) {
-    throw new RangeError(`${name}: expected an integer or a pair of integers, got ${show(value)}`);
-  }
-  for (const x of v) {
-    if (typeof x !== "number" || !Number.isInteger(x) || x < min) {
-      throw new RangeError(`${name}: expected integers >= ${min}, got ${show(value)}`);
-    }
-  }
-  return [v[0], v[1]] as const;
 }
 
 /**

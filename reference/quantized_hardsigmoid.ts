@@ -24,14 +24,13 @@ import {
   atenUnary,
   checkVectorBlock,
   input8,
-  type QParams,
   usesQnnpack,
   withQParams,
 } from "./_aten_unary.ts";
 import type { QuantizedDType } from "./dtype.ts";
 import type { Engine } from "./engine.ts";
 import { clamp, f32, roundHalfEven } from "./float32.ts";
-import { type QuantizedTensor, Tensor } from "./tensor.ts";
+import { type QuantizedTensor, type ScaleZeroPoint, Tensor } from "./tensor.ts";
 
 /** Options of `quantizedHardsigmoid`. */
 export interface QuantizedHardsigmoidOptions {
@@ -45,7 +44,7 @@ export interface QuantizedHardsigmoidOptions {
  * The output qparams PyTorch fixes for hardsigmoid: scale 1/256 and zero point 0 for quint8,
  * −128 for qint8.
  */
-export function hardsigmoidOutputQParams(dtype: QuantizedDType): QParams {
+export function hardsigmoidOutputQParams(dtype: QuantizedDType): ScaleZeroPoint {
   if (dtype === "quint8") return { scale: 1 / 256, zeroPoint: 0 };
   if (dtype === "qint8") return { scale: 1 / 256, zeroPoint: -128 };
   throw new TypeError(`dtype: hardsigmoid of ${show(dtype)} is not reproduced (quint8, qint8)`);
@@ -63,7 +62,7 @@ const MIN_NORMAL_F32 = 2 ** -126;
  * @throws {RangeError} for a zero point outside quint8 or a scale that is not a normal float32
  * (QNNPACK's check).
  */
-export function qnnpackHardsigmoidTable(input: QParams): Uint8Array {
+export function qnnpackHardsigmoidTable(input: ScaleZeroPoint): Uint8Array {
   checkZeroPoint("x zero point", input.zeroPoint, "quint8");
   const s = f32(input.scale);
   if (!(s >= MIN_NORMAL_F32) || !Number.isFinite(s)) {

@@ -22,12 +22,11 @@
  * count_include_pad and divisor_override) and are recorded in golden/pool_*.json.
  * @module
  */
-import { checkInteger, checkScale, checkZeroPoint, show } from "./_check.ts";
+import { checkInteger, checkScale, checkZeroPoint, type IntPair, pair, show } from "./_check.ts";
 import { dtypeRange, type IntRepr } from "./dtype.ts";
 import type { Engine } from "./engine.ts";
 import { clamp, f32, roundHalfEven, saturateInt16 } from "./float32.ts";
 import { QuantizedTensor } from "./tensor.ts";
-import type { IntPair } from "./quantized_conv2d.ts";
 import { toNhwc } from "./layout.ts";
 
 /** Which of PyTorch's pooling kernels to reproduce (see the module documentation). */
@@ -66,24 +65,6 @@ export function poolOutputSize(
   ) + 1;
   if (ceilMode && (out - 1) * stride >= input + padding) out--;
   return out;
-}
-
-function pair(
-  name: string,
-  value: IntPair | undefined,
-  fallback: readonly [number, number],
-  min: number,
-) {
-  const v = value === undefined ? fallback : typeof value === "number" ? [value, value] : value;
-  if (!Array.isArray(v) || v.length !== 2) {
-    throw new RangeError(`${name}: expected an integer or a pair of integers, got ${show(value)}`);
-  }
-  for (const x of v) {
-    if (typeof x !== "number" || !Number.isInteger(x) || x < min) {
-      throw new RangeError(`${name}: expected integers >= ${min}, got ${show(value)}`);
-    }
-  }
-  return [v[0], v[1]] as const;
 }
 
 /** Normalises an NCHW or CHW input to `{n, c, h, w}` and checks its dtype and qparams. */
@@ -207,10 +188,10 @@ export function quantizedMaxPool2d(
   options: QuantizedMaxPool2dOptions,
 ): QuantizedTensor {
   const { n, c, h, w } = poolInput(x);
-  const [kh, kw] = pair("kernelSize", options.kernelSize, [0, 0], 1);
-  const [sh, sw] = pair("stride", options.stride, [kh, kw], 1);
-  const [ph, pw] = pair("padding", options.padding, [0, 0], 0);
-  const [dh, dw] = pair("dilation", options.dilation, [1, 1], 1);
+  const [kh, kw] = pair("kernelSize", options.kernelSize, 1, [0, 0]);
+  const [sh, sw] = pair("stride", options.stride, 1, [kh, kw]);
+  const [ph, pw] = pair("padding", options.padding, 0, [0, 0]);
+  const [dh, dw] = pair("dilation", options.dilation, 1, [1, 1]);
   const ceil = options.ceilMode ?? false;
   if (ph > Math.floor(kh / 2) || pw > Math.floor(kw / 2)) {
     throw new RangeError(
@@ -310,9 +291,9 @@ export function quantizedAvgPool2d(
   options: QuantizedAvgPool2dOptions,
 ): QuantizedTensor {
   const { n, c, h, w, scale, zeroPoint: zp } = poolInput(x);
-  const [kh, kw] = pair("kernelSize", options.kernelSize, [0, 0], 1);
-  const [sh, sw] = pair("stride", options.stride, [kh, kw], 1);
-  const [ph, pw] = pair("padding", options.padding, [0, 0], 0);
+  const [kh, kw] = pair("kernelSize", options.kernelSize, 1, [0, 0]);
+  const [sh, sw] = pair("stride", options.stride, 1, [kh, kw]);
+  const [ph, pw] = pair("padding", options.padding, 0, [0, 0]);
   const ceil = options.ceilMode ?? false;
   const countIncludePad = options.countIncludePad ?? true;
   const divisor = options.divisorOverride ?? null;
@@ -443,7 +424,7 @@ export function quantizedAdaptiveAvgPool2d(
   options: QuantizedAdaptiveAvgPool2dOptions,
 ): QuantizedTensor {
   const { n, c, h, w, zeroPoint: zp } = poolInput(x);
-  const [oh, ow] = pair("outputSize", options.outputSize, [0, 0], 1);
+  const [oh, ow] = pair("outputSize", options.outputSize, 1, [0, 0]);
   const divisible = h % oh === 0 && w % ow === 0 && !(h === oh && w === ow);
   const path = options.path ??
     poolPath(x, options.engine, { channelsLast: options.channelsLast, qnnpackEligible: divisible });

@@ -34,6 +34,14 @@ export class Tensor {
   }
 }
 
+/** A scale and a zero point: the per-tensor qparams every layer passes around. */
+export interface ScaleZeroPoint {
+  /** The scale (a double; kernels use it rounded to float32, as PyTorch). */
+  readonly scale: number;
+  /** The integer zero point. */
+  readonly zeroPoint: number;
+}
+
 /** Per-tensor affine quantization parameters (`torch.per_tensor_affine`). */
 export interface PerTensorQParams {
   /** Always `per_tensor_affine` (PyTorch's quantized tensors are affine). */

@@ -23,7 +23,7 @@ import { isActivationPostProcess, type ObserverModule } from "../observer_module
 import { QuantizedDropout, QuantizedReLU6 } from "../quantized/activation.ts";
 import { QuantizedConv2d, QuantizedConvReLU2d } from "../quantized/conv.ts";
 import { QFunctional } from "../quantized/functional_modules.ts";
-import { toNchw, toNhwc } from "../quantized/layout.ts";
+import { toNchw, toNhwc } from "../../reference/layout.ts";
 import { QuantizedLinear, QuantizedLinearReLU } from "../quantized/linear.ts";
 import { DeQuantize, Quantize } from "../quantized/quantize.ts";
 import { loadStateDictFromSafetensors, saveStateDictToSafetensors } from "../safetensors.ts";

@@ -36,7 +36,7 @@ import {
 import { type IntPair, pair, show } from "../_util.ts";
 import { SHARED_ON_COPY } from "../_deepcopy.ts";
 import { flattenShape } from "../functional/elementwise.ts";
-import { toNchw, toNhwc } from "./layout.ts";
+import { toNchw, toNhwc } from "../../reference/layout.ts";
 import { type ActivationQParams, checkQTensor, QTensor } from "./qtensor.ts";
 import { runKernel } from "../../ops/op.ts";
 import type { UnaryOp } from "../../ops/unary.ts";

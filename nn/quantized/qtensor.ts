@@ -10,7 +10,7 @@
  */
 import { QuantizedTensor, type Tensor } from "../../reference/tensor.ts";
 import { show } from "../_util.ts";
-import { toNchw, toNhwc } from "./layout.ts";
+import { toNchw, toNhwc } from "../../reference/layout.ts";
 import type { QuantizedOps } from "./ops.ts";
 
 /** Per-tensor quantization parameters of an activation. */
