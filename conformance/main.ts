@@ -89,7 +89,12 @@ async function main(): Promise<number> {
     const seed = values.seed !== undefined
       ? Number(values.seed)
       : Math.floor(Math.random() * 2 ** 31);
-    moduleReport = await conformKernelModule(await loadKernelModule(values.kernels), {
+    const module = await loadKernelModule(values.kernels).catch((e: Error) => e);
+    if (module instanceof Error) {
+      console.error(`--kernels: ${module.message}`);
+      return 2;
+    }
+    moduleReport = await conformKernelModule(module, {
       targets,
       runProperties: (checks) => runProperties(checks, { seed, runs: Number(values.runs) }),
       shown: (f) => (f.startsWith(REPO_ROOT) ? f.slice(REPO_ROOT.length) : f),
