@@ -5,7 +5,7 @@
  * bench input (the onnx family, and linear/conv until they join the registry) are listed.
  * @module
  */
-import { bench, run, summary } from "mitata";
+import { timeGroups } from "./timing.ts";
 import { type BenchRecord } from "./main.ts";
 import { randomSource } from "./random.ts";
 import { formatTable } from "../conformance/report.ts";
@@ -213,17 +213,9 @@ export async function benchKernelModule(
     );
     return [];
   }
-  for (const { op, label, variants } of items) {
-    summary(() => {
-      for (const v of variants) bench(`${op.name} ${label} ${v.variant}`, v.run);
-    });
-  }
-  const result = await run({ colors: false, format: "mitata" });
-  const medians = new Map<string, number>();
-  for (const trial of result.benchmarks) {
-    const stats = trial.runs[0]?.stats;
-    if (stats) medians.set(trial.alias, stats.p50);
-  }
+  const medians = await timeGroups(
+    items.map(({ op, label, variants }) => ({ label: `${op.name} ${label}`, variants })),
+  );
   const records: BenchRecord[] = [];
   for (const { op, label, variants } of items) {
     const fp32 = medians.get(`${op.name} ${label} fp32`) ?? NaN;

@@ -11,7 +11,6 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { bench, run, summary } from "mitata";
 import { SHAPES } from "./shapes.ts";
 import { type BenchCase, type BenchOp, buildCases } from "./cases.ts";
 import { CONV_SHAPES, convGemmDims } from "./conv_shapes.ts";
@@ -26,6 +25,7 @@ import { kernelSets } from "../kernels/paths.ts";
 import { defaultRuntime } from "../kernels/runtime.ts";
 import { peerTable, peerVariants } from "./peer.ts";
 import { benchKernelModule } from "./kernel_module.ts";
+import { timeGroups } from "./timing.ts";
 import { loadKernelModule } from "../ops/load_kernel_module.ts";
 
 const HELP = `deno task bench — int8 vs fp32 on WebAssembly SIMD (linear, conv, whole models)
@@ -149,21 +149,9 @@ async function main(): Promise<number> {
     all.push({ item, cases });
   }
 
-  for (const { item, cases } of all) {
-    summary(() => {
-      for (const c of cases) {
-        const b = bench(`${item.label} ${c.variant}`, c.run);
-        if (c.variant === "fp32") b.baseline(true);
-      }
-    });
-  }
-  const result = await run({ colors: false, format: "mitata" });
-
-  const medians = new Map<string, number>();
-  for (const trial of result.benchmarks) {
-    const stats = trial.runs[0]?.stats;
-    if (stats) medians.set(trial.alias, stats.p50);
-  }
+  const medians = await timeGroups(
+    all.map(({ item, cases }) => ({ label: item.label, variants: cases })),
+  );
   const records: BenchRecord[] = [];
   for (const { item, cases } of all) {
     const fp32 = medians.get(`${item.label} fp32`) ?? NaN;
