@@ -9,6 +9,7 @@ import { show } from "../_check.ts";
 import { outputMultipliers, requantizeValue } from "./requantize.ts";
 import {
   allocInt8,
+  checkOnnxOptions,
   checkOnnxZeroPoint,
   checkTensor,
   type Int8Data,
@@ -238,12 +239,6 @@ export function qLinearConv(
   return { data: y, shape: [g.n, g.m, g.oh, g.ow] };
 }
 
-function checkOptions(args: unknown): void {
-  if (args === null || typeof args !== "object") {
-    throw new TypeError(`args: expected an options object, got ${show(args)}`);
-  }
-}
-
 function prepareConvInteger(
   x: OnnxTensor<Int8Data>,
   w: OnnxTensor<Int8Data>,
@@ -251,7 +246,7 @@ function prepareConvInteger(
 ) {
   checkTensor("x", x);
   checkTensor("w", w);
-  checkOptions(args);
+  checkOnnxOptions(args);
   const g = convGeometry(x.shape, w.shape, args);
   const xZp = checkOnnxZeroPoint("xZeroPoint", args.xZeroPoint ?? 0, int8TypeOf("x", x.data));
   const wZp = weightZeroPoints(args.wZeroPoint, g.m, int8TypeOf("w", w.data));
@@ -289,7 +284,7 @@ function prepareQLinearConv(
 ) {
   checkTensor("x", x);
   checkTensor("w", w);
-  checkOptions(args);
+  checkOnnxOptions(args);
   if (args.yType !== "uint8" && args.yType !== "int8") {
     throw new RangeError(`yType: expected "uint8" or "int8", got ${show(args.yType)}`);
   }

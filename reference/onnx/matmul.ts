@@ -10,6 +10,7 @@ import { broadcastIndices, broadcastShapes } from "./broadcast.ts";
 import { outputMultipliers, requantizeValue } from "./requantize.ts";
 import {
   allocInt8,
+  checkOnnxOptions,
   checkOnnxZeroPoint,
   checkTensor,
   type Int8Data,
@@ -156,12 +157,6 @@ export function qLinearMatMul(
   return { data: y, shape: p.outShape };
 }
 
-function checkOptions(args: unknown): void {
-  if (args === null || typeof args !== "object") {
-    throw new TypeError(`args: expected an options object, got ${show(args)}`);
-  }
-}
-
 function prepareMatMulInteger(
   a: OnnxTensor<Int8Data>,
   b: OnnxTensor<Int8Data>,
@@ -169,7 +164,7 @@ function prepareMatMulInteger(
 ) {
   checkTensor("a", a);
   checkTensor("b", b);
-  checkOptions(args);
+  checkOnnxOptions(args);
   const p = plan(a.shape, b.shape);
   const aZp = zeroPoints("aZeroPoint", args.aZeroPoint, p.m, int8TypeOf("a", a.data), "per row");
   const bZp = zeroPoints("bZeroPoint", args.bZeroPoint, p.n, int8TypeOf("b", b.data), "per column");
@@ -207,7 +202,7 @@ function prepareQLinearMatMul(
 ) {
   checkTensor("a", a);
   checkTensor("b", b);
-  checkOptions(args);
+  checkOnnxOptions(args);
   if (args.yType !== "uint8" && args.yType !== "int8") {
     throw new RangeError(`yType: expected "uint8" or "int8", got ${show(args.yType)}`);
   }

@@ -16,6 +16,7 @@ import { f32, roundHalfEven } from "../float32.ts";
 import { show } from "../_check.ts";
 import {
   allocInt8,
+  checkOnnxOptions,
   checkOnnxScale,
   checkOnnxZeroPoint,
   checkTensor,
@@ -127,18 +128,12 @@ export function onnxQuantizeIsBuildDependent(x: number): boolean {
   return Number.isNaN(x);
 }
 
-function checkArgs(args: unknown): void {
-  if (args === null || typeof args !== "object") {
-    throw new TypeError(`args: expected an options object, got ${show(args)}`);
-  }
-}
-
 function prepareQuantize(x: OnnxTensor<Float32Array>, args: QuantizeLinearArgs) {
   const n = checkTensor("x", x);
   if (!(x.data instanceof Float32Array)) {
     throw new TypeError(`x: expected float32 data, got ${show(x.data)}`);
   }
-  checkArgs(args);
+  checkOnnxOptions(args);
   if (args.type !== "uint8" && args.type !== "int8") {
     throw new RangeError(`type: expected "uint8" or "int8", got ${show(args.type)}`);
   }
@@ -213,7 +208,7 @@ function prepareDequantize(
       `x: expected Uint8Array, Int8Array or Int32Array data, got ${show(x.data)}`,
     );
   }
-  checkArgs(args);
+  checkOnnxOptions(args);
   const plan = channelPlan(
     x.shape,
     args,
