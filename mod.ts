@@ -12,6 +12,8 @@
  * - Quantized linear layers with FBGEMM or QNNPACK numerics: {@link quantizedLinear},
  *   {@link quantizedLinearDynamic}.
  * - Kernels: {@link kernelSets}, {@link bestKernelSet} (int8), {@link Fp32Linear} (fp32 baseline).
+ * - Op registry and kernel modules (`ops/`): {@link OPS}, {@link KernelModule} — the contract
+ *   by which anyone's int8 kernels run under `deno task conform --kernels MODULE`.
  * - Models and flows (`nn/`): eager-mode modules with PyTorch's state-dict names, safetensors,
  *   {@link fuseModules}, {@link quantizeDynamic}, {@link prepare}/{@link convert},
  *   {@link prepareQat}, the quantized modules on a kernel set, a minimal autograd for QAT.
@@ -27,3 +29,4 @@
 export * from "./reference/mod.ts";
 export * from "./kernels/mod.ts";
 export * from "./nn/mod.ts";
+export * from "./ops/mod.ts";

@@ -17,8 +17,8 @@ import {
 } from "../reference/quantized_linear.ts";
 import { Tensor } from "../reference/tensor.ts";
 
-/** What a timed variant computes. */
-export type BenchOp = "linear" | "linear_dynamic" | "conv2d" | "model" | "rnn";
+/** What a timed variant computes (`op`: one registered op, `bench --kernels`). */
+export type BenchOp = "linear" | "linear_dynamic" | "conv2d" | "model" | "rnn" | "op";
 
 /** A timed variant. */
 export interface BenchCase {

@@ -7,10 +7,10 @@
  * mitata's summary.
  *
  * Usage: deno task bench [--quick] [--json FILE] [--filter REGEX] [--peer onnxruntime-web]
+ *        [--kernels MODULE]
  * @module
  */
 import { parseArgs } from "node:util";
-import { bench, run, summary } from "mitata";
 import { SHAPES } from "./shapes.ts";
 import { type BenchCase, type BenchOp, buildCases } from "./cases.ts";
 import { CONV_SHAPES, convGemmDims } from "./conv_shapes.ts";
@@ -24,6 +24,9 @@ import { formatTable } from "../conformance/report.ts";
 import { kernelSets } from "../kernels/paths.ts";
 import { defaultRuntime } from "../kernels/runtime.ts";
 import { peerTable, peerVariants } from "./peer.ts";
+import { benchKernelModule } from "./kernel_module.ts";
+import { timeGroups } from "./timing.ts";
+import { loadKernelModule } from "../ops/load_kernel_module.ts";
 
 const HELP = `deno task bench — int8 vs fp32 on WebAssembly SIMD (linear, conv, whole models)
 
@@ -32,6 +35,8 @@ Options:
   --json FILE      write one record per shape × variant
   --filter REGEX   only items whose label or model matches (e.g. "conv", "BERT", "ResNet")
   --peer NAME      also time another engine on the same items: onnxruntime-web
+  --kernels MODULE time a kernel module's ops (a path, URL or built-in name) beside our paths
+                   and fp32, instead of the usual items
   -h, --help       this text`;
 
 /** One benchmarked item (a shape, a layer or a model) and its variants. */
@@ -83,6 +88,7 @@ async function main(): Promise<number> {
       json: { type: "string" },
       filter: { type: "string" },
       peer: { type: "string" },
+      kernels: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -99,6 +105,22 @@ async function main(): Promise<number> {
   }
   const sets = kernelSets(runtime);
   const filter = values.filter ? new RegExp(values.filter) : null;
+  if (values.kernels !== undefined) {
+    const module = await loadKernelModule(values.kernels).catch((e: Error) => e);
+    if (module instanceof Error) {
+      console.error(`--kernels: ${module.message}`);
+      return 2;
+    }
+    const records = await benchKernelModule(module, { sets, fp32: new Fp32Ops(runtime), filter });
+    if (values.json) {
+      await Deno.writeTextFile(
+        values.json,
+        JSON.stringify({ machine: machine(), records }, null, 1),
+      );
+      console.log(`wrote ${values.json}`);
+    }
+    return 0;
+  }
   const items = benchItems(sets, runtime).filter((item) =>
     (!values.quick || item.quick) &&
     (!filter || filter.test(item.label) || filter.test(item.model))
@@ -127,21 +149,9 @@ async function main(): Promise<number> {
     all.push({ item, cases });
   }
 
-  for (const { item, cases } of all) {
-    summary(() => {
-      for (const c of cases) {
-        const b = bench(`${item.label} ${c.variant}`, c.run);
-        if (c.variant === "fp32") b.baseline(true);
-      }
-    });
-  }
-  const result = await run({ colors: false, format: "mitata" });
-
-  const medians = new Map<string, number>();
-  for (const trial of result.benchmarks) {
-    const stats = trial.runs[0]?.stats;
-    if (stats) medians.set(trial.alias, stats.p50);
-  }
+  const medians = await timeGroups(
+    all.map(({ item, cases }) => ({ label: item.label, variants: cases })),
+  );
   const records: BenchRecord[] = [];
   for (const { item, cases } of all) {
     const fp32 = medians.get(`${item.label} fp32`) ?? NaN;

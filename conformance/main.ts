@@ -5,7 +5,7 @@
  *
  * Usage: deno task conform [--golden DIR|FILE]... [--json FILE] [--allow-unsupported]
  *        [--no-builtin] [--no-properties] [--no-unit] [--runs N] [--seed N] [--verbose]
- *        [--kernels onnxruntime-web]
+ *        [--kernels MODULE]
  * @module
  */
 import { parseArgs } from "node:util";
@@ -36,7 +36,8 @@ import { defaultRuntime } from "../kernels/runtime.ts";
 import { type PropertyCheck, runProperty } from "./properties/property.ts";
 import { runUnitTests } from "./unit_tests.ts";
 import { kernelSets } from "../kernels/paths.ts";
-import { conformPeer, loadPeer } from "./peer_cli.ts";
+import { conformKernelModule, type KernelModuleReport } from "./kernel_module_cli.ts";
+import { loadKernelModule } from "../ops/load_kernel_module.ts";
 
 const HELP = `deno task conform — bit-exactness checks against PyTorch
 
@@ -50,8 +51,9 @@ Options:
   --json FILE           write the full per-check report as JSON
   --allow-unsupported   do not count unknown ops/attributes as failures
   --verbose             list every failure and deviation
-  --kernels NAME        check another engine instead of ours: onnxruntime-web (the ONNX goldens
-                        and properties under the onnx profile, then its differences from PyTorch)
+  --kernels MODULE      check a kernel module instead of ours: a path or URL to a module
+                        exporting a kernel set (README, "Kernel modules"), or a built-in name
+                        (onnxruntime-web); its ops' goldens and properties under its numerics
   -h, --help            this text`;
 
 const REPO_ROOT = new URL("..", import.meta.url).pathname;
@@ -82,16 +84,23 @@ async function main(): Promise<number> {
   const started = performance.now();
 
   const targets = [...(values["no-builtin"] ? [] : [`${REPO_ROOT}golden`]), ...values.golden];
+  let moduleReport: KernelModuleReport | undefined;
   if (values.kernels !== undefined) {
     const seed = values.seed !== undefined
       ? Number(values.seed)
       : Math.floor(Math.random() * 2 ** 31);
-    const { results: peerResults } = await conformPeer(await loadPeer(values.kernels), {
+    const module = await loadKernelModule(values.kernels).catch((e: Error) => e);
+    if (module instanceof Error) {
+      console.error(`--kernels: ${module.message}`);
+      return 2;
+    }
+    moduleReport = await conformKernelModule(module, {
       targets,
       runProperties: (checks) => runProperties(checks, { seed, runs: Number(values.runs) }),
       shown: (f) => (f.startsWith(REPO_ROOT) ? f.slice(REPO_ROOT.length) : f),
+      properties: !values["no-properties"],
     });
-    results.push(...peerResults);
+    results.push(...moduleReport.results);
     values["no-properties"] = values["no-unit"] = true;
     targets.length = 0;
   }
@@ -154,7 +163,12 @@ async function main(): Promise<number> {
     await Deno.writeTextFile(
       values.json,
       JSON.stringify(
-        { totals: t, seconds: (performance.now() - started) / 1000, results },
+        {
+          totals: t,
+          seconds: (performance.now() - started) / 1000,
+          results,
+          kernelModule: moduleReport && { ...moduleReport, results: undefined },
+        },
         null,
         1,
       ),

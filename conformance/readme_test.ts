@@ -29,3 +29,32 @@ Deno.test("the README library example runs and the kernels equal the reference",
     await Deno.remove(file);
   }
 });
+
+Deno.test("the README's kernel-module example passes conform --kernels", async () => {
+  const { loadKernelModule } = await import("../ops/load_kernel_module.ts");
+  const { runModuleGolden } = await import("./module_golden.ts");
+  const { kernelModuleProperties } = await import("./properties/kernel_module.ts");
+  const { runProperty } = await import("./properties/property.ts");
+  const readme = await Deno.readTextFile(`${REPO_ROOT}README.md`);
+  const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].find((m) =>
+    m[1].includes("KernelModule")
+  );
+  assert.ok(block, "README.md has a kernel-module example");
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(
+      file,
+      block[1].replaceAll('"./mod.ts"', `"${new URL("../mod.ts", import.meta.url).href}"`),
+    );
+    const module = await loadKernelModule(file);
+    const { results } = await runModuleGolden(module, [`${REPO_ROOT}golden`]);
+    assert.ok(results.length > 50);
+    assert.deepEqual(results.filter((r) => r.status !== "pass"), []);
+    for (const check of kernelModuleProperties(module).checks) {
+      const outcome = await runProperty(check, { seed: 5, runs: 100 });
+      assert.ok(outcome.passed, `${check.name}: ${outcome.reason}`);
+    }
+  } finally {
+    await Deno.remove(file);
+  }
+});

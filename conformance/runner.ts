@@ -2,7 +2,7 @@
  * Runs golden cases against every path that supports them and classifies each result.
  * @module
  */
-import { compareOutput, type OutputComparison } from "./compare.ts";
+import { compareOutput, type OutputComparison, type Produced } from "./compare.ts";
 import {
   ENGINES,
   type GoldenCase,
@@ -106,7 +106,14 @@ export function runCase(
   return results;
 }
 
-function unsupportedNames(testCase: GoldenCase, handler: OpHandler): string | undefined {
+/**
+ * Why a case names something the op does not know (an engine, attribute, input or output), or
+ * undefined when every name is known.
+ */
+export function unsupportedNames(
+  testCase: GoldenCase,
+  handler: Pick<OpHandler, "attrs" | "inputs" | "outputs">,
+): string | undefined {
   if (testCase.engine !== undefined && !(ENGINES as readonly string[]).includes(testCase.engine)) {
     return `unknown engine "${testCase.engine}"`;
   }
@@ -129,10 +136,24 @@ function runOnPath(
   try {
     produced = handler.run(ctx);
   } catch (e) {
-    if (e instanceof UnsupportedCase) return { status: "unsupported", reason: e.message };
-    if (e instanceof MalformedCase) return { status: "malformed", reason: e.message };
-    return { status: "fail", reason: `threw ${(e as Error).name}: ${(e as Error).message}` };
+    return thrownResult(e);
   }
+  return judgeOutputs(testCase, produced);
+}
+
+/** The result of a case whose computation threw. */
+export function thrownResult(e: unknown): Pick<CaseResult, "status" | "reason"> {
+  if (e instanceof UnsupportedCase) return { status: "unsupported", reason: e.message };
+  if (e instanceof MalformedCase) return { status: "malformed", reason: e.message };
+  const error = e instanceof Error ? e : new Error(String(e));
+  return { status: "fail", reason: `threw ${error.name}: ${error.message}` };
+}
+
+/** Compares every recorded output of a case with what a path produced. */
+export function judgeOutputs(
+  testCase: GoldenCase,
+  produced: Readonly<Record<string, Produced>>,
+): Pick<CaseResult, "status" | "reason" | "outputs"> {
   const outputs: Record<string, OutputComparison> = {};
   let status: "pass" | "fail" | "deviation" = "pass";
   const reasons: string[] = [];

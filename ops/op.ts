@@ -27,6 +27,7 @@ import type { Domain } from "./domain.ts";
  * - `channelwise`: per-channel functions of the codes (batch norm: one table per channel);
  * - `pool`: max / average / adaptive average pooling;
  * - `cat`: concatenation along channels;
+ * - `onnx`: ONNX's quantization operators (the `onnx` numerics profile; other engines run them);
  * - `reference`: ops with no kernels (observers, fake quantization, fusion, scalar ops).
  */
 export type OpFamily =
@@ -38,6 +39,7 @@ export type OpFamily =
   | "channelwise"
   | "pool"
   | "cat"
+  | "onnx"
   | "reference";
 
 /**

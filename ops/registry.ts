@@ -9,6 +9,7 @@ import { POOL_OPS } from "./pool.ts";
 import { cat } from "./cat.ts";
 import { CHANNELWISE_OPS } from "./channelwise.ts";
 import { FLOAT_OPS } from "./float_ops.ts";
+import { ONNX_OPS } from "./onnx.ts";
 import type { AnyOp } from "./op.ts";
 
 /** Every registered op. */
@@ -19,6 +20,7 @@ export const OPS: readonly AnyOp[] = [
   cat,
   ...CHANNELWISE_OPS,
   ...FLOAT_OPS,
+  ...ONNX_OPS,
 ];
 
 /** The registered ops keyed by name (throws on a duplicate name). */

@@ -10,7 +10,6 @@ import { fakeQuantizeOps } from "./fake_quantize.ts";
 import { fusionOps } from "./fusion.ts";
 import { linearOps } from "./linear.ts";
 import { observerOps } from "./observers.ts";
-import { onnxOps } from "./onnx.ts";
 import { quantizeOps } from "./quantize.ts";
 import { registeredOps } from "./registered.ts";
 import { rnnOps } from "./rnn.ts";
@@ -25,7 +24,6 @@ export const OP_HANDLERS: readonly OpHandler[] = [
   ...fakeQuantizeOps,
   ...fusionOps,
   ...observerOps,
-  ...onnxOps,
   ...rnnOps,
   ...embeddingOps,
 ];

@@ -54,6 +54,49 @@ const outputCorruptions: OpCorruption[] = [
   { names: "output", apply: (a) => ({ ...a, output: undefined }) },
 ];
 
+/** The tensors, scale and zero point of each onnx op's argument object. */
+const ONNX_ARGUMENTS: Readonly<
+  Record<string, { tensors: readonly string[]; scale?: string; zeroPoint?: string }>
+> = {
+  "onnx.QuantizeLinear": { tensors: ["x"], scale: "scale", zeroPoint: "zeroPoint" },
+  "onnx.DequantizeLinear": { tensors: ["x"], scale: "scale", zeroPoint: "zeroPoint" },
+  "onnx.DynamicQuantizeLinear": { tensors: ["x"] },
+  "onnx.MatMulInteger": { tensors: ["a", "b"], zeroPoint: "aZeroPoint" },
+  "onnx.QLinearMatMul": { tensors: ["a", "b"], scale: "bScale", zeroPoint: "yZeroPoint" },
+  "onnx.ConvInteger": { tensors: ["x", "w"], zeroPoint: "xZeroPoint" },
+  "onnx.QLinearConv": { tensors: ["x", "w"], scale: "wScale", zeroPoint: "yZeroPoint" },
+  "com.microsoft.QLinearAdd": { tensors: ["a", "b"], scale: "cScale", zeroPoint: "aZeroPoint" },
+  "com.microsoft.QLinearMul": { tensors: ["a", "b"], scale: "aScale", zeroPoint: "bZeroPoint" },
+};
+
+/** A qparam replaced by `value` (every element of a per-axis one). */
+const every = (v: unknown, value: number) =>
+  typeof v === "number" || v === undefined
+    ? value
+    : Array.from(v as ArrayLike<number>, () => value);
+
+/** The corruptions of an onnx op's arguments: a tensor that is none, a zero scale, a bad zero point. */
+function onnxCorruptions(op: AnyOp): OpCorruption[] {
+  const spec = ONNX_ARGUMENTS[op.name];
+  if (spec === undefined) return [];
+  const { scale, zeroPoint } = spec;
+  return [
+    { names: "arguments", apply: () => null as unknown as Record<string, unknown> },
+    ...spec.tensors.map((key) => ({
+      names: key,
+      apply: (a: Record<string, unknown>) => ({ ...a, [key]: { data: [1, 2], shape: [3] } }),
+    })),
+    ...(scale === undefined ? [] : [{
+      names: scale,
+      apply: (a: Record<string, unknown>) => ({ ...a, [scale]: every(a[scale], 0) }),
+    }]),
+    ...(zeroPoint === undefined ? [] : [{
+      names: zeroPoint,
+      apply: (a: Record<string, unknown>) => ({ ...a, [zeroPoint]: every(a[zeroPoint], 300) }),
+    }]),
+  ];
+}
+
 /** The corruptions of each family's arguments. */
 function corruptions(op: AnyOp): OpCorruption[] {
   switch (op.family) {
@@ -117,6 +160,8 @@ function corruptions(op: AnyOp): OpCorruption[] {
         { names: "eps", apply: (a) => ({ ...a, params: { ...(a.params as object), eps: -1 } }) },
         { names: "relu", apply: (a) => ({ ...a, relu: "yes" }) },
       ];
+    case "onnx":
+      return onnxCorruptions(op);
     default:
       return [];
   }
@@ -175,7 +220,7 @@ export function opFuzzProperties(
             return;
           }
           refusal(() => runReference(op, bad, "qnnpack"), names, `${op.name} reference`);
-          for (const set of sets) {
+          for (const set of op.kernel === undefined ? [] : sets) {
             const engine = kernelEngine(set.numerics);
             refusal(() => runKernel(op, set, bad, engine), names, `${op.name} on ${set.name}`);
           }

@@ -23,9 +23,10 @@ import { QuantizedTensor } from "../../reference/tensor.ts";
 import { codeModeArb, codes, extremeScaleArb, lengthArb, quint8, zeroPointArb } from "./codes.ts";
 import { paramsArb } from "./domain.ts";
 import type { PropertyCheck } from "./property.ts";
+import { onnxArgs } from "./onnx_args.ts";
 
-/** Draws the arguments of an op of one family. */
-type FamilyArb = (op: AnyOp) => fc.Arbitrary<unknown>;
+/** Draws the arguments of an op of one family (undefined: no generator for this op). */
+type FamilyArb = (op: AnyOp) => fc.Arbitrary<unknown> | undefined;
 
 /** quint8 codes of every length around the vector split, extreme qparams, the op's params. */
 function unaryArgs(op: UnaryOp): fc.Arbitrary<UnaryArgs> {
@@ -242,6 +243,7 @@ const FAMILY_ARBS: Partial<Record<string, FamilyArb>> = {
   pool: poolArgs,
   cat: () => catArgs,
   channelwise: () => batchNormArgs,
+  onnx: onnxArgs,
 };
 
 /** Asserts two results are the same bits (quantized tensors: codes, shape and qparams). */
@@ -276,7 +278,7 @@ export function registeredKernelProperties(set: KernelSet): PropertyCheck[] {
   const engine = kernelEngine(set.numerics);
   const checks: PropertyCheck[] = [];
   for (const op of OPS) {
-    const arb = FAMILY_ARBS[op.family];
+    const arb = familyArb(op);
     if (op.kernel === undefined || op.properties === undefined || arb === undefined) continue;
     checks.push({
       name: `${op.name} on the kernels equals the reference (${op.family} family generator)`,
@@ -284,7 +286,7 @@ export function registeredKernelProperties(set: KernelSet): PropertyCheck[] {
       path: set.name,
       runsFactor: op.properties.runsFactor,
       property: () =>
-        fc.property(arb(op), (args) => {
+        fc.property(arb, (args) => {
           if (!op.kernel!.supports(set, args, engine)) return;
           let expected: unknown;
           try {

@@ -1,14 +1,26 @@
 /**
  * onnxruntime-web (npm `onnxruntime-web`, WebAssembly backend) as an engine of the `onnx`
- * numerics profile: every method builds a one-node ONNX model at run time (`model.ts`), runs it in
- * an InferenceSession and returns its output, so conformance checks onnxruntime-web exactly as a
- * user's model would run. Threads: onnxruntime-web's own default unless `numThreads` is given.
+ * numerics profile: one method per op of the registry's onnx family, taking that op's argument
+ * object and answering its result (`ops/onnx.ts`); each builds a one-node ONNX model at run time
+ * (`model.ts`), runs it in an InferenceSession and returns its output, so conformance checks
+ * onnxruntime-web exactly as a user's model would run. `kernelModule()` is it as a kernel module
+ * (`kernels.ts` exports that). Threads: onnxruntime-web's own default unless `numThreads` is given.
  * @module
  */
 import * as ort from "onnxruntime-web";
 import type * as onnx from "../../reference/onnx/mod.ts";
 import type { Int8Data, OnnxInt8Type, OnnxTensor } from "../../reference/onnx/mod.ts";
-import type { OnnxOps } from "../onnx_ops.ts";
+import type {
+  ConvIntegerOpArgs,
+  DequantizeLinearOpArgs,
+  DynamicQuantizeLinearOpArgs,
+  MatMulIntegerOpArgs,
+  QLinearBinaryOpArgs,
+  QLinearConvOpArgs,
+  QLinearMatMulOpArgs,
+  QuantizeLinearOpArgs,
+} from "../../ops/onnx.ts";
+import { type KernelModule, NOT_SUPPORTED } from "../../ops/kernel_module.ts";
 import { buildModel, type NodeSpec, type OnnxDataType, type ValueSpec } from "./model.ts";
 
 /** Options of `OnnxruntimeWeb.create`. */
@@ -66,8 +78,16 @@ function conv(args: onnx.OnnxConvAttrs): Record<string, number | number[] | stri
   return attrs;
 }
 
-/** onnxruntime-web's WebAssembly CPU kernels behind the `OnnxOps` interface. */
-export class OnnxruntimeWeb implements OnnxOps {
+/** Rethrows onnxruntime's error; a kernel it lacks (per-channel ConvInteger) as not supported. */
+function rethrow(e: Error): never {
+  if (/NOT_IMPLEMENTED|Could not find an implementation|not supported/i.test(e.message)) {
+    throw new DOMException(e.message.split("\n")[0].slice(0, 300), NOT_SUPPORTED);
+  }
+  throw e;
+}
+
+/** onnxruntime-web's WebAssembly CPU kernels, one method per op of the onnx family. */
+export class OnnxruntimeWeb {
   readonly name = "onnxruntime-web";
   readonly numerics = "onnx" as const;
   readonly description: string;
@@ -89,7 +109,8 @@ export class OnnxruntimeWeb implements OnnxOps {
     ort.env.logLevel = "error";
     // Warm the backend up (loads and compiles the .wasm once).
     const peer = new OnnxruntimeWeb();
-    await peer.quantizeLinear({ data: new Float32Array(1), shape: [1] }, {
+    await peer.quantizeLinear({
+      x: { data: new Float32Array(1), shape: [1] },
       scale: 1,
       type: "uint8",
     });
@@ -130,9 +151,10 @@ export class OnnxruntimeWeb implements OnnxOps {
       inputs: graphInputs,
       outputs: outputs.map(([name, type]) => ({ name, type })),
     });
-    const session = await ort.InferenceSession.create(model, { executionProviders: ["wasm"] });
+    const session = await ort.InferenceSession.create(model, { executionProviders: ["wasm"] })
+      .catch(rethrow);
     try {
-      const result = await session.run(feeds);
+      const result = await session.run(feeds).catch(rethrow);
       const out: Record<string, OnnxTensor<Float32Array | Uint8Array | Int8Array | Int32Array>> =
         {};
       for (const [name] of outputs) {
@@ -148,10 +170,30 @@ export class OnnxruntimeWeb implements OnnxOps {
     }
   }
 
-  async quantizeLinear(
-    x: OnnxTensor<Float32Array>,
-    args: onnx.QuantizeLinearArgs,
-  ): Promise<Int8Data> {
+  /** The op as a kernel module of the `onnx` numerics. */
+  kernelModule(): KernelModule {
+    return {
+      name: this.name,
+      numerics: this.numerics,
+      description: this.description,
+      ops: {
+        "onnx.QuantizeLinear": (a: QuantizeLinearOpArgs) => this.quantizeLinear(a),
+        "onnx.DequantizeLinear": (a: DequantizeLinearOpArgs) => this.dequantizeLinear(a),
+        "onnx.DynamicQuantizeLinear": (a: DynamicQuantizeLinearOpArgs) =>
+          this.dynamicQuantizeLinear(a),
+        "onnx.MatMulInteger": (a: MatMulIntegerOpArgs) => this.matMulInteger(a),
+        "onnx.QLinearMatMul": (a: QLinearMatMulOpArgs) => this.qLinearMatMul(a),
+        "onnx.ConvInteger": (a: ConvIntegerOpArgs) => this.convInteger(a),
+        "onnx.QLinearConv": (a: QLinearConvOpArgs) => this.qLinearConv(a),
+        "com.microsoft.QLinearAdd": (a: QLinearBinaryOpArgs) => this.binary("QLinearAdd", a),
+        "com.microsoft.QLinearMul": (a: QLinearBinaryOpArgs) => this.binary("QLinearMul", a),
+      },
+    };
+  }
+
+  /** `onnx.QuantizeLinear`. */
+  async quantizeLinear(args: QuantizeLinearOpArgs): Promise<Int8Data> {
+    const x = args.x;
     const perAxis = typeof args.scale !== "number";
     const { y } = await this.runNode(
       {
@@ -169,10 +211,9 @@ export class OnnxruntimeWeb implements OnnxOps {
     return y.data as Int8Data;
   }
 
-  async dequantizeLinear(
-    x: OnnxTensor<Uint8Array | Int8Array | Int32Array>,
-    args: onnx.OnnxQParams,
-  ): Promise<Float32Array> {
+  /** `onnx.DequantizeLinear`. */
+  async dequantizeLinear(args: DequantizeLinearOpArgs): Promise<Float32Array> {
+    const x = args.x;
     const perAxis = typeof args.scale !== "number";
     const { y } = await this.runNode(
       {
@@ -189,10 +230,11 @@ export class OnnxruntimeWeb implements OnnxOps {
     return y.data as Float32Array;
   }
 
+  /** `onnx.DynamicQuantizeLinear`. */
   async dynamicQuantizeLinear(
-    x: OnnxTensor<Float32Array>,
+    args: DynamicQuantizeLinearOpArgs,
   ): Promise<onnx.DynamicQuantizeLinearResult> {
-    const out = await this.runNode({ op: "DynamicQuantizeLinear" }, [["x", x, "float32"]], [
+    const out = await this.runNode({ op: "DynamicQuantizeLinear" }, [["x", args.x, "float32"]], [
       ["y", "uint8"],
       ["y_scale", "float32"],
       ["y_zero_point", "uint8"],
@@ -204,11 +246,9 @@ export class OnnxruntimeWeb implements OnnxOps {
     };
   }
 
-  async matMulInteger(
-    a: OnnxTensor<Int8Data>,
-    b: OnnxTensor<Int8Data>,
-    args: onnx.MatMulIntegerArgs,
-  ): Promise<OnnxTensor<Int32Array>> {
+  /** `onnx.MatMulInteger`. */
+  async matMulInteger(args: MatMulIntegerOpArgs): Promise<OnnxTensor<Int32Array>> {
+    const { a, b } = args;
     const { Y } = await this.runNode({ op: "MatMulInteger" }, [
       ["A", a, dataType(a.data)],
       ["B", b, dataType(b.data)],
@@ -218,11 +258,9 @@ export class OnnxruntimeWeb implements OnnxOps {
     return Y as OnnxTensor<Int32Array>;
   }
 
-  async qLinearMatMul(
-    a: OnnxTensor<Int8Data>,
-    b: OnnxTensor<Int8Data>,
-    args: onnx.QLinearMatMulArgs,
-  ): Promise<OnnxTensor<Int8Data>> {
+  /** `onnx.QLinearMatMul`. */
+  async qLinearMatMul(args: QLinearMatMulOpArgs): Promise<OnnxTensor<Int8Data>> {
+    const { a, b } = args;
     const { y } = await this.runNode({ op: "QLinearMatMul" }, [
       ["a", a, dataType(a.data)],
       ["a_scale", args.aScale, "float32"],
@@ -236,11 +274,9 @@ export class OnnxruntimeWeb implements OnnxOps {
     return y as OnnxTensor<Int8Data>;
   }
 
-  async convInteger(
-    x: OnnxTensor<Int8Data>,
-    w: OnnxTensor<Int8Data>,
-    args: onnx.ConvIntegerArgs,
-  ): Promise<OnnxTensor<Int32Array>> {
+  /** `onnx.ConvInteger`. */
+  async convInteger(args: ConvIntegerOpArgs): Promise<OnnxTensor<Int32Array>> {
+    const { x, w } = args;
     const { y } = await this.runNode({ op: "ConvInteger", attrs: conv(args) }, [
       ["x", x, dataType(x.data)],
       ["w", w, dataType(w.data)],
@@ -250,11 +286,9 @@ export class OnnxruntimeWeb implements OnnxOps {
     return y as OnnxTensor<Int32Array>;
   }
 
-  async qLinearConv(
-    x: OnnxTensor<Int8Data>,
-    w: OnnxTensor<Int8Data>,
-    args: onnx.QLinearConvArgs,
-  ): Promise<OnnxTensor<Int8Data>> {
+  /** `onnx.QLinearConv`. */
+  async qLinearConv(args: QLinearConvOpArgs): Promise<OnnxTensor<Int8Data>> {
+    const { x, w } = args;
     const { y } = await this.runNode({ op: "QLinearConv", attrs: conv(args) }, [
       ["x", x, dataType(x.data)],
       ["x_scale", args.xScale, "float32"],
@@ -269,28 +303,12 @@ export class OnnxruntimeWeb implements OnnxOps {
     return y as OnnxTensor<Int8Data>;
   }
 
-  qLinearAdd(
-    a: OnnxTensor<Int8Data>,
-    b: OnnxTensor<Int8Data>,
-    args: onnx.QLinearBinaryArgs,
+  /** `com.microsoft.QLinearAdd` / `QLinearMul`. */
+  async binary(
+    op: "QLinearAdd" | "QLinearMul",
+    args: QLinearBinaryOpArgs,
   ): Promise<OnnxTensor<Int8Data>> {
-    return this.binary("QLinearAdd", a, b, args);
-  }
-
-  qLinearMul(
-    a: OnnxTensor<Int8Data>,
-    b: OnnxTensor<Int8Data>,
-    args: onnx.QLinearBinaryArgs,
-  ): Promise<OnnxTensor<Int8Data>> {
-    return this.binary("QLinearMul", a, b, args);
-  }
-
-  private async binary(
-    op: string,
-    a: OnnxTensor<Int8Data>,
-    b: OnnxTensor<Int8Data>,
-    args: onnx.QLinearBinaryArgs,
-  ): Promise<OnnxTensor<Int8Data>> {
+    const { a, b } = args;
     const type = dataType(a.data) as OnnxInt8Type;
     const { C } = await this.runNode({ op, domain: "com.microsoft" }, [
       ["A", a, type],

@@ -9,6 +9,7 @@ import { show } from "../_check.ts";
 import { outputMultipliers, requantizeValue } from "./requantize.ts";
 import {
   allocInt8,
+  checkOnnxOptions,
   checkOnnxZeroPoint,
   checkTensor,
   type Int8Data,
@@ -215,11 +216,7 @@ export function convInteger(
   w: OnnxTensor<Int8Data>,
   args: ConvIntegerArgs = {},
 ): OnnxTensor<Int32Array> {
-  checkTensor("x", x);
-  checkTensor("w", w);
-  const g = convGeometry(x.shape, w.shape, args);
-  const xZp = checkOnnxZeroPoint("xZeroPoint", args.xZeroPoint ?? 0, int8TypeOf("x", x.data));
-  const wZp = weightZeroPoints(args.wZeroPoint, g.m, int8TypeOf("w", w.data));
+  const { g, xZp, wZp } = prepareConvInteger(x, w, args);
   const y = new Int32Array(g.n * g.m * g.oh * g.ow);
   accumulate(x.data, w.data, g, xZp, wZp, null, (i, acc) => (y[i] = acc));
   return { data: y, shape: [g.n, g.m, g.oh, g.ow] };
@@ -234,8 +231,60 @@ export function qLinearConv(
   w: OnnxTensor<Int8Data>,
   args: QLinearConvArgs,
 ): OnnxTensor<Int8Data> {
+  const { g, xZp, wZp, multipliers, bias, yZp } = prepareQLinearConv(x, w, args);
+  const y = allocInt8(args.yType, g.n * g.m * g.oh * g.ow);
+  accumulate(x.data, w.data, g, xZp, wZp, bias, (i, acc, m) => {
+    y[i] = requantizeValue(acc, multipliers[multipliers.length === 1 ? 0 : m], yZp, args.yType);
+  });
+  return { data: y, shape: [g.n, g.m, g.oh, g.ow] };
+}
+
+function prepareConvInteger(
+  x: OnnxTensor<Int8Data>,
+  w: OnnxTensor<Int8Data>,
+  args: ConvIntegerArgs,
+) {
   checkTensor("x", x);
   checkTensor("w", w);
+  checkOnnxOptions(args);
+  const g = convGeometry(x.shape, w.shape, args);
+  const xZp = checkOnnxZeroPoint("xZeroPoint", args.xZeroPoint ?? 0, int8TypeOf("x", x.data));
+  const wZp = weightZeroPoints(args.wZeroPoint, g.m, int8TypeOf("w", w.data));
+  return { g, xZp, wZp };
+}
+
+/**
+ * Checks the arguments of `convInteger` without computing it.
+ * @throws {TypeError|RangeError} naming the bad argument, as `convInteger` would.
+ */
+export function checkConvInteger(
+  x: OnnxTensor<Int8Data>,
+  w: OnnxTensor<Int8Data>,
+  args: ConvIntegerArgs = {},
+): void {
+  prepareConvInteger(x, w, args);
+}
+
+/**
+ * Checks the arguments of `qLinearConv` without computing it.
+ * @throws {TypeError|RangeError} naming the bad argument, as `qLinearConv` would.
+ */
+export function checkQLinearConv(
+  x: OnnxTensor<Int8Data>,
+  w: OnnxTensor<Int8Data>,
+  args: QLinearConvArgs,
+): void {
+  prepareQLinearConv(x, w, args);
+}
+
+function prepareQLinearConv(
+  x: OnnxTensor<Int8Data>,
+  w: OnnxTensor<Int8Data>,
+  args: QLinearConvArgs,
+) {
+  checkTensor("x", x);
+  checkTensor("w", w);
+  checkOnnxOptions(args);
   if (args.yType !== "uint8" && args.yType !== "int8") {
     throw new RangeError(`yType: expected "uint8" or "int8", got ${show(args.yType)}`);
   }
@@ -258,9 +307,5 @@ export function qLinearConv(
     throw new RangeError(`bias: expected an Int32Array of ${g.m} values, got ${show(bias)}`);
   }
   const yZp = checkOnnxZeroPoint("yZeroPoint", args.yZeroPoint, args.yType);
-  const y = allocInt8(args.yType, g.n * g.m * g.oh * g.ow);
-  accumulate(x.data, w.data, g, xZp, wZp, bias, (i, acc, m) => {
-    y[i] = requantizeValue(acc, multipliers[multipliers.length === 1 ? 0 : m], yZp, args.yType);
-  });
-  return { data: y, shape: [g.n, g.m, g.oh, g.ow] };
+  return { g, xZp, wZp, multipliers, bias, yZp };
 }

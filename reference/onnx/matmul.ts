@@ -10,6 +10,7 @@ import { broadcastIndices, broadcastShapes } from "./broadcast.ts";
 import { outputMultipliers, requantizeValue } from "./requantize.ts";
 import {
   allocInt8,
+  checkOnnxOptions,
   checkOnnxZeroPoint,
   checkTensor,
   type Int8Data,
@@ -132,11 +133,7 @@ export function matMulInteger(
   b: OnnxTensor<Int8Data>,
   args: MatMulIntegerArgs = {},
 ): OnnxTensor<Int32Array> {
-  checkTensor("a", a);
-  checkTensor("b", b);
-  const p = plan(a.shape, b.shape);
-  const aZp = zeroPoints("aZeroPoint", args.aZeroPoint, p.m, int8TypeOf("a", a.data), "per row");
-  const bZp = zeroPoints("bZeroPoint", args.bZeroPoint, p.n, int8TypeOf("b", b.data), "per column");
+  const { p, aZp, bZp } = prepareMatMulInteger(a, b, args);
   const y = new Int32Array(p.batches * p.m * p.n);
   accumulate(a, b, p, aZp, bZp, (i, acc) => (y[i] = acc));
   return { data: y, shape: p.outShape };
@@ -152,8 +149,60 @@ export function qLinearMatMul(
   b: OnnxTensor<Int8Data>,
   args: QLinearMatMulArgs,
 ): OnnxTensor<Int8Data> {
+  const { p, aZp, bZp, multipliers, yZp } = prepareQLinearMatMul(a, b, args);
+  const y = allocInt8(args.yType, p.batches * p.m * p.n);
+  accumulate(a, b, p, aZp, bZp, (i, acc, col) => {
+    y[i] = requantizeValue(acc, multipliers[multipliers.length === 1 ? 0 : col], yZp, args.yType);
+  });
+  return { data: y, shape: p.outShape };
+}
+
+function prepareMatMulInteger(
+  a: OnnxTensor<Int8Data>,
+  b: OnnxTensor<Int8Data>,
+  args: MatMulIntegerArgs,
+) {
   checkTensor("a", a);
   checkTensor("b", b);
+  checkOnnxOptions(args);
+  const p = plan(a.shape, b.shape);
+  const aZp = zeroPoints("aZeroPoint", args.aZeroPoint, p.m, int8TypeOf("a", a.data), "per row");
+  const bZp = zeroPoints("bZeroPoint", args.bZeroPoint, p.n, int8TypeOf("b", b.data), "per column");
+  return { p, aZp, bZp };
+}
+
+/**
+ * Checks the arguments of `matMulInteger` without computing it.
+ * @throws {TypeError|RangeError} naming the bad argument, as `matMulInteger` would.
+ */
+export function checkMatMulInteger(
+  a: OnnxTensor<Int8Data>,
+  b: OnnxTensor<Int8Data>,
+  args: MatMulIntegerArgs = {},
+): void {
+  prepareMatMulInteger(a, b, args);
+}
+
+/**
+ * Checks the arguments of `qLinearMatMul` without computing it.
+ * @throws {TypeError|RangeError} naming the bad argument, as `qLinearMatMul` would.
+ */
+export function checkQLinearMatMul(
+  a: OnnxTensor<Int8Data>,
+  b: OnnxTensor<Int8Data>,
+  args: QLinearMatMulArgs,
+): void {
+  prepareQLinearMatMul(a, b, args);
+}
+
+function prepareQLinearMatMul(
+  a: OnnxTensor<Int8Data>,
+  b: OnnxTensor<Int8Data>,
+  args: QLinearMatMulArgs,
+) {
+  checkTensor("a", a);
+  checkTensor("b", b);
+  checkOnnxOptions(args);
   if (args.yType !== "uint8" && args.yType !== "int8") {
     throw new RangeError(`yType: expected "uint8" or "int8", got ${show(args.yType)}`);
   }
@@ -177,9 +226,5 @@ export function qLinearMatMul(
     y: "yScale",
   });
   const yZp = checkOnnxZeroPoint("yZeroPoint", args.yZeroPoint, args.yType);
-  const y = allocInt8(args.yType, p.batches * p.m * p.n);
-  accumulate(a, b, p, aZp, bZp, (i, acc, col) => {
-    y[i] = requantizeValue(acc, multipliers[multipliers.length === 1 ? 0 : col], yZp, args.yType);
-  });
-  return { data: y, shape: p.outShape };
+  return { p, aZp, bZp, multipliers, yZp };
 }

@@ -43,6 +43,40 @@ function binary(
   args: QLinearBinaryArgs,
   combine: (x: number, y: number) => number,
 ): OnnxTensor<Int8Data> {
+  const { type, sa, sb, sc, za, zb, zc, shape } = prepareBinary(name, a, b, args);
+  const { min, max } = int8Range(type);
+  const ia = broadcastIndices(a.shape, shape);
+  const ib = broadcastIndices(b.shape, shape);
+  const c = allocInt8(type, ia.length);
+  for (let i = 0; i < c.length; i++) {
+    const va = f32(sa * (a.data[ia[i]] - za));
+    const vb = f32(sb * (b.data[ib[i]] - zb));
+    let v = f32(combine(va, vb) / sc);
+    v = v < min - zc ? min - zc : v;
+    v = max - zc < v ? max - zc : v;
+    c[i] = roundHalfEven(f32(v + zc));
+  }
+  return { data: c, shape };
+}
+
+/**
+ * Checks the arguments of `qLinearAdd` / `qLinearMul` without computing them.
+ * @throws {TypeError|RangeError} naming the bad argument, as they would.
+ */
+export function checkQLinearBinary(
+  a: OnnxTensor<Int8Data>,
+  b: OnnxTensor<Int8Data>,
+  args: QLinearBinaryArgs,
+): void {
+  prepareBinary("QLinearAdd/QLinearMul", a, b, args);
+}
+
+function prepareBinary(
+  name: string,
+  a: OnnxTensor<Int8Data>,
+  b: OnnxTensor<Int8Data>,
+  args: QLinearBinaryArgs,
+) {
   checkTensor("a", a);
   checkTensor("b", b);
   const type = int8TypeOf("a", a.data);
@@ -60,20 +94,8 @@ function binary(
   const za = checkOnnxZeroPoint("aZeroPoint", args.aZeroPoint ?? 0, type);
   const zb = checkOnnxZeroPoint("bZeroPoint", args.bZeroPoint ?? 0, type);
   const zc = checkOnnxZeroPoint("cZeroPoint", args.cZeroPoint ?? 0, type);
-  const { min, max } = int8Range(type);
   const shape = broadcastShapes(a.shape, b.shape, ["a", "b"]);
-  const ia = broadcastIndices(a.shape, shape);
-  const ib = broadcastIndices(b.shape, shape);
-  const c = allocInt8(type, ia.length);
-  for (let i = 0; i < c.length; i++) {
-    const va = f32(sa * (a.data[ia[i]] - za));
-    const vb = f32(sb * (b.data[ib[i]] - zb));
-    let v = f32(combine(va, vb) / sc);
-    v = v < min - zc ? min - zc : v;
-    v = max - zc < v ? max - zc : v;
-    c[i] = roundHalfEven(f32(v + zc));
-  }
-  return { data: c, shape };
+  return { type, sa, sb, sc, za, zb, zc, shape };
 }
 
 /**

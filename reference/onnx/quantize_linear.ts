@@ -16,6 +16,7 @@ import { f32, roundHalfEven } from "../float32.ts";
 import { show } from "../_check.ts";
 import {
   allocInt8,
+  checkOnnxOptions,
   checkOnnxScale,
   checkOnnxZeroPoint,
   checkTensor,
@@ -127,19 +128,32 @@ export function onnxQuantizeIsBuildDependent(x: number): boolean {
   return Number.isNaN(x);
 }
 
+function prepareQuantize(x: OnnxTensor<Float32Array>, args: QuantizeLinearArgs) {
+  const n = checkTensor("x", x);
+  if (!(x.data instanceof Float32Array)) {
+    throw new TypeError(`x: expected float32 data, got ${show(x.data)}`);
+  }
+  checkOnnxOptions(args);
+  if (args.type !== "uint8" && args.type !== "int8") {
+    throw new RangeError(`type: expected "uint8" or "int8", got ${show(args.type)}`);
+  }
+  return { n, plan: channelPlan(x.shape, args, args.type) };
+}
+
+/**
+ * Checks the arguments of `quantizeLinear` without computing it.
+ * @throws {TypeError|RangeError} naming the bad argument, as `quantizeLinear` would.
+ */
+export function checkQuantizeLinear(x: OnnxTensor<Float32Array>, args: QuantizeLinearArgs): void {
+  prepareQuantize(x, args);
+}
+
 /**
  * ONNX QuantizeLinear (opset 13): float32 → uint8/int8, per tensor or per axis.
  * @throws {RangeError} for a bad shape, scale, zero point or axis.
  */
 export function quantizeLinear(x: OnnxTensor<Float32Array>, args: QuantizeLinearArgs): Int8Data {
-  const n = checkTensor("x", x);
-  if (!(x.data instanceof Float32Array)) {
-    throw new TypeError(`x: expected float32 data, got ${show(x.data)}`);
-  }
-  if (args.type !== "uint8" && args.type !== "int8") {
-    throw new RangeError(`type: expected "uint8" or "int8", got ${show(args.type)}`);
-  }
-  const plan = channelPlan(x.shape, args, args.type);
+  const { n, plan } = prepareQuantize(x, args);
   const y = allocInt8(args.type, n);
   for (let i = 0; i < n; i++) {
     const c = Math.floor(i / plan.inner) % plan.channels;
@@ -157,6 +171,30 @@ export function dequantizeLinear(
   x: OnnxTensor<Uint8Array | Int8Array | Int32Array>,
   args: OnnxQParams,
 ): Float32Array {
+  const { n, plan } = prepareDequantize(x, args);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(i / plan.inner) % plan.channels;
+    y[i] = f32(f32((x.data[i] - plan.zeroPoints[c]) | 0) * plan.scales[c]);
+  }
+  return y;
+}
+
+/**
+ * Checks the arguments of `dequantizeLinear` without computing it.
+ * @throws {TypeError|RangeError} naming the bad argument, as `dequantizeLinear` would.
+ */
+export function checkDequantizeLinear(
+  x: OnnxTensor<Uint8Array | Int8Array | Int32Array>,
+  args: OnnxQParams,
+): void {
+  prepareDequantize(x, args);
+}
+
+function prepareDequantize(
+  x: OnnxTensor<Uint8Array | Int8Array | Int32Array>,
+  args: OnnxQParams,
+) {
   const n = checkTensor("x", x);
   const type = x.data instanceof Uint8Array
     ? "uint8"
@@ -170,18 +208,14 @@ export function dequantizeLinear(
       `x: expected Uint8Array, Int8Array or Int32Array data, got ${show(x.data)}`,
     );
   }
+  checkOnnxOptions(args);
   const plan = channelPlan(
     x.shape,
     args,
     type === "int32" ? "uint8" : type,
     type === "int32" ? "int32" : type,
   );
-  const y = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = Math.floor(i / plan.inner) % plan.channels;
-    y[i] = f32(f32((x.data[i] - plan.zeroPoints[c]) | 0) * plan.scales[c]);
-  }
-  return y;
+  return { n, plan };
 }
 
 /** The outputs of DynamicQuantizeLinear. */
@@ -225,6 +259,13 @@ export function dynamicQParams(x: Float32Array): { scale: number; zeroPoint: num
  * @throws {RangeError} when a non-finite input makes the scale unusable (NaN or ±Infinity).
  */
 export function dynamicQuantizeLinear(x: OnnxTensor<Float32Array>): DynamicQuantizeLinearResult {
+  const { n, scale, zeroPoint } = prepareDynamic(x);
+  const y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) y[i] = quantizeLinearValue(x.data[i], scale, zeroPoint, "uint8");
+  return { y, scale, zeroPoint };
+}
+
+function prepareDynamic(x: OnnxTensor<Float32Array>) {
   const n = checkTensor("x", x);
   if (!(x.data instanceof Float32Array)) {
     throw new TypeError(`x: expected float32 data, got ${show(x.data)}`);
@@ -235,7 +276,13 @@ export function dynamicQuantizeLinear(x: OnnxTensor<Float32Array>): DynamicQuant
       `x: its range gives scale ${show(scale)}; DynamicQuantizeLinear needs finite inputs`,
     );
   }
-  const y = new Uint8Array(n);
-  for (let i = 0; i < n; i++) y[i] = quantizeLinearValue(x.data[i], scale, zeroPoint, "uint8");
-  return { y, scale, zeroPoint };
+  return { n, scale, zeroPoint };
+}
+
+/**
+ * Checks the input of `dynamicQuantizeLinear` without quantizing (it scans the range).
+ * @throws {TypeError|RangeError} as `dynamicQuantizeLinear` would.
+ */
+export function checkDynamicQuantizeLinear(x: OnnxTensor<Float32Array>): void {
+  prepareDynamic(x);
 }

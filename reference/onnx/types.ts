@@ -86,6 +86,13 @@ export function checkOnnxZeroPoint(name: string, zeroPoint: number, type: OnnxIn
   return zeroPoint;
 }
 
+/** Throws unless a function's options argument is an object. */
+export function checkOnnxOptions(args: unknown): void {
+  if (args === null || typeof args !== "object") {
+    throw new TypeError(`args: expected an options object, got ${show(args)}`);
+  }
+}
+
 /** The element count of a shape. */
 export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);

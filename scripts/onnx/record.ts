@@ -8,12 +8,15 @@
  * @module
  */
 import { listGoldenFiles, loadGoldenFile } from "../../conformance/runner.ts";
-import { runOnnxCase } from "../../conformance/peer.ts";
+import { runModuleCase } from "../../conformance/module_golden.ts";
+import { opRegistry } from "../../ops/registry.ts";
 import { OnnxruntimeWeb } from "../../peers/onnxruntime_web/mod.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 const [candidates = `${root}.tmp/onnx_candidates`, out = `${root}golden/onnx`] = Deno.args;
 const ort = await OnnxruntimeWeb.create();
+const module = ort.kernelModule();
+const registry = opRegistry();
 let disagreements = 0;
 for (const file of await listGoldenFiles(candidates)) {
   const loaded = await loadGoldenFile(file);
@@ -21,7 +24,9 @@ for (const file of await listGoldenFiles(candidates)) {
   const doc = JSON.parse(await Deno.readTextFile(file));
   const kept = [];
   for (const [i, testCase] of loaded.cases.entries()) {
-    const r = await runOnnxCase(testCase, ort);
+    const op = registry.get(testCase.op);
+    if (op === undefined) throw new Error(`${file}#${testCase.id}: unknown op ${testCase.op}`);
+    const r = await runModuleCase(testCase, op, module);
     if (r.status === "pass") kept.push(doc.cases[i]);
     else {
       disagreements++;
