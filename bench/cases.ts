@@ -8,12 +8,11 @@ import { activationCodes, benchParams, randomSource } from "./random.ts";
 import type { KernelSet } from "../kernels/kernel_set.ts";
 import { Fp32Linear } from "../kernels/fp32_linear.ts";
 import type { KernelRuntime } from "../kernels/runtime.ts";
-import type { NumericsFamily } from "../reference/engine.ts";
+import type { Numerics } from "../reference/engine.ts";
 import {
-  linearFbgemm,
-  linearQnnpack,
   type LinearWeight,
   quantizedLinearDynamic,
+  REFERENCE_LINEAR,
 } from "../reference/quantized_linear.ts";
 import { Tensor } from "../reference/tensor.ts";
 
@@ -76,12 +75,12 @@ export function buildCases(shape: Shape, sets: KernelSet[], runtime: KernelRunti
   });
 
   const expectedStatic = new Map<string, Uint8Array>();
-  const referenceStatic = (numerics: NumericsFamily, codes: Uint8Array, tag: string) => {
+  const referenceStatic = (numerics: Numerics, codes: Uint8Array, tag: string) => {
     const key = `${numerics}|${tag}`;
     if (!expectedStatic.has(key)) {
       expectedStatic.set(
         key,
-        (numerics === "fbgemm" ? linearFbgemm : linearQnnpack)(codes, m, weight, params),
+        REFERENCE_LINEAR[numerics](codes, m, weight, params),
       );
     }
     return expectedStatic.get(key)!;

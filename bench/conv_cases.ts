@@ -12,7 +12,7 @@ import { Fp32Conv } from "../kernels/fp32_conv.ts";
 import { Fp32Linear } from "../kernels/fp32_linear.ts";
 import { nhwcToNchw } from "../kernels/qconv.ts";
 import type { KernelRuntime } from "../kernels/runtime.ts";
-import type { NumericsFamily } from "../reference/engine.ts";
+import type { Numerics } from "../reference/engine.ts";
 import {
   type Conv2dGeometry,
   type ConvWeight,
@@ -83,7 +83,7 @@ export function buildConvCases(
   });
 
   const expected = new Map<string, Uint8Array>();
-  const reference = (numerics: NumericsFamily, codes: Uint8Array, tag: string) => {
+  const reference = (numerics: Numerics, codes: Uint8Array, tag: string) => {
     const key = `${numerics}|${tag}`;
     if (!expected.has(key)) {
       const nchw = nhwcToNchw({ data: codes, shape: nhwcShape });

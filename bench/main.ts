@@ -103,7 +103,7 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  const sets = kernelSets(runtime);
+  const sets = kernelSets(undefined, { runtime });
   const filter = values.filter ? new RegExp(values.filter) : null;
   if (values.kernels !== undefined) {
     const module = await loadKernelModule(values.kernels).catch((e: Error) => e);

@@ -75,8 +75,11 @@ const ELEMENT_SIZE: Record<GoldenDType, number> = {
   bool: 1,
 };
 
-/** The known engines; the runner reports others as unsupported. */
-export const ENGINES = ["fbgemm", "x86", "qnnpack", "onednn"] as const;
+/**
+ * The known engines — PyTorch's backends and the numerics names (`fbgemm_avx512_vnni`); the runner
+ * reports others as unsupported.
+ */
+export { ENGINES } from "../reference/engine.ts";
 
 /**
  * Parses a golden file's text.

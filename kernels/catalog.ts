@@ -3,10 +3,16 @@
  * test builds and `scripts/print_kernel.ts` prints.
  * @module
  */
+import type { Numerics } from "../reference/engine.ts";
 import { buildEpilogue } from "./qgemm/epilogue.ts";
 import { buildQGemm, qgemmName, type QGemmSpec } from "./qgemm/generate.ts";
+import { requantArithmetic } from "./qgemm/requant.ts";
 import { qgemmLayout, type QGemmVariant } from "./qgemm/layout.ts";
-import { buildDynamicQuantize } from "./quantize/dynamic.ts";
+import {
+  buildDynamicQuantize,
+  dynamicQuantizeName,
+  type DynamicQuantizeSpec,
+} from "./quantize/dynamic.ts";
 import { buildQuantize } from "./quantize/generate.ts";
 import { buildSGemm, sgemmName } from "./sgemm/generate.ts";
 import type { ModuleBuilder } from "./wasm/mod.ts";
@@ -29,10 +35,18 @@ export interface CatalogEntry {
   readonly qgemm?: QGemmSpec;
 }
 
+/** The requantization arithmetics: every numerics, FBGEMM's with emulated and relaxed FMA. */
+const REQUANT_VARIANTS: readonly (readonly [Numerics, boolean])[] = [
+  ["fbgemm", false],
+  ["fbgemm", true],
+  ["qnnpack", false],
+  ["onednn", false],
+];
+
 /** The catalog. */
 export function kernelCatalog(): CatalogEntry[] {
   const entries: CatalogEntry[] = [];
-  const variants: QGemmVariant[] = ["usdot", "x86sat", "dot16sat", "dot16"];
+  const variants: QGemmVariant[] = ["usdot", "x86sat", "dot16sat", "dot16", "dot16c4"];
   for (const variant of variants) {
     const layout = qgemmLayout(variant);
     for (const mr of [1, 2, 3, 4]) {
@@ -58,22 +72,29 @@ export function kernelCatalog(): CatalogEntry[] {
       }
     }
   }
-  entries.push({
-    name: "qu8_requant_fp32__wasmsimd (epilogue)",
-    relaxed: false,
-    build: buildEpilogue,
-  });
+  for (const [numerics, fusedMadd] of REQUANT_VARIANTS) {
+    const arithmetic = requantArithmetic(numerics, fusedMadd);
+    entries.push({
+      name: `qu8_requant_${arithmetic.name}__${
+        fusedMadd ? "wasmrelaxedsimd" : "wasmsimd"
+      } (epilogue)`,
+      relaxed: fusedMadd,
+      build: () => buildEpilogue(arithmetic),
+    });
+  }
   entries.push({ name: "f32_qu8_quantize__wasmsimd", relaxed: false, build: buildQuantize });
-  entries.push({
-    name: "f32_qu8_dynamic_quantize__wasmsimd_emulated_fma",
-    relaxed: false,
-    build: () => buildDynamicQuantize({ fusedMadd: false }),
-  });
-  entries.push({
-    name: "f32_qu8_dynamic_quantize__wasmrelaxedsimd_fma",
-    relaxed: true,
-    build: () => buildDynamicQuantize({ fusedMadd: true }),
-  });
+  const quantizers: DynamicQuantizeSpec[] = [
+    { engine: "fbgemm", mulAdd: "fused-emulated" },
+    { engine: "fbgemm", mulAdd: "fused-relaxed" },
+    { engine: "onednn", mulAdd: "unfused" },
+  ];
+  for (const spec of quantizers) {
+    entries.push({
+      name: dynamicQuantizeName(spec),
+      relaxed: spec.mulAdd === "fused-relaxed",
+      build: () => buildDynamicQuantize(spec),
+    });
+  }
   entries.push(
     {
       name: "qu8_vadd__wasmsimd_qnnpack + qu8_vadd__wasmsimd_aten_avx2 + qu8_vmul__wasmsimd",
@@ -110,12 +131,15 @@ function convEntries(): CatalogEntry[] {
   const variants: DepthwiseVariant[] = ["usdot", "x86sat", "dot16sat", "dot16"];
   for (const variant of variants) {
     for (const k of [3, 5]) {
-      const spec = { variant, kernelH: k, kernelW: k };
-      entries.push({
-        name: depthwiseName(spec),
-        relaxed: variant === "usdot" || variant === "x86sat",
-        build: () => buildDepthwise(spec),
-      });
+      for (const [numerics, fusedMadd] of REQUANT_VARIANTS) {
+        const requant = requantArithmetic(numerics, fusedMadd);
+        const spec = { variant, kernelH: k, kernelW: k, requant };
+        entries.push({
+          name: `${depthwiseName(spec)} (${requant.name})`,
+          relaxed: fusedMadd || variant === "usdot" || variant === "x86sat",
+          build: () => buildDepthwise(spec),
+        });
+      }
     }
   }
   for (const relaxedMadd of [false, true]) {

@@ -4,7 +4,7 @@
  * every path the same way. Packing is separate from execution: pack once, run many.
  * @module
  */
-import type { Engine, NumericsFamily } from "../reference/engine.ts";
+import type { Engine, Numerics } from "../reference/engine.ts";
 import type { LinearWeight, StaticLinearParams } from "../reference/quantized_linear.ts";
 import type { Conv2dGeometry, ConvWeight } from "../reference/quantized_conv2d.ts";
 
@@ -140,11 +140,12 @@ export interface CatInput {
 
 /**
  * The engine whose numerics a kernel path reproduces for the ops that PyTorch selects by engine
- * (elementwise, pooling, activations): `x86` for the `fbgemm` family (ATen's AVX2 kernels, the
- * same numerics as `onednn` and `fbgemm`), `qnnpack` for the `qnnpack` family.
+ * (elementwise, pooling, activations): `qnnpack` for QNNPACK's numerics, else `x86` — ATen's
+ * AVX2 kernels, which the FBGEMM and oneDNN engines share (PyTorch 1.13 vectorises with AVX2
+ * on AVX-512 CPUs too unless `ATEN_CPU_CAPABILITY=avx512`; docs/numerics.md).
  */
-export function kernelEngine(numerics: NumericsFamily): Engine {
-  return numerics === "fbgemm" ? "x86" : "qnnpack";
+export function kernelEngine(numerics: Numerics): Engine {
+  return numerics === "qnnpack" ? "qnnpack" : "x86";
 }
 
 /** One kernel path. Every method equals the reference of `numerics` bit for bit. */
@@ -152,7 +153,7 @@ export interface KernelSet {
   /** `x86`, `x86-relaxed`, `arm`, `arm-relaxed` or `reference`. */
   readonly name: string;
   /** The engine numerics it reproduces: `fbgemm` (x86 style) or `qnnpack` (ARM style). */
-  readonly numerics: NumericsFamily;
+  readonly numerics: Numerics;
   /** Whether it needs relaxed SIMD. */
   readonly relaxed: boolean;
   /** One line: what it runs. */

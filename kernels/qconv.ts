@@ -10,6 +10,7 @@ import {
   convOutputSize,
   type ConvWeight,
   convWeightAsLinear,
+  fbgemmDepthwiseFastPath,
 } from "../reference/quantized_conv2d.ts";
 import type { LinearWeight, StaticLinearParams } from "../reference/quantized_linear.ts";
 import { buildIm2col, IM2COL_FIELDS, type Im2colExports } from "./conv/im2col.ts";
@@ -19,9 +20,9 @@ import {
   depthwiseLayout,
   depthwiseName,
   type DepthwiseSpec,
+  depthwiseVariantOf,
   packDepthwiseWeights,
 } from "./conv/depthwise.ts";
-import { buildEpilogue, type EpilogueExports } from "./qgemm/epilogue.ts";
 import type { Block } from "./memory.ts";
 import { canSaturate, type PackedLinear, type QLinearPath } from "./qlinear.ts";
 import type { KernelRuntime } from "./runtime.ts";
@@ -101,7 +102,7 @@ export class QConvPath {
     gemm: LinearWeight,
   ): PackedConv {
     const c = weight.outChannels;
-    const spec = this.depthwiseSpec(weight, this.linear.config.variant);
+    const spec = this.depthwiseSpec(weight, depthwiseVariantOf(this.linear.config.variant));
     const { channels: block } = depthwiseLayout(spec.variant);
     const cPadded = Math.ceil(c / block) * block;
     const taps = weight.kernelH * weight.kernelW;
@@ -160,8 +161,25 @@ export class QConvPath {
       variant,
       kernelH: weight.kernelH,
       kernelW: weight.kernelW,
+      requant: this.linear.requant,
       mutation: this.linear.config.mutation,
     };
+  }
+
+  /**
+   * The depthwise kernel's variant for a call (the GEMM's choice, `chooseVariant`, in the
+   * depthwise kernel's family).
+   */
+  private depthwiseVariant(
+    packed: PackedConv,
+    dw: DepthwisePacking,
+    maxCode: () => number,
+  ): DepthwiseSpec["variant"] {
+    const variant = this.linear.chooseVariant(
+      fbgemmDepthwiseFastPath(packed.weight, packed.geometry),
+      () => dw.cannotSaturate || maxCode() <= 127,
+    );
+    return depthwiseVariantOf(variant);
   }
 
   /** `quantized::conv2d` on an NHWC input: returns the NHWC output `[N, OH, OW, O]`. */
@@ -196,6 +214,7 @@ export class QConvPath {
     const o = weight.outChannels;
     const og = o / groups;
     const rt = this.runtime;
+    const fbgemmDepthwise = fbgemmDepthwiseFastPath(weight, geometry);
     const input = rt.scratchBlock("qconv.x", x.data.length);
     const geom = rt.scratchBlock("qconv.geometry", IM2COL_FIELDS.length * 4);
     const out = new Uint8Array(n * oh * ow * o);
@@ -227,7 +246,7 @@ export class QConvPath {
         const i32 = rt.memory.i32();
         IM2COL_FIELDS.forEach((name, i) => (i32[geom.ptr / 4 + i] = fields[name]));
         im2col(input.ptr + (image * h * w * c + g * cg), staging.ptr, geom.ptr);
-        const result = this.linear.linearStaged(m, packedGroup, p);
+        const result = this.linear.linearStaged(m, packedGroup, p, fbgemmDepthwise);
         const bytes = rt.memory.u8();
         const np = packedGroup.nPadded;
         const base = image * m * o + g * og;
@@ -285,6 +304,7 @@ export class QConvPath {
       columns.ptr,
       p.outputZeroPoint,
       p.relu ? p.outputZeroPoint : 0,
+      this.linear.biasFlag(group),
     ].forEach((v, i) => (i32[geom.ptr / 4 + i] = v));
     const out = new Uint8Array(n * oh * ow * c);
     for (let image = 0; image < n; image++) {
@@ -309,15 +329,14 @@ export class QConvPath {
           }
         }
       }
-      const { variant: main, unsaturatedVariant } = this.linear.config;
-      // The exact variant needs a proof that no int16 pair can saturate (codes ≤ 127 or weights).
-      const variant = unsaturatedVariant !== undefined &&
-          (dw.cannotSaturate || this.maxCode(padded.ptr, Math.ceil(imageBytes / 16) * 16) <= 127)
-        ? unsaturatedVariant
-        : main;
+      const variant = this.depthwiseVariant(
+        packed,
+        dw,
+        () => this.maxCode(padded.ptr, Math.ceil(imageBytes / 16) * 16),
+      );
       const spec = this.depthwiseSpec(weight, variant);
       const kernel = rt.instance<DepthwiseExports>(
-        `dwconv_${variant}_${weight.kernelH}x${weight.kernelW}${
+        `dwconv_${variant}_${weight.kernelH}x${weight.kernelW}|${spec.requant.name}${
           spec.mutation ? `|${spec.mutation}` : ""
         }`,
         () => buildDepthwise(spec),
@@ -340,8 +359,7 @@ export class QConvPath {
   /** The largest byte of a 16-byte-multiple region (via the epilogue's prepare). */
   private maxCode(ptr: number, bytes: number): number {
     const sums = this.runtime.scratchBlock("dw.maxsums", 64);
-    const epi = this.runtime.instance<EpilogueExports>("qgemm.epilogue", buildEpilogue);
-    return epi.prepare(ptr, ptr, sums.ptr, 1, bytes, 0);
+    return this.linear.epilogue().prepare(ptr, ptr, sums.ptr, 1, bytes, 0);
   }
 }
 

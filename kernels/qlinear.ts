@@ -4,8 +4,9 @@
  * path, and requantized by the shared epilogue — bit for bit the reference of the path's engine.
  * @module
  */
-import type { NumericsFamily } from "../reference/engine.ts";
-import { reciprocalF32 } from "../reference/float32.ts";
+import type { Numerics } from "../reference/engine.ts";
+import { f32, reciprocalF32 } from "../reference/float32.ts";
+import { checkOnednnWeight, onednnScaleTerms } from "../reference/onednn.ts";
 import {
   chooseDynamicQParams,
   columnOffsets,
@@ -15,10 +16,23 @@ import {
   qnnpackScaleTerms,
   type StaticLinearParams,
 } from "../reference/quantized_linear.ts";
-import { buildDynamicQuantize, type DynamicQuantizeExports } from "./quantize/dynamic.ts";
+import {
+  buildDynamicQuantize,
+  type DynamicQuantizeExports,
+  dynamicQuantizeName,
+  type DynamicQuantizeSpec,
+} from "./quantize/dynamic.ts";
+import type { MulAddKind } from "./fma.ts";
 import { buildQuantize, type QuantizeExports } from "./quantize/generate.ts";
 import type { Block } from "./memory.ts";
-import { buildEpilogue, type EpilogueExports } from "./qgemm/epilogue.ts";
+import {
+  buildEpilogue,
+  COLUMN_ARRAYS,
+  columnArray,
+  type EpilogueExports,
+  REQUANT_FLAGS,
+} from "./qgemm/epilogue.ts";
+import { type RequantArithmetic, requantArithmetic } from "./qgemm/requant.ts";
 import { buildQGemm, type QGemmExports, qgemmName } from "./qgemm/generate.ts";
 import {
   NR,
@@ -37,7 +51,7 @@ export interface QLinearPathConfig {
   /** The path's name (`x86`, `arm`, …). */
   readonly name: string;
   /** Which engine's numerics it reproduces. */
-  readonly numerics: NumericsFamily;
+  readonly numerics: Numerics;
   /** The GEMM variant used whenever pair saturation could matter (or always). */
   readonly variant: QGemmVariant;
   /**
@@ -46,8 +60,26 @@ export interface QLinearPathConfig {
    * pair that could overflow int16 with codes up to 255 (checked at packing).
    */
   readonly unsaturatedVariant?: QGemmVariant;
+  /**
+   * A saturating variant with the same packed layout, for the convolutions FBGEMM runs on its
+   * depthwise kernels when the path's own GEMM is exact (`fbgemm_avx512_vnni`: those kernels
+   * are AVX2 code on every CPU and saturate int16 pairs).
+   */
+  readonly saturatingVariant?: QGemmVariant;
   /** Rows per GEMM tile. */
   readonly mr: number;
+  /** Whether the path may use relaxed SIMD (a fused `relaxed_madd` where the probe proved it). */
+  readonly relaxed: boolean;
+  /**
+   * The float requantization the epilogue and the depthwise kernel emit; default the path's
+   * numerics (`requantArithmetic`). Tests hand in wrapped ones to plant bugs.
+   */
+  readonly requant?: RequantArithmetic;
+  /**
+   * How the dynamic quantizer computes `x·scale + zp`; default the numerics' (FBGEMM fused,
+   * oneDNN not). Tests hand in the other kind to plant a one-ulp bug.
+   */
+  readonly quantizeMulAdd?: MulAddKind;
   /** Test-only: a planted GEMM bug (see QGemmSpec.mutation). */
   readonly mutation?: "flip-bit";
 }
@@ -66,7 +98,7 @@ export class PackedLinear {
   readonly columnOffsets: Int32Array;
   /** Packed B in kernel memory. */
   readonly packed: Block;
-  /** Column parameters (colInt, rowMul, biasTerm, multiplier; nPadded each) in kernel memory. */
+  /** Column parameters (`COLUMN_ARRAYS`, nPadded each) in kernel memory. */
   readonly columns: Block;
   /** The call parameters the column block currently holds. */
   columnsKey = "";
@@ -85,7 +117,7 @@ export class PackedLinear {
     this.columnOffsets = columnOffsets(weight);
     const mem = runtime.memory;
     this.packed = mem.alloc(packedBlockBytes(layout, this.kPadded) * (this.nPadded / NR));
-    this.columns = mem.alloc(4 * this.nPadded * 4);
+    this.columns = mem.alloc(COLUMN_ARRAYS.length * this.nPadded * 4);
     const elements = this.kPadded * this.nPadded;
     const view = layout.bElementBytes === 1
       ? mem.i8().subarray(this.packed.ptr, this.packed.ptr + elements)
@@ -93,9 +125,9 @@ export class PackedLinear {
     packWeights(layout, weight.data, n, k, view);
     // rowMul = −wz (constant); the other column arrays are filled per call.
     const i32 = mem.i32();
-    const rowMul = this.columns.ptr / 4 + this.nPadded;
+    const rowMul = this.columns.ptr / 4 + columnArray("rowMul") * this.nPadded;
     const perChannel = weight.perChannel;
-    i32.fill(0, this.columns.ptr / 4, this.columns.ptr / 4 + 4 * this.nPadded);
+    i32.fill(0, this.columns.ptr / 4, this.columns.ptr / 4 + COLUMN_ARRAYS.length * this.nPadded);
     for (let c = 0; c < n; c++) i32[rowMul + c] = -weight.zeroPoints[perChannel ? c : 0];
   }
 
@@ -138,19 +170,24 @@ export class QLinearPath {
   /** The GEMM kernel the last call ran (for reports and tests). */
   lastKernel = "";
   private readonly layout: QGemmLayout;
+  /** The float requantization of the path's numerics. */
+  readonly requant: RequantArithmetic;
 
   constructor(private readonly runtime: KernelRuntime, readonly config: QLinearPathConfig) {
     this.layout = qgemmLayout(config.variant);
-    const unsat = config.unsaturatedVariant;
-    if (unsat !== undefined) {
-      const other = qgemmLayout(unsat);
-      if (other.kr !== this.layout.kr || other.aElementBytes !== this.layout.aElementBytes) {
+    this.requant = config.requant ?? requantArithmetic(config.numerics, this.fusedMadd);
+    const others = [config.unsaturatedVariant, config.saturatingVariant].filter((v) =>
+      v !== undefined
+    );
+    for (const other of others) {
+      const layout = qgemmLayout(other);
+      if (layout.kr !== this.layout.kr || layout.aElementBytes !== this.layout.aElementBytes) {
         throw new Error(
-          `${config.name}: ${unsat} and ${config.variant} do not share a packed layout`,
+          `${config.name}: ${other} and ${config.variant} do not share a packed layout`,
         );
       }
     }
-    this.kernelNames = [config.variant, ...(unsat ? [unsat] : [])].map((v) =>
+    this.kernelNames = [config.variant, ...others].map((v) =>
       qgemmName({ layout: qgemmLayout(v), mr: config.mr })
     );
   }
@@ -160,8 +197,17 @@ export class QLinearPath {
     return packed.layout === this.layout;
   }
 
-  /** Packs a weight for this path. */
+  /** Whether this path may use `relaxed_madd` as a fused multiply-add (probed). */
+  get fusedMadd(): boolean {
+    return this.config.relaxed && this.runtime.features.relaxedMaddFused === true;
+  }
+
+  /**
+   * Packs a weight for this path.
+   * @throws {RangeError} (onednn numerics) for a weight zero point other than 0.
+   */
   pack(weight: LinearWeight): PackedLinear {
+    if (this.config.numerics === "onednn") checkOnednnWeight(weight.zeroPoints);
     return new PackedLinear(this.runtime, weight, this.layout);
   }
 
@@ -191,9 +237,27 @@ export class QLinearPath {
    * Static linear on activations already in the staging area; returns the byte offset of the
    * output scratch (`m` rows of `nPadded` quint8 codes; the first N of each row are the outputs).
    */
-  linearStaged(m: number, packed: PackedLinear, p: StaticLinearParams): number {
-    const prepared = this.multiply(m, packed);
+  linearStaged(
+    m: number,
+    packed: PackedLinear,
+    p: StaticLinearParams,
+    fbgemmDepthwise = false,
+  ): number {
+    const prepared = this.multiply(m, packed, fbgemmDepthwise);
     return this.requantizeStaged(prepared.c, prepared.rowSums, m, packed, p);
+  }
+
+  /**
+   * The GEMM variant of one call: the path's own, or for a convolution FBGEMM runs on its
+   * depthwise kernels (`fbgemmDepthwise`) the saturating one; a saturating variant gives way to
+   * its exact twin where no pair can saturate (`unsaturated`: codes ≤ 127 or the weight).
+   */
+  chooseVariant(fbgemmDepthwise: boolean, unsaturated: () => boolean): QGemmVariant {
+    const { variant, unsaturatedVariant, saturatingVariant } = this.config;
+    const saturating = fbgemmDepthwise && saturatingVariant !== undefined;
+    const chosen = saturating ? saturatingVariant : variant;
+    const exact = saturating ? variant : unsaturatedVariant;
+    return qgemmLayout(chosen).saturating && exact !== undefined && unsaturated() ? exact : chosen;
   }
 
   /**
@@ -208,27 +272,32 @@ export class QLinearPath {
     packed: PackedLinear,
     p: StaticLinearParams,
   ): number {
-    const prepared = { c, rowSums };
     this.staticColumns(packed, p);
     const out = this.runtime.scratchBlock("qlinear.out", m * packed.nPadded);
     const lower = p.relu ? p.outputZeroPoint : 0;
     this.epilogue().requant_u8(
-      prepared.c,
+      c,
       out.ptr,
-      prepared.rowSums,
+      rowSums,
       packed.columns.ptr,
       m,
       packed.nPadded,
       p.outputZeroPoint,
       lower,
+      this.biasFlag(packed),
     );
     return out.ptr;
   }
 
+  /** The epilogue's bias flag for a packed weight. */
+  biasFlag(packed: PackedLinear): number {
+    return packed.weight.bias !== null ? REQUANT_FLAGS.bias : 0;
+  }
+
   /**
    * The epilogue's column arrays of `packed` for static parameters `p` (filled on first use and
-   * when `p` changes): four `nPadded` arrays colInt, rowMul, biasTerm, multiplier. Kernels that
-   * fuse the requantization (depthwise) read them.
+   * when `p` changes): `COLUMN_ARRAYS`, nPadded each. Kernels that fuse the requantization
+   * (depthwise) read them.
    */
   staticColumns(packed: PackedLinear, p: StaticLinearParams): Block {
     const key = `s|${p.inputScale}|${p.inputZeroPoint}|${p.outputScale}`;
@@ -248,13 +317,13 @@ export class QLinearPath {
   ): Float32Array {
     const act = this.quantizeActivations(x, m, packed, o.reduceRange);
     const prepared = this.multiply(m, packed);
-    const key = `d|${act.scale}|${act.zeroPoint}`;
+    const key = `d|${act.exactScale}|${act.zeroPoint}`;
     if (packed.columnsKey !== key) {
-      this.dynamicColumns(packed, act.scale, act.zeroPoint);
+      this.dynamicColumns(packed, act);
       packed.columnsKey = key;
     }
     const out = this.runtime.scratchBlock("qlinear.outf", m * packed.nPadded * 4);
-    const flags = (o.relu ? 1 : 0) | (packed.weight.bias !== null ? 2 : 0);
+    const flags = (o.relu ? REQUANT_FLAGS.relu : 0) | this.biasFlag(packed);
     this.epilogue().requant_f32(
       prepared.c,
       out.ptr,
@@ -302,7 +371,7 @@ export class QLinearPath {
     m: number,
     packed: PackedLinear,
     reduceRange: boolean,
-  ): { scale: number; zeroPoint: number } {
+  ): { scale: number; exactScale: number; zeroPoint: number } {
     const { kPadded: kp } = packed;
     const k = packed.weight.inFeatures;
     const length = m * k;
@@ -327,13 +396,16 @@ export class QLinearPath {
       min = view[minmax.ptr / 4];
       max = view[minmax.ptr / 4 + 1];
     }
-    const engine = this.config.numerics === "fbgemm" ? "fbgemm" : "qnnpack";
-    const { scale, zeroPoint } = chooseDynamicQParams(min, max, engine, reduceRange);
-    const inv = reciprocalF32(scale);
-    if (engine === "fbgemm") dq.quantize_fbgemm(xs.ptr, codes.ptr, padded, inv, zeroPoint);
-    else {
+    const numerics = this.config.numerics;
+    const chosen = chooseDynamicQParams(min, max, numerics, reduceRange);
+    const { scale, exactScale, zeroPoint } = chosen;
+    if (numerics === "qnnpack") {
       const q = rt.instance<QuantizeExports>("quantize", buildQuantize);
-      q.quantize(xs.ptr, codes.ptr, padded, inv, zeroPoint, 0, 255, 0);
+      q.quantize(xs.ptr, codes.ptr, padded, reciprocalF32(scale), zeroPoint, 0, 255, 0);
+    } else {
+      // oneDNN multiplies by its reciprocal of the double scale, FBGEMM by f32(1/f32(scale)).
+      const s = numerics === "onednn" ? f32(1 / exactScale) : reciprocalF32(scale);
+      dq.quantize(xs.ptr, codes.ptr, padded, s, zeroPoint);
     }
     const u8 = rt.memory.u8();
     for (let row = 0; row < m; row++) {
@@ -341,19 +413,29 @@ export class QLinearPath {
       u8.copyWithin(at, codes.ptr + row * k, codes.ptr + row * k + k);
       u8.fill(0, at + k, at + kp);
     }
-    return { scale, zeroPoint };
+    return chosen;
   }
 
+  /** The dynamic quantizer of this path's numerics (QNNPACK's uses only its minmax). */
   private dynamicKernels(): DynamicQuantizeExports {
-    const fusedMadd = this.runtime.features.relaxedMaddFused === true && this.layout.relaxed;
+    const onednn = this.config.numerics === "onednn";
+    const spec: DynamicQuantizeSpec = {
+      engine: onednn ? "onednn" : "fbgemm",
+      mulAdd: this.config.quantizeMulAdd ??
+        (onednn ? "unfused" : this.fusedMadd ? "fused-relaxed" : "fused-emulated"),
+    };
     return this.runtime.instance<DynamicQuantizeExports>(
-      `dynamic-quantize|${fusedMadd ? "fma" : "emulated"}`,
-      () => buildDynamicQuantize({ fusedMadd }),
+      dynamicQuantizeName(spec),
+      () => buildDynamicQuantize(spec),
     );
   }
 
   /** Sums the padded A rows (widening them if needed) and runs the GEMM; returns scratch offsets. */
-  private multiply(m: number, packed: PackedLinear): { c: number; rowSums: number } {
+  private multiply(
+    m: number,
+    packed: PackedLinear,
+    fbgemmDepthwise = false,
+  ): { c: number; rowSums: number } {
     const { kPadded: kp, nPadded: np } = packed;
     const rt = this.runtime;
     const widen = this.layout.aElementBytes === 2;
@@ -362,9 +444,10 @@ export class QLinearPath {
     const rowSums = rt.scratchBlock("qlinear.rowsums", m * 4);
     const c = rt.scratchBlock("qlinear.c", m * np * 4);
     const maxCode = this.epilogue().prepare(a.ptr, a16.ptr, rowSums.ptr, m, kp, widen ? 1 : 0);
-    const unsaturated = this.config.unsaturatedVariant !== undefined &&
-      (maxCode <= 127 || packed.cannotSaturate);
-    const variant = unsaturated ? this.config.unsaturatedVariant! : this.config.variant;
+    const variant = this.chooseVariant(
+      fbgemmDepthwise,
+      () => maxCode <= 127 || packed.cannotSaturate,
+    );
     const layout = qgemmLayout(variant);
     const mr = this.config.mr;
     this.lastKernel = qgemmName({ layout, mr });
@@ -377,50 +460,112 @@ export class QLinearPath {
     return { c: c.ptr, rowSums: rowSums.ptr };
   }
 
-  private epilogue(): EpilogueExports {
-    return this.runtime.instance<EpilogueExports>("qgemm.epilogue", buildEpilogue);
+  /** The epilogue module of this path's arithmetic. */
+  epilogue(): EpilogueExports {
+    return this.runtime.instance<EpilogueExports>(
+      `qgemm.epilogue|${this.requant.name}`,
+      () => buildEpilogue(this.requant),
+    );
   }
 
-  /** Fills colInt, biasTerm and multiplier for a static call (rowMul is constant). */
+  /** Fills the column arrays but rowMul (constant) for a static call. */
   private fillStaticColumns(packed: PackedLinear, p: StaticLinearParams): void {
-    const { weight, nPadded: np } = packed;
-    const mem = this.runtime.memory;
-    const base = packed.columns.ptr / 4;
-    const i32 = mem.i32();
-    const f32 = mem.f32();
+    const { weight } = packed;
     const n = weight.outFeatures;
     const za = p.inputZeroPoint;
-    if (this.config.numerics === "fbgemm") {
-      const terms = fbgemmScaleTerms(weight, p.inputScale, p.outputScale);
-      for (let c = 0; c < n; c++) {
-        i32[base + c] = -Math.imul(za, packed.columnOffsets[c]);
-        f32[base + 2 * np + c] = terms.biasTerms?.[c] ?? 0;
-        f32[base + 3 * np + c] = terms.multipliers[c];
-      }
-    } else {
+    const colInt = Int32Array.from(
+      { length: n },
+      (_, c) => -Math.imul(za, packed.columnOffsets[c]),
+    );
+    const numerics = this.config.numerics;
+    if (numerics === "qnnpack") {
       // Raw-code accumulators: Σ(a−za)(w−wz) = acc − za·colOffset − wz·rowSum (+ the int32 bias).
       const terms = qnnpackScaleTerms(weight, p.inputScale, p.outputScale);
-      for (let c = 0; c < n; c++) {
-        i32[base + c] = (terms.biasInt32[c] - Math.imul(za, packed.columnOffsets[c])) | 0;
-        f32[base + 2 * np + c] = 0;
-        f32[base + 3 * np + c] = terms.multipliers[c];
-      }
+      for (let c = 0; c < n; c++) colInt[c] = (colInt[c] + terms.biasInt32[c]) | 0;
+      this.writeColumns(packed, { colInt, multiplier: terms.multipliers });
+    } else if (numerics === "onednn") {
+      const terms = onednnScaleTerms({
+        weightScales: weight.scales,
+        perChannel: weight.perChannel,
+        columns: n,
+        bias: weight.bias,
+        inputScale: p.inputScale,
+        outputScale: p.outputScale,
+      });
+      this.writeColumns(packed, {
+        colInt,
+        biasTerm: terms.biasTerms,
+        multiplier: terms.multipliers,
+      });
+    } else {
+      const terms = fbgemmScaleTerms(weight, p.inputScale, p.outputScale);
+      this.writeColumns(packed, {
+        colInt,
+        biasTerm: terms.biasTerms,
+        biasScale: terms.biasScales,
+        multiplier: terms.multipliers,
+      });
     }
   }
 
-  /** Fills the column arrays for a dynamic call. */
-  private dynamicColumns(packed: PackedLinear, scale: number, zeroPoint: number): void {
-    const { weight, nPadded: np } = packed;
-    const mem = this.runtime.memory;
-    const base = packed.columns.ptr / 4;
-    const i32 = mem.i32();
-    const f32 = mem.f32();
-    const perChannel = weight.perChannel;
-    for (let c = 0; c < weight.outFeatures; c++) {
-      i32[base + c] = -Math.imul(zeroPoint, packed.columnOffsets[c]);
-      f32[base + 2 * np + c] = weight.bias?.[c] ?? 0;
-      f32[base + 3 * np + c] = dynamicMultiplier(weight.scales[perChannel ? c : 0], scale);
+  /** Fills the column arrays for a dynamic call with the chosen activation qparams. */
+  private dynamicColumns(
+    packed: PackedLinear,
+    act: { scale: number; exactScale: number; zeroPoint: number },
+  ): void {
+    const { weight } = packed;
+    const n = weight.outFeatures;
+    const colInt = Int32Array.from(
+      { length: n },
+      (_, c) => -Math.imul(act.zeroPoint, packed.columnOffsets[c]),
+    );
+    if (this.config.numerics === "onednn") {
+      const terms = onednnScaleTerms({
+        weightScales: weight.scales,
+        perChannel: weight.perChannel,
+        columns: n,
+        bias: weight.bias,
+        inputScale: act.exactScale,
+        outputScale: null,
+      });
+      this.writeColumns(packed, {
+        colInt,
+        biasTerm: terms.biasTerms,
+        multiplier: terms.multipliers,
+      });
+      return;
     }
+    const perChannel = weight.perChannel;
+    const multiplier = Float32Array.from(
+      { length: n },
+      (_, c) => dynamicMultiplier(weight.scales[perChannel ? c : 0], act.scale),
+    );
+    this.writeColumns(packed, { colInt, biasTerm: weight.bias, multiplier });
+  }
+
+  /** Writes column arrays (the padding columns and absent arrays get 0; biasScale 1). */
+  private writeColumns(
+    packed: PackedLinear,
+    arrays: {
+      colInt: Int32Array;
+      multiplier: Float32Array;
+      biasTerm?: ArrayLike<number> | null;
+      biasScale?: ArrayLike<number> | null;
+    },
+  ): void {
+    const { nPadded: np } = packed;
+    const base = packed.columns.ptr / 4;
+    const i32 = this.runtime.memory.i32();
+    const f = this.runtime.memory.f32();
+    const at = (name: (typeof COLUMN_ARRAYS)[number]) => base + columnArray(name) * np;
+    i32.fill(0, at("colInt"), at("colInt") + np);
+    i32.set(arrays.colInt, at("colInt"));
+    f.fill(0, at("multiplier"), at("multiplier") + np);
+    f.set(arrays.multiplier, at("multiplier"));
+    f.fill(0, at("biasTerm"), at("biasTerm") + np);
+    if (arrays.biasTerm) f.set(arrays.biasTerm, at("biasTerm"));
+    f.fill(1, at("biasScale"), at("biasScale") + np);
+    if (arrays.biasScale) f.set(arrays.biasScale, at("biasScale"));
   }
 }
 

@@ -3,14 +3,13 @@
  * engine has no SIMD128 (slow but correct).
  * @module
  */
-import type { NumericsFamily } from "../reference/engine.ts";
+import type { Numerics } from "../reference/engine.ts";
 import { f32, roundHalfEven, saturateInt16 } from "../reference/float32.ts";
 import { dequantize, quantizePerChannel, quantizePerTensor } from "../reference/quantize.ts";
 import {
-  linearFbgemm,
-  linearQnnpack,
   type LinearWeight,
   quantizedLinearDynamic,
+  REFERENCE_LINEAR,
   type StaticLinearParams,
 } from "../reference/quantized_linear.ts";
 import { QuantizedTensor, Tensor } from "../reference/tensor.ts";
@@ -64,15 +63,17 @@ export class ReferenceKernelSet implements KernelSet {
 
   /**
    * A reference-backed kernel set.
-   * @param name the path name it stands in for (`x86` or `arm`)
-   * @param numerics the engine numerics it reproduces
+   * @param name the path name it stands in for (`x86`, `arm`, …)
+   * @param numerics the numerics it reproduces
    */
-  constructor(readonly name: string, readonly numerics: NumericsFamily) {
+  constructor(readonly name: string, readonly numerics: Numerics) {
     this.description = `the scalar reference (${numerics} numerics): no SIMD128 in this engine`;
   }
 
   quantize(x: Float32Array, args: PerTensorArgs): Uint8Array | Int8Array {
-    return quantizePerTensor(new Tensor(x), args).intRepr as Uint8Array | Int8Array;
+    return quantizePerTensor(new Tensor(x), { ...args, engine: this.numerics }).intRepr as
+      | Uint8Array
+      | Int8Array;
   }
 
   quantizePerChannel(x: Float32Array, args: PerChannelArgs): Uint8Array | Int8Array {
@@ -119,7 +120,7 @@ export class ReferenceKernelSet implements KernelSet {
     packed: PackedLinearWeight,
     params: StaticLinearParams,
   ): Uint8Array {
-    return (this.numerics === "fbgemm" ? linearFbgemm : linearQnnpack)(x, m, packed.weight, params);
+    return REFERENCE_LINEAR[this.numerics](x, m, packed.weight, params);
   }
 
   packConv2d(weight: ConvWeight, geometry: Conv2dGeometry): PackedConvWeight {
@@ -141,7 +142,7 @@ export class ReferenceKernelSet implements KernelSet {
   ): Float32Array {
     const k = packed.weight.inFeatures;
     return quantizedLinearDynamic(new Tensor(x, [m, k]), packed.weight, {
-      engine: this.numerics === "fbgemm" ? "fbgemm" : "qnnpack",
+      engine: this.numerics,
       reduceRange: args.reduceRange,
       relu: args.relu,
     }).data;

@@ -5,6 +5,7 @@
  * @module
  */
 import { dtypeRange } from "../reference/dtype.ts";
+import { quantizesLikeFbgemm } from "../reference/engine.ts";
 import { f32, reciprocalF32 } from "../reference/float32.ts";
 import type { LinearWeight, StaticLinearParams } from "../reference/quantized_linear.ts";
 import { splitAtAxis } from "../reference/tensor.ts";
@@ -15,7 +16,13 @@ import type {
   PerChannelArgs,
   PerTensorArgs,
 } from "./kernel_set.ts";
-import { buildEpilogue, type EpilogueExports } from "./qgemm/epilogue.ts";
+import {
+  buildEpilogue,
+  COLUMN_ARRAYS,
+  columnArray,
+  type EpilogueExports,
+} from "./qgemm/epilogue.ts";
+import { qnnpackArithmetic } from "./qgemm/requant.ts";
 import { PackedLinear, QLinearPath, type QLinearPathConfig } from "./qlinear.ts";
 import { PackedConv, QConvPath } from "./qconv.ts";
 import type { Conv2dGeometry, ConvWeight } from "../reference/quantized_conv2d.ts";
@@ -93,7 +100,12 @@ export class WasmKernelSet implements KernelSet {
     const f = this.runtime.memory.f32();
     f.set(x, src.ptr / 4);
     f.fill(0, src.ptr / 4 + x.length, src.ptr / 4 + n);
-    this.quantizeKernels().quantize(
+    const kernels = this.quantizeKernels();
+    // The FBGEMM numerics quantize as FBGEMM (NaN, ±Infinity and overflow included).
+    const quantize = quantizesLikeFbgemm(this.numerics)
+      ? kernels.quantize_fbgemm
+      : kernels.quantize;
+    quantize(
       src.ptr,
       dst.ptr,
       n,
@@ -191,7 +203,7 @@ export class WasmKernelSet implements KernelSet {
     }
     const np = Math.ceil(n / 8) * 8;
     const c = this.runtime.scratchBlock("rq.c", m * np * 4);
-    const cols = this.runtime.scratchBlock("rq.cols", 4 * np * 4);
+    const cols = this.runtime.scratchBlock("rq.cols", COLUMN_ARRAYS.length * np * 4);
     const zero = this.runtime.scratchBlock("rq.rows", m * 4);
     const out = this.runtime.scratchBlock("rq.out", m * np);
     const mem = this.runtime.memory;
@@ -201,11 +213,14 @@ export class WasmKernelSet implements KernelSet {
       i32.set(acc.subarray(row * n, row * n + n), c.ptr / 4 + row * np);
       i32.fill(0, c.ptr / 4 + row * np + n, c.ptr / 4 + (row + 1) * np);
     }
-    i32.fill(0, cols.ptr / 4, cols.ptr / 4 + 3 * np);
+    i32.fill(0, cols.ptr / 4, cols.ptr / 4 + COLUMN_ARRAYS.length * np);
     i32.fill(0, zero.ptr / 4, zero.ptr / 4 + m);
-    f.set(args.multipliers, cols.ptr / 4 + 3 * np);
-    f.fill(0, cols.ptr / 4 + 3 * np + n, cols.ptr / 4 + 4 * np);
-    const epi = this.runtime.instance<EpilogueExports>("qgemm.epilogue", buildEpilogue);
+    f.set(args.multipliers, cols.ptr / 4 + columnArray("multiplier") * np);
+    // `clamp(sat16(sat16(rne(f32(f32(acc)·mult))) + zp), …)`: QNNPACK's arithmetic without bias.
+    const epi = this.runtime.instance<EpilogueExports>(
+      "qgemm.epilogue|qnnpack",
+      () => buildEpilogue(qnnpackArithmetic()),
+    );
     epi.requant_u8(
       c.ptr,
       out.ptr,
@@ -215,6 +230,7 @@ export class WasmKernelSet implements KernelSet {
       np,
       args.zeroPoint,
       args.relu ? args.zeroPoint : 0,
+      0,
     );
     const bytes = mem.u8();
     const result = new Uint8Array(m * n);

@@ -3,14 +3,18 @@
  * them (aten/src/ATen/native/quantized/AffineQuantizerBase.cpp `quantize_val`,
  * cpu/kernels/QuantizedOpKernels.cpp; shared/NUMERICS.md §1).
  *
- * Where PyTorch's answer depends on the build (NaN, ±Infinity, |x/scale| beyond int32), this
- * reference saturates: ±Infinity and overflow clamp to the range, NaN gives the zero point —
- * PyTorch's ARM (NEON) behaviour. `quantizeIsBuildDependent` names those inputs.
+ * Where PyTorch's answer depends on the build (NaN, ±Infinity, |x/scale| beyond int32), the
+ * FBGEMM engines (`fbgemm`, `x86`, `fbgemm_avx512_vnni`: PyTorch builds with FBGEMM quantize
+ * through `fbgemm::Quantize`) get FBGEMM's exact answer (`quantizeValFbgemm`). Without an engine,
+ * or for `qnnpack` and `onednn`, this reference saturates: ±Infinity and overflow clamp to the
+ * range, NaN gives the zero point — PyTorch's ARM (NEON) behaviour; `quantizeIsBuildDependent`
+ * names those inputs.
  * @module
  */
 import { checkAxis, checkLength, checkScale, checkZeroPoint, show } from "./_check.ts";
 import { allocIntRepr, dtypeRange, type IntRepr, parseQuantizedDType } from "./dtype.ts";
 import type { QuantizedDType } from "./dtype.ts";
+import { type Engine, quantizesLikeFbgemm } from "./engine.ts";
 import { f32, reciprocalF32, roundHalfEven } from "./float32.ts";
 import { QuantizedTensor, splitAtAxis, Tensor } from "./tensor.ts";
 
@@ -31,6 +35,38 @@ export function quantizeVal(
   if (rounded !== rounded) return zeroPoint < qmin ? qmin : zeroPoint > qmax ? qmax : zeroPoint;
   const v = f32(rounded + f32(zeroPoint));
   return v < qmin ? qmin : v > qmax ? qmax : v;
+}
+
+/**
+ * Quantizes one float32 value as FBGEMM does on an x86 CPU with AVX2 (`fbgemm::Quantize<T,
+ * LEGACY=false>`):
+ * - quint8/qint8 (`QuantizeAvx2`): `t = min(f32(x·inv), 2147483520)` (`min_ps`: NaN gives the
+ *   bound), `cvtps2dq` (−Infinity and values below −2³¹ give INT32_MIN), `+ zp` in int32
+ *   (wrapping), clamped to the dtype: NaN and +Infinity give qmax, or 0 for quint8 with a zero
+ *   point ≥ 128 (the add wraps); qint8 with a negative zero point gives 127 for −Infinity;
+ * - qint32 (the scalar `Quantize`): `f32(zp) + rne(f32(x·inv))` in float, clamped in double:
+ *   ±Infinity saturate, NaN gives INT32_MIN (x86's conversion of NaN).
+ * Other dtypes (quint4x2) are not FBGEMM's: `quantizeVal`.
+ */
+export function quantizeValFbgemm(
+  x: number,
+  inverseScale: number,
+  zeroPoint: number,
+  dtype: QuantizedDType,
+): number {
+  const { min, max } = dtypeRange(dtype);
+  const t = f32(x * inverseScale);
+  if (dtype === "qint32") {
+    const v = f32(f32(zeroPoint) + roundHalfEven(t));
+    return v !== v ? -2147483648 : v < min ? min : v > max ? max : v;
+  }
+  if (dtype !== "quint8" && dtype !== "qint8") {
+    return quantizeVal(x, inverseScale, zeroPoint, min, max);
+  }
+  const bounded = t < 2147483520 ? t : 2147483520;
+  const r = roundHalfEven(bounded);
+  const v = ((r < -2147483648 ? -2147483648 : r) + zeroPoint) | 0;
+  return v < min ? min : v > max ? max : v;
 }
 
 /**
@@ -66,11 +102,18 @@ export interface QuantizePerTensorOptions {
   zeroPoint: number;
   /** The quantized dtype. */
   dtype: QuantizedDType;
+  /**
+   * The engine whose build to model for NaN, ±Infinity and values beyond int32: the FBGEMM
+   * engines (`fbgemm`, `x86`, `fbgemm_avx512_vnni`) give FBGEMM's answer; omitted, `qnnpack` or
+   * `onednn`: the documented saturating choice. Finite values in range agree everywhere.
+   */
+  engine?: Engine;
 }
 
 /**
  * `torch.quantize_per_tensor(x, scale, zero_point, dtype)`.
- * @throws {RangeError} for a scale that is not finite and > 0, or a zero point outside the dtype.
+ * @throws {RangeError} for a scale that is not finite and > 0, a zero point outside the dtype,
+ * or an unknown engine.
  * @example
  * ```ts
  * const q = quantizePerTensor(Tensor.from([0.5, 1.5]), { scale: 1, zeroPoint: 0, dtype: "quint8" });
@@ -86,7 +129,11 @@ export function quantizePerTensor(x: Tensor, options: QuantizePerTensorOptions):
   const inv = reciprocalF32(scale);
   const { min, max } = dtypeRange(dtype);
   const data = x.data;
-  if (dtype === "quint4x2") {
+  if (options.engine !== undefined && quantizesLikeFbgemm(options.engine)) {
+    for (let i = 0; i < data.length; i++) {
+      out[i] = quantizeValFbgemm(data[i], inv, zeroPoint, dtype);
+    }
+  } else if (dtype === "quint4x2") {
     for (let i = 0; i < data.length; i++) out[i] = quantizeValSubByte(data[i], inv, zeroPoint);
   } else {
     for (let i = 0; i < data.length; i++) out[i] = quantizeVal(data[i], inv, zeroPoint, min, max);

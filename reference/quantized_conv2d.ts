@@ -1,53 +1,43 @@
 /**
  * Quantized 2-D convolution — `torch.ops.quantized.conv2d[_relu]` — with the integer arithmetic
- * of each engine (shared/NUMERICS.md §7). Layout is PyTorch's logical NCHW for activations and
- * OIHW for weights; the integer work is done on NHWC im2col rows in the order (kh, kw, c), as the
- * engines see them.
+ * of each numerics (docs/numerics.md). Layout is PyTorch's logical NCHW for activations and OIHW
+ * for weights; the integer work is done on NHWC im2col rows in the order (kh, kw, c), as the
+ * engines see them, and every output channel is a GEMM column requantized exactly as the linear
+ * layers do (`staticRequantizer` of reference/quantized_linear.ts):
  *
  * - **qnnpack** (aten/src/ATen/native/quantized/cpu/qconv.cpp `PackedConvWeightsQnnp::apply_impl`,
- *   qnnpack/src/conv-prepack.cc, q8conv/q8dwconv/q8gemm kernels): weights shifted to uint8,
- *   padding taps read the input zero point (an indirection buffer pointing at a zero-point
- *   vector) and so contribute 0, exact int32 accumulation of `(a − za)·(w − wz)`, the bias
- *   quantized to int32 with scale `ws·x_scale` (double), requantized with
- *   `(ws·x_scale)·(1/y_scale)`, rounded, packed through int16 to uint8. The order of the
- *   accumulation does not matter (it is exact), so the same formula covers QNNPACK's GEMM (1×1),
- *   indirect-conv and depthwise (3×3, 5×5) kernels [V on this machine: shared/numerics-checks/e4.py
- *   and golden/conv_qnnpack.json].
- * - **fbgemm** (qconv.cpp `PackedConvWeight::apply_impl` with FBGEMM's `fbgemmConv`,
- *   `PackAWithIm2Col`, the u8s8s32acc32 AVX2 kernel and `ReQuantizeOutput`): the im2col row of each
- *   group, padded with the input zero point, in the K order (kh, kw, c) of NHWC, times the
- *   weights in the same order, each even-aligned pair of products summed with int16 saturation
- *   (`vpmaddubsw`), zero points removed with row offsets (the sum of the im2col row, padding
- *   included) and column offsets, the float bias divided by `aw = x_scale·ws` (per channel) or
- *   multiplied by `1/aw` (per tensor), multiplied by `M = aw / y_scale`, rounded, packed through
- *   int16 to uint8 — the formula of `reference/quantized_linear.ts`, whose helpers this module
- *   reuses. **Assumption:** FBGEMM's specialised depthwise (`FbgemmI8DepthwiseAvx2`) and
- *   groupwise (`fbgemmGroupwiseConv`) kernels are taken to compute the same function, pairs of
- *   products being formed along each group's (kh, kw, c) row; this is read from the sources and
- *   not verified (this machine's PyTorch has no FBGEMM). Where they pair taps differently the
- *   int16 saturation can differ for activations above 127 (never with `reduce_range`).
+ *   q8conv/q8dwconv/q8gemm kernels): padding taps read the input zero point and contribute 0,
+ *   exact accumulation, so one formula covers QNNPACK's GEMM (1×1), indirect-conv and depthwise
+ *   kernels [V: golden/conv_qnnpack.json].
+ * - **fbgemm** (qconv.cpp `PackedConvWeight::apply_impl` with FBGEMM's `fbgemmConv`): every FBGEMM
+ *   path — im2col GEMM, pointwise, groupwise and depthwise — pairs products along each group's
+ *   (kh, kw, c) row with int16 saturation [V: golden/fbgemm/conv_fbgemm.json].
+ * - **fbgemm_avx512_vnni**: exact accumulation, except that FBGEMM's depthwise kernels
+ *   (`fbgemmDepthwiseFastPath`: AVX2 code on every CPU) still saturate
+ *   [V: golden/fbgemm/avx512_vnni/conv_fbgemm_native.json].
+ * - **onednn** (qconv.cpp `PackedConvWeightsOnednn::apply_impl`): exact accumulation with padding
+ *   at the zero point, oneDNN's requantization (reference/onednn.ts) [V: golden/conv_onednn.json].
  *
- * Where builds disagree this reference follows x86 and names the outputs
- * (`conv2dBuildDependent`): a scaled accumulator beyond int32 (x86 converts it to INT32_MIN, ARM
- * saturates; this reference saturates, as for linear), and for QNNPACK a quantized bias beyond
- * int32 (saturated by the GEMM kernel, INT32_MIN elsewhere on x86; see `qnnpackConvScaleTerms`).
+ * Where builds disagree (QNNPACK only: a scaled accumulator beyond int32, which x86 converts to
+ * INT32_MIN and ARM saturates, and a quantized bias beyond int32, see `qnnpackConvScaleTerms`)
+ * this reference saturates and names the outputs (`conv2dBuildDependent`).
  * @module
  */
 import { checkInteger, checkScale, checkZeroPoint, type IntPair, pair, show } from "./_check.ts";
-import { type Engine, type NumericsFamily, numericsFamily } from "./engine.ts";
+import { convNumerics, type Engine, type Numerics } from "./engine.ts";
+import { checkOnednnWeight } from "./onednn.ts";
 import { f32, reciprocalF32 } from "./float32.ts";
 import { quantizeVal } from "./quantize.ts";
 import {
   columnOffsets,
+  exactDot,
   fbgemmDot,
-  fbgemmScaleTerms,
+  gemmDot,
   linearIsBuildDependent,
   type LinearWeight,
-  packToUint8,
-  qnnpackDot,
   qnnpackScaleTerms,
-  roundToInt32,
   type StaticLinearParams,
+  staticRequantizer,
 } from "./quantized_linear.ts";
 import { QuantizedTensor, type Tensor } from "./tensor.ts";
 
@@ -166,7 +156,7 @@ export interface Conv2dGeometry {
 
 /** Options of `quantizedConv2d`. */
 export interface QuantizedConv2dOptions {
-  /** Which engine's integer arithmetic to reproduce (`fbgemm`/`x86` or `qnnpack`). */
+  /** Which arithmetic to reproduce: a numerics, or a backend on its modelled CPU. */
   engine: Engine;
   /** Stride, default 1. */
   stride?: IntPair;
@@ -361,8 +351,34 @@ export type Conv2dImpl = (
   buildDependent?: Uint8Array,
 ) => Uint8Array;
 
+/**
+ * Whether FBGEMM runs a conv on its depthwise kernel (FbgemmConv.cc `takeDepthWiseFastPath`):
+ * one input channel per group, one or two output channels per group, groups a multiple of 8, a
+ * square 3×3, 5×5 or 7×7 kernel with "same" padding `(k − 1)/2`, stride 1 or 2, no dilation.
+ */
+export function fbgemmDepthwiseFastPath(weight: ConvWeight, geometry: Conv2dGeometry): boolean {
+  const { groups, stride, padding, dilation } = geometry;
+  const k = weight.kernelH;
+  return weight.inChannelsPerGroup === 1 && groups % 8 === 0 &&
+    (weight.outChannels === groups || weight.outChannels === 2 * groups) &&
+    weight.kernelW === k && (k === 3 || k === 5 || k === 7) &&
+    stride.every((s) => s === 1 || s === 2) && dilation.every((d) => d === 1) &&
+    padding.every((p) => p === (k - 1) / 2);
+}
+
+/**
+ * The raw dot product of a conv under a numerics: FBGEMM AVX2 saturates int16 pairs; on AVX-512
+ * VNNI FBGEMM's depthwise kernel still does (it is AVX2 code), the rest is exact.
+ */
+export function convDot(numerics: Numerics, weight: ConvWeight, geometry: Conv2dGeometry) {
+  if (numerics === "fbgemm_avx512_vnni") {
+    return fbgemmDepthwiseFastPath(weight, geometry) ? fbgemmDot : exactDot;
+  }
+  return gemmDot(numerics);
+}
+
 function conv2dWith(
-  family: NumericsFamily,
+  numerics: Numerics,
   x: Uint8Array,
   shape: readonly number[],
   weight: ConvWeight,
@@ -370,21 +386,18 @@ function conv2dWith(
   buildDependent?: Uint8Array,
 ): Uint8Array {
   const [n, o, oh, ow] = conv2dOutputShape(shape, weight, p);
+  if (numerics === "onednn") checkOnednnWeight(weight.zeroPoints);
   const gemm = convWeightAsLinear(weight);
   const k = gemm.inFeatures;
   const og = o / p.groups;
   const zp = (c: number) => weight.zeroPoints[weight.perChannel ? c : 0];
-  const lo = p.relu ? p.outputZeroPoint : 0;
   const out = new Uint8Array(n * o * oh * ow);
   const positions = oh * ow;
-  // Per-column constants, exactly as the linear layers compute them.
-  const fb = family === "fbgemm"
-    ? {
-      colOffsets: columnOffsets(gemm),
-      terms: fbgemmScaleTerms(gemm, p.inputScale, p.outputScale),
-    }
-    : null;
-  const qn = family === "qnnpack" ? qnnpackConvScaleTerms(gemm, weight, p) : null;
+  const dot = convDot(numerics, weight, p);
+  const colOffsets = columnOffsets(gemm);
+  // QNNPACK: overflowing biases (build-dependent) and the scaled value, to mark outputs.
+  const qn = numerics === "qnnpack" ? qnnpackConvScaleTerms(gemm, weight, p) : null;
+  const requantize = staticRequantizer(numerics, gemm, p, qn?.biasInt32);
   for (let img = 0; img < n; img++) {
     for (let g = 0; g < p.groups; g++) {
       const rows = im2colNhwc(
@@ -398,30 +411,19 @@ function conv2dWith(
       );
       for (let pos = 0; pos < positions; pos++) {
         let rowSum = 0;
-        if (fb !== null) { for (let i = 0; i < k; i++) rowSum += rows[pos * k + i]; }
+        for (let i = 0; i < k; i++) rowSum += rows[pos * k + i];
         for (let j = 0; j < og; j++) {
           const c = g * og + j;
-          let scaled: number;
-          if (fb !== null) {
-            const acc = fbgemmDot(rows, pos * k, gemm.data, c * k, k);
-            const raw = (acc - Math.imul(p.inputZeroPoint, fb.colOffsets[c]) -
-              Math.imul(rowSum, zp(c))) | 0;
-            let xf = f32(raw);
-            if (fb.terms.biasTerms !== null) xf = f32(xf + fb.terms.biasTerms[c]);
-            scaled = f32(xf * fb.terms.multipliers[c]);
-          } else {
-            const acc = (qn!.biasInt32[c] +
-              qnnpackDot(rows, pos * k, p.inputZeroPoint, gemm.data, c * k, zp(c), k)) | 0;
-            scaled = f32(f32(acc) * qn!.multipliers[c]);
-          }
+          const acc = (dot(rows, pos * k, gemm.data, c * k, k) -
+            Math.imul(p.inputZeroPoint, colOffsets[c]) - Math.imul(rowSum, zp(c))) | 0;
           const index = ((img * o + c) * oh) * ow + pos;
-          if (
-            buildDependent !== undefined &&
-            (linearIsBuildDependent(scaled) || (qn !== null && qn.biasOverflow[c] === 1))
-          ) {
-            buildDependent[index] = 1;
+          if (buildDependent !== undefined && qn !== null) {
+            const scaled = f32(f32((acc + qn.biasInt32[c]) | 0) * qn.multipliers[c]);
+            if (linearIsBuildDependent(scaled) || qn.biasOverflow[c] === 1) {
+              buildDependent[index] = 1;
+            }
           }
-          out[index] = packToUint8(roundToInt32(scaled), p.outputZeroPoint, lo);
+          out[index] = requantize(acc, c);
         }
       }
     }
@@ -474,15 +476,36 @@ export function qnnpackConvScaleTerms(
 export const conv2dQnnpack: Conv2dImpl = (x, shape, weight, params, buildDependent) =>
   conv2dWith("qnnpack", x, shape, weight, params, buildDependent);
 
-/** FBGEMM conv2d on raw codes (see the module documentation). */
+/** FBGEMM (AVX2) conv2d on raw codes (see the module documentation). */
 export const conv2dFbgemm: Conv2dImpl = (x, shape, weight, params, buildDependent) =>
   conv2dWith("fbgemm", x, shape, weight, params, buildDependent);
 
-/** The reference conv2d of each numerics family. */
-export const REFERENCE_CONV2D: Record<NumericsFamily, Conv2dImpl> = {
+/** FBGEMM on AVX-512 VNNI: exact, except on FBGEMM's depthwise kernel. */
+export const conv2dFbgemmAvx512Vnni: Conv2dImpl = (x, shape, weight, params, buildDependent) =>
+  conv2dWith("fbgemm_avx512_vnni", x, shape, weight, params, buildDependent);
+
+/** oneDNN conv2d on raw codes (symmetric weights only). */
+export const conv2dOnednn: Conv2dImpl = (x, shape, weight, params, buildDependent) =>
+  conv2dWith("onednn", x, shape, weight, params, buildDependent);
+
+/** The reference conv2d of each numerics. */
+export const REFERENCE_CONV2D: Readonly<Record<Numerics, Conv2dImpl>> = {
   fbgemm: conv2dFbgemm,
+  fbgemm_avx512_vnni: conv2dFbgemmAvx512Vnni,
+  onednn: conv2dOnednn,
   qnnpack: conv2dQnnpack,
 };
+
+/**
+ * The numerics a conv runs with under an engine: for the `x86` backend this follows PyTorch's
+ * dispatch (oneDNN for a symmetric weight and at most 100 groups on an AVX-512 VNNI CPU).
+ */
+export function conv2dNumerics(engine: Engine, weight: ConvWeight, groups: number): Numerics {
+  return convNumerics(engine, {
+    weightSymmetric: Array.from(weight.zeroPoints).every((z) => z === 0),
+    groups,
+  });
+}
 
 /** Checks and normalises the options of `quantizedConv2d` into Conv2dParams. */
 export function conv2dParams(
@@ -533,8 +556,8 @@ export function quantizedConv2d(
   options: QuantizedConv2dOptions,
 ): QuantizedTensor {
   const params = conv2dParams(x, weight, options);
-  const family = numericsFamily(options.engine);
-  const y = REFERENCE_CONV2D[family](x.intRepr as Uint8Array, x.shape, weight, params);
+  const numerics = conv2dNumerics(options.engine, weight, params.groups);
+  const y = REFERENCE_CONV2D[numerics](x.intRepr as Uint8Array, x.shape, weight, params);
   return new QuantizedTensor(y, conv2dOutputShape(x.shape, weight, params), "quint8", {
     qscheme: "per_tensor_affine",
     scale: options.outputScale,
@@ -543,8 +566,9 @@ export function quantizedConv2d(
 }
 
 /**
- * Marks the outputs of a conv whose scaled accumulator lies beyond int32, where PyTorch builds
- * disagree (x86 `cvtps2dq` gives INT32_MIN, ARM saturates; this reference saturates).
+ * Marks the outputs of a conv where PyTorch builds disagree: under QNNPACK's numerics a scaled
+ * accumulator beyond int32 (x86 `cvtps2dq` gives INT32_MIN, ARM saturates; this reference
+ * saturates) or a quantized bias beyond int32. The other numerics model one build exactly.
  */
 export function conv2dBuildDependent(
   x: QuantizedTensor,
@@ -554,7 +578,7 @@ export function conv2dBuildDependent(
   const params = conv2dParams(x, weight, options);
   const [n, o, oh, ow] = conv2dOutputShape(x.shape, weight, params);
   const mask = new Uint8Array(n * o * oh * ow);
-  REFERENCE_CONV2D[numericsFamily(options.engine)](
+  REFERENCE_CONV2D[conv2dNumerics(options.engine, weight, params.groups)](
     x.intRepr as Uint8Array,
     x.shape,
     weight,

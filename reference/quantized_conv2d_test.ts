@@ -177,7 +177,11 @@ Deno.test("bad geometry and channel counts are refused with the argument named",
   assert.throws(() => quantizedConv2d(x8([1], [1]), w, unit), /x: must be 4-D NCHW/);
   assert.throws(() => quantizedConv2d(x, w, { ...unit, outputZeroPoint: 256 }), /outputZeroPoint/);
   assert.throws(() => quantizedConv2d(x, w, { ...unit, outputScale: 0 }), /outputScale/);
-  assert.throws(() => quantizedConv2d(x, w, { ...unit, engine: "onednn" }), /engine/);
+  assert.throws(
+    // deno-lint-ignore no-explicit-any
+    () => quantizedConv2d(x, w, { ...unit, engine: "tpu" as any }),
+    /engine: unknown engine "tpu"; expected one of fbgemm, x86, qnnpack, onednn/,
+  );
   const qi8 = new QuantizedTensor(new Int8Array(32), [1, 2, 4, 4], "qint8", {
     qscheme: "per_tensor_affine",
     scale: 1,

@@ -23,30 +23,25 @@
  */
 import { checkAxis, checkInteger, checkScale, checkZeroPoint, show } from "./_check.ts";
 import { dtypeRange, type IntRepr, type QuantizedDType } from "./dtype.ts";
-import type { Engine } from "./engine.ts";
+import { checkEngine, type Engine } from "./engine.ts";
 import { clamp, f32, float32Bits, fmaF32, reciprocalF32, roundHalfEven } from "./float32.ts";
 import { dequantize, quantizePerTensor, quantizeVal } from "./quantize.ts";
 import { QuantizedTensor, Tensor } from "./tensor.ts";
 
 /**
  * The elementwise numerics an engine selects: `qnnpack`, or `aten_avx2` — ATen's AVX2-vectorized
- * quantized kernels, which the `onednn`, `fbgemm` and `x86` engines run on x86 CPUs.
+ * quantized kernels, which every other engine (`onednn`, `fbgemm`, `x86`, `fbgemm_avx512_vnni`)
+ * runs on x86 CPUs: PyTorch 1.13 picks AVX2 on AVX-512 CPUs too unless `ATEN_CPU_CAPABILITY`
+ * opts in (`vectorBlock: 128` models that).
  */
 export type ElementwiseFamily = "qnnpack" | "aten_avx2";
-
-const ENGINES: readonly Engine[] = ["fbgemm", "x86", "qnnpack", "onednn"];
 
 /**
  * The elementwise family of an engine.
  * @throws {RangeError} for an unknown engine name.
  */
 export function elementwiseFamily(engine: Engine): ElementwiseFamily {
-  if (!ENGINES.includes(engine)) {
-    throw new RangeError(
-      `engine: unknown engine ${show(engine)}; expected one of ${ENGINES.join(", ")}`,
-    );
-  }
-  return engine === "qnnpack" ? "qnnpack" : "aten_avx2";
+  return checkEngine(engine) === "qnnpack" ? "qnnpack" : "aten_avx2";
 }
 
 /** Output quantization of a binary op. */

@@ -24,15 +24,13 @@
  */
 import { checkInteger, checkScale, checkZeroPoint, type IntPair, pair, show } from "./_check.ts";
 import { dtypeRange, type IntRepr } from "./dtype.ts";
-import type { Engine } from "./engine.ts";
+import { checkEngine, type Engine } from "./engine.ts";
 import { clamp, f32, roundHalfEven, saturateInt16 } from "./float32.ts";
 import { QuantizedTensor } from "./tensor.ts";
 import { toNhwc } from "./layout.ts";
 
 /** Which of PyTorch's pooling kernels to reproduce (see the module documentation). */
 export type PoolPath = "qnnpack" | "nchw" | "nhwc";
-
-const ENGINES: readonly Engine[] = ["fbgemm", "x86", "qnnpack", "onednn"];
 
 /** Options every pooling op shares. */
 export interface PoolCommonOptions {
@@ -86,14 +84,6 @@ function poolInput(x: QuantizedTensor) {
     throw new RangeError(`x: channel and spatial dimensions must be >= 1, got shape [${s}]`);
   }
   return { n, c, h, w, scale: x.qparams.scale, zeroPoint: x.qparams.zeroPoint };
-}
-
-function checkEngine(engine: Engine): void {
-  if (!ENGINES.includes(engine)) {
-    throw new RangeError(
-      `engine: unknown engine ${show(engine)}; expected one of ${ENGINES.join(", ")}`,
-    );
-  }
 }
 
 /**

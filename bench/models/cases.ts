@@ -11,7 +11,7 @@ import type { KernelSet, QParams8 } from "../../kernels/kernel_set.ts";
 import type { Fp32Ops } from "../../kernels/fp32_ops.ts";
 import { ReferenceKernelSet } from "../../kernels/reference_kernel_set.ts";
 import type { KernelRuntime } from "../../kernels/runtime.ts";
-import type { NumericsFamily } from "../../reference/engine.ts";
+import type { Numerics } from "../../reference/engine.ts";
 
 /** Builds the fp32 and per-path int8 variants of a model at `size`×`size`. */
 export function buildModelCases(
@@ -26,8 +26,8 @@ export function buildModelCases(
   const fp32 = new Fp32Network(model, runtime, fp32Ops);
   const image = model.image();
   const calibration = [model.image(11), model.image(12)];
-  const qparams = new Map<NumericsFamily, QParams8[]>();
-  const qparamsFor = (numerics: NumericsFamily) => {
+  const qparams = new Map<Numerics, QParams8[]>();
+  const qparamsFor = (numerics: Numerics) => {
     if (!qparams.has(numerics)) {
       qparams.set(numerics, convertedQParams(graph, calibrate(fp32, calibration, numerics)));
     }
@@ -39,7 +39,7 @@ export function buildModelCases(
     run: () => fp32.forward(image),
     kernel: () => "fp32 baselines",
   }];
-  const expected = new Map<NumericsFamily, Uint8Array[]>();
+  const expected = new Map<Numerics, Uint8Array[]>();
   for (const kernels of sets) {
     const network = new Int8Network(model, kernels, qparamsFor(kernels.numerics));
     if (options.checkAgainstReference) {

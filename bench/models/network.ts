@@ -21,7 +21,7 @@ import { Fp32Conv, type PackedFp32Conv } from "../../kernels/fp32_conv.ts";
 import { Fp32Linear, type PackedFp32Linear } from "../../kernels/fp32_linear.ts";
 import type { Fp32Ops } from "../../kernels/fp32_ops.ts";
 import type { KernelRuntime } from "../../kernels/runtime.ts";
-import type { NumericsFamily } from "../../reference/engine.ts";
+import type { Numerics } from "../../reference/engine.ts";
 import { MinMaxObserver, PerChannelMinMaxObserver } from "../../reference/observers/mod.ts";
 import type { ConvWeight } from "../../reference/quantized_conv2d.ts";
 import type { LinearWeight } from "../../reference/quantized_linear.ts";
@@ -153,7 +153,7 @@ export class Fp32Network {
 export function calibrate(
   network: Fp32Network,
   images: readonly Float32Array[],
-  numerics: NumericsFamily,
+  numerics: Numerics,
 ): QParams8[] {
   // PyTorch's default static qconfigs: fbgemm/x86 observe with reduce_range, qnnpack without.
   const observers = network.model.graph.nodes.map(() =>

@@ -27,7 +27,7 @@ for (const graph of [resnet18(10), mobileNetV2(10)]) {
     const model = new FloatModel(graph, 32);
     const fp32 = new Fp32Network(model, runtime, new Fp32Ops(runtime));
     const image = model.image();
-    for (const kernels of kernelSets(runtime)) {
+    for (const kernels of kernelSets(undefined, { runtime })) {
       const qparams = convertedQParams(graph, calibrate(fp32, [model.image(3)], kernels.numerics));
       const network = new Int8Network(model, kernels, qparams);
       const reference = new Int8Network(

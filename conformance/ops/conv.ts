@@ -1,11 +1,12 @@
 /**
- * Golden op quantized_conv2d. The case's engine selects the numerics (fbgemm/x86 or qnnpack); a
- * case runs on the kernel paths of its engine's family (the input converted to NHWC, the weight
- * packed with the case's geometry).
+ * Golden op quantized_conv2d. The case's engine selects the numerics (`convNumerics`: for the
+ * `x86` backend it depends on the weight and the groups); a case runs on the reference and on the
+ * kernel paths of that numerics (the input converted to NHWC, the weight packed with the case's
+ * geometry).
  * @module
  */
 import type { Produced } from "../compare.ts";
-import type { GoldenCase, GoldenTensor } from "../golden_file.ts";
+import { type GoldenCase, type GoldenTensor, toNumbers } from "../golden_file.ts";
 import {
   float32Input,
   MalformedCase,
@@ -21,7 +22,7 @@ import {
   quantizedConv2d,
 } from "../../reference/quantized_conv2d.ts";
 import { QuantizedTensor } from "../../reference/tensor.ts";
-import { type Engine, GEMM_ENGINES, numericsFamily } from "../../reference/engine.ts";
+import { convNumerics, isEngine } from "../../reference/engine.ts";
 import type { KernelSet } from "../../kernels/kernel_set.ts";
 import { nchwToNhwc, nhwcToNchw } from "../../kernels/qconv.ts";
 
@@ -84,13 +85,17 @@ export function pairAttr(ctx: RunContext, name: string): [number, number] {
   return [v[0], v[1]];
 }
 
-/** A conv case runs on the kernel paths of its engine's family, for a 4-D quint8 input. */
+/** A conv case runs on the kernel paths of its numerics, for a 4-D quint8 input. */
 function supportsConv(testCase: GoldenCase, kernels: KernelSet): boolean {
-  const engine = testCase.engine;
-  const x = testCase.inputs.x;
-  if (engine === undefined || !(GEMM_ENGINES as readonly string[]).includes(engine)) return false;
+  const { engine, inputs, attrs } = testCase;
+  const x = inputs.x;
+  const zeroPoints = inputs.w_zero_points;
+  if (!isEngine(engine) || zeroPoints === undefined || typeof attrs.groups !== "number") {
+    return false;
+  }
+  const weightSymmetric = Array.from(toNumbers(zeroPoints)).every((z) => z === 0);
   return x?.dtype === "uint8" && x.shape.length === 4 &&
-    numericsFamily(engine as Engine) === kernels.numerics;
+    convNumerics(engine, { weightSymmetric, groups: attrs.groups }) === kernels.numerics;
 }
 
 /** `torch.ops.quantized.conv2d` / `conv2d_relu`. */

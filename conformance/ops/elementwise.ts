@@ -16,7 +16,7 @@ import {
   scalar,
   UnsupportedCase,
 } from "../op_handler.ts";
-import type { Engine } from "../../reference/engine.ts";
+import { type Engine, isEngine } from "../../reference/engine.ts";
 import {
   elementwiseFamily,
   quantizedAddScalar,
@@ -25,8 +25,6 @@ import {
 import { QuantizedTensor } from "../../reference/tensor.ts";
 import { kernelEngine, type KernelSet, type QParams8 } from "../../kernels/kernel_set.ts";
 
-const KNOWN_ENGINES: readonly string[] = ["fbgemm", "x86", "qnnpack", "onednn"];
-
 /** The case's engine; `required` ops without one are malformed. */
 export function caseEngine(ctx: RunContext, required: boolean): Engine {
   const engine = ctx.testCase.engine;
@@ -34,8 +32,8 @@ export function caseEngine(ctx: RunContext, required: boolean): Engine {
     if (required) throw new MalformedCase(`a ${ctx.testCase.op} case must name its "engine"`);
     return "onednn"; // engine-independent ops: any engine computes the same
   }
-  if (!KNOWN_ENGINES.includes(engine)) throw new UnsupportedCase(`engine "${engine}"`);
-  return engine as Engine;
+  if (!isEngine(engine)) throw new UnsupportedCase(`engine "${engine}"`);
+  return engine;
 }
 
 /** A uint8 (quint8) or int8 (qint8) golden tensor as a per-tensor QuantizedTensor. */
@@ -79,8 +77,8 @@ function codes(q: QuantizedTensor): Produced {
 /** Whether the case's engine has the elementwise numerics of a kernel path. */
 export function sameElementwiseFamily(testCase: GoldenCase, kernels: KernelSet): boolean {
   const engine = testCase.engine;
-  if (engine === undefined || !KNOWN_ENGINES.includes(engine)) return false;
-  return elementwiseFamily(engine as Engine) ===
+  if (!isEngine(engine)) return false;
+  return elementwiseFamily(engine) ===
     elementwiseFamily(kernelEngine(kernels.numerics));
 }
 

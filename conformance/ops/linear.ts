@@ -1,6 +1,7 @@
 /**
  * Golden ops quantized_linear (static) and quantized_linear_dynamic. The case's engine selects
- * the numerics (fbgemm/x86 or qnnpack).
+ * the numerics (`linearNumerics`): a case runs on the reference and on the kernel paths of that
+ * numerics.
  * @module
  */
 import type { Produced } from "../compare.ts";
@@ -14,7 +15,7 @@ import {
   type RunContext,
   UnsupportedCase,
 } from "../op_handler.ts";
-import { type Engine, GEMM_ENGINES, numericsFamily } from "../../reference/engine.ts";
+import { type Engine, ENGINES, isEngine, linearNumerics } from "../../reference/engine.ts";
 import {
   type LinearWeight,
   quantizedLinear,
@@ -29,14 +30,16 @@ const W_QSCHEMES = [
   "per_channel_symmetric",
 ];
 
-/** The case's engine, which must be one whose GEMM numerics are reproduced. */
+/** The case's engine, which a GEMM case must name. */
 export function gemmEngine(ctx: RunContext): Engine {
   const engine = ctx.testCase.engine;
-  if (engine === undefined) throw new MalformedCase(`a linear case must name its "engine"`);
-  if (!(GEMM_ENGINES as readonly string[]).includes(engine)) {
-    throw new UnsupportedCase(`engine "${engine}" (reproduced: ${GEMM_ENGINES.join(", ")})`);
+  if (engine === undefined) {
+    throw new MalformedCase(`a ${ctx.testCase.op} case must name its "engine"`);
   }
-  return engine as Engine;
+  if (!isEngine(engine)) {
+    throw new UnsupportedCase(`engine "${engine}" (reproduced: ${ENGINES.join(", ")})`);
+  }
+  return engine;
 }
 
 function requireDtype(t: GoldenTensor, name: string, dtype: string): void {
@@ -94,9 +97,7 @@ export function caseActivation(ctx: RunContext): QuantizedTensor {
 
 /** A linear case runs on the kernel paths that reproduce its engine's numerics. */
 function supportsLinear(testCase: GoldenCase, kernels: KernelSet): boolean {
-  const engine = testCase.engine;
-  if (engine === undefined || !(GEMM_ENGINES as readonly string[]).includes(engine)) return false;
-  return numericsFamily(engine as Engine) === kernels.numerics;
+  return isEngine(testCase.engine) && linearNumerics(testCase.engine) === kernels.numerics;
 }
 
 /** Runs `body` with the case's weight packed for the path's kernel set, then frees it. */

@@ -25,7 +25,8 @@ import {
 } from "../../reference/quantize.ts";
 import { reciprocalF32 } from "../../reference/float32.ts";
 import { QuantizedTensor, splitAtAxis, Tensor } from "../../reference/tensor.ts";
-import type { Dtype8 } from "../../kernels/kernel_set.ts";
+import type { Dtype8, KernelSet } from "../../kernels/kernel_set.ts";
+import { type Engine, isEngine, quantizesLikeFbgemm } from "../../reference/engine.ts";
 
 /** Kernel paths run 8-bit quantize/dequantize with integer zero points. */
 function supportsQuantize(testCase: GoldenCase): boolean {
@@ -33,6 +34,29 @@ function supportsQuantize(testCase: GoldenCase): boolean {
   if (dtype !== "quint8" && dtype !== "qint8") return false;
   const zp = testCase.inputs.zero_points;
   return zp === undefined || zp.dtype === "int64" || zp.dtype === "int32";
+}
+
+/**
+ * The case's engine, when it names one (quantize cases may omit it). Under an FBGEMM engine
+ * NaN, ±Infinity and overflow have FBGEMM's exact answer instead of a build-dependent one.
+ */
+function quantizeEngine(ctx: RunContext): Engine | undefined {
+  const engine = ctx.testCase.engine;
+  if (engine === undefined) return undefined;
+  if (!isEngine(engine)) throw new UnsupportedCase(`engine "${engine}"`);
+  return engine;
+}
+
+/**
+ * A per-tensor quantize case runs on the kernel paths whose build behaviour it was recorded
+ * with: FBGEMM-engine cases on the FBGEMM paths, the others on every path (build-dependent
+ * elements are then deviations).
+ */
+function supportsQuantizePerTensor(testCase: GoldenCase, kernels: KernelSet): boolean {
+  const { engine } = testCase;
+  if (!supportsQuantize(testCase) || (engine !== undefined && !isEngine(engine))) return false;
+  return engine === undefined || !quantizesLikeFbgemm(engine) ||
+    quantizesLikeFbgemm(kernels.numerics);
 }
 
 /** Reads the `dtype` attribute; an unknown dtype is an unsupported case. */
@@ -75,14 +99,17 @@ export const quantizePerTensorOp: OpHandler = {
   attrs: ["scale", "zero_point", "dtype"],
   inputs: ["x"],
   outputs: ["y"],
-  kernelSupport: supportsQuantize,
+  kernelSupport: supportsQuantizePerTensor,
   run(ctx) {
     const x = ctx.input("x");
     const scale = ctx.attrs.number("scale");
     const zeroPoint = ctx.attrs.int("zero_point");
     const dtype = dtypeAttr(ctx);
+    const engine = quantizeEngine(ctx);
     const inv = reciprocalF32(scale);
-    const mask = buildDependentMask(x.data as Float32Array, () => inv, zeroPoint, dtype);
+    const mask = engine !== undefined && quantizesLikeFbgemm(engine)
+      ? undefined
+      : buildDependentMask(x.data as Float32Array, () => inv, zeroPoint, dtype);
     const kernels = ctx.path.kernels;
     if (kernels !== undefined) {
       const y = kernels.quantize(float32Input(x, "x"), {
@@ -96,6 +123,7 @@ export const quantizePerTensorOp: OpHandler = {
       scale,
       zeroPoint,
       dtype,
+      engine,
     });
     return { y: intReprOutput(q, mask) };
   },

@@ -4,7 +4,7 @@
  * both after the op's check) and encode the result.
  * @module
  */
-import type { Engine } from "../../reference/engine.ts";
+import { type Engine, isEngine } from "../../reference/engine.ts";
 import { type OpDescriptor, runKernel, runReference } from "../../ops/op.ts";
 import { OPS } from "../../ops/registry.ts";
 import {
@@ -14,8 +14,6 @@ import {
   type OpHandler,
   UnsupportedCase,
 } from "../op_handler.ts";
-
-const KNOWN_ENGINES: readonly string[] = ["fbgemm", "x86", "qnnpack", "onednn"];
 
 /**
  * The case's engine. An op whose result depends on it needs one; an engine-independent op
@@ -27,8 +25,8 @@ export function caseEngine(c: CaseReader, required: boolean): Engine {
     if (required) throw new MalformedCase(`a ${c.testCase.op} case must name its "engine"`);
     return "onednn";
   }
-  if (!KNOWN_ENGINES.includes(engine)) throw new UnsupportedCase(`engine "${engine}"`);
-  return engine as Engine;
+  if (!isEngine(engine)) throw new UnsupportedCase(`engine "${engine}"`);
+  return engine;
 }
 
 /** The handler of one registered op. */

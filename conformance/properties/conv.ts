@@ -8,9 +8,10 @@
 import fc from "fast-check";
 import assert from "node:assert/strict";
 import type { PropertyCheck } from "./property.ts";
-import { REFERENCE_LINEAR, xorshift } from "./linear.ts";
+import { xorshift } from "./linear.ts";
+import { REFERENCE_LINEAR } from "../../reference/quantized_linear.ts";
 import { scaleArb } from "./quantize.ts";
-import type { NumericsFamily } from "../../reference/engine.ts";
+import type { Numerics } from "../../reference/engine.ts";
 import {
   type Conv2dGeometry,
   type Conv2dImpl,
@@ -213,7 +214,7 @@ function groupSlices(problem: ConvProblem) {
 
 /** Builds the conv2d properties of one numerics family. */
 export function convProperties(
-  family: NumericsFamily,
+  family: Numerics,
   impl: Conv2dImpl = REFERENCE_CONV2D[family],
   path = "reference",
 ): PropertyCheck[] {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { propertyFails, runProperty } from "./property.ts";
 import { convProperties, specGroupWeight } from "./conv.ts";
-import { REFERENCE_LINEAR } from "./linear.ts";
+import { REFERENCE_LINEAR } from "../../reference/quantized_linear.ts";
 import { parseGoldenFile } from "../golden_file.ts";
 import { toNumbers } from "../golden_file.ts";
-import type { NumericsFamily } from "../../reference/engine.ts";
+import type { Numerics } from "../../reference/engine.ts";
 import {
   type Conv2dImpl,
   conv2dOutputShape,
@@ -21,7 +21,7 @@ Deno.test("conv properties pass on the reference", async () => {
   }
 });
 
-async function failing(family: NumericsFamily, impl: Conv2dImpl): Promise<string[]> {
+async function failing(family: Numerics, impl: Conv2dImpl): Promise<string[]> {
   const names: string[] = [];
   for (const check of convProperties(family, impl, "broken")) {
     if (await propertyFails(check, 150)) names.push(check.name);
@@ -90,7 +90,7 @@ Deno.test("the reference passes every golden conv case (sanity check of goldenFa
  * A conv that multiplies (C, kh, kw)-ordered im2col rows — NCHW's order, not NHWC's — by weights
  * in the same order: the exact sum is unchanged, only FBGEMM's int16 pairs differ.
  */
-function convWithChannelMajorK(family: NumericsFamily): Conv2dImpl {
+function convWithChannelMajorK(family: Numerics): Conv2dImpl {
   return (x, shape, weight, p) => {
     const [n, c, h, w] = shape;
     const [, o, oh, ow] = conv2dOutputShape(shape, weight, p);
@@ -145,7 +145,7 @@ Deno.test("conv properties catch an im2col K order of (C, kh, kw) under FBGEMM's
 });
 
 /** A conv that pads with code 0 instead of the input zero point. */
-function convPaddingZero(family: NumericsFamily): Conv2dImpl {
+function convPaddingZero(family: Numerics): Conv2dImpl {
   return (x, shape, weight, p) => {
     const [n, c, h, w] = shape;
     const [ph, pw] = p.padding;
@@ -176,7 +176,7 @@ Deno.test("conv properties and goldens catch padding with 0 instead of the zero 
 });
 
 /** A depthwise conv whose channel c reads input channel c+1 (a channel mix-up). */
-function convDepthwiseMixUp(family: NumericsFamily): Conv2dImpl {
+function convDepthwiseMixUp(family: Numerics): Conv2dImpl {
   return (x, shape, weight, p) => {
     const [n, c, h, w] = shape;
     if (p.groups !== c || c === 1) return REFERENCE_CONV2D[family](x, shape, weight, p);

@@ -8,7 +8,8 @@
 import fc from "fast-check";
 import assert from "node:assert/strict";
 import type { PropertyCheck } from "./property.ts";
-import { REFERENCE_LINEAR, xorshift } from "./linear.ts";
+import { xorshift } from "./linear.ts";
+import { REFERENCE_LINEAR } from "../../reference/quantized_linear.ts";
 import { scaleArb } from "./quantize.ts";
 import type { Dtype8, KernelSet } from "../../kernels/kernel_set.ts";
 import { requantizeReference } from "../../kernels/reference_kernel_set.ts";
@@ -27,6 +28,7 @@ import {
   REFERENCE_CONV2D,
 } from "../../reference/quantized_conv2d.ts";
 import { nchwToNhwc, nhwcToNchw } from "../../kernels/qconv.ts";
+import { requantTieProperties } from "./requant_ties.ts";
 
 /** A dimension: mostly small (every tile remainder), sometimes up to `max`. */
 const dim = (max: number) =>
@@ -178,13 +180,25 @@ const convProblemArb = fc.record({
   return { x, shape, weight, geometry, params };
 });
 
+/** The same weight with every zero point 0 (what oneDNN accepts). */
+function symmetricWeight<W extends { zeroPoints: Int32Array }>(weight: W): W {
+  return { ...weight, zeroPoints: new Int32Array(weight.zeroPoints.length) };
+}
+
 /** Builds the properties of one kernel set. */
 export function kernelProperties(kernels: KernelSet): PropertyCheck[] {
   const path = kernels.name;
   const reference = REFERENCE_LINEAR[kernels.numerics];
   const linearOp = `quantized_linear (${kernels.numerics})`;
+  // oneDNN takes symmetric weights only (PyTorch's onednn prepack refuses others).
+  const symmetric = kernels.numerics === "onednn";
+  const linearArb = (mode: fc.Arbitrary<CodeMode>) =>
+    problemArb(mode).map((p) => (symmetric ? { ...p, weight: symmetricWeight(p.weight) } : p));
+  const convArb = convProblemArb.map((p) =>
+    symmetric ? { ...p, weight: symmetricWeight(p.weight) } : p
+  );
   const staticLinear = (mode: fc.Arbitrary<CodeMode>) =>
-    fc.property(problemArb(mode), ({ a, m, weight, params }) => {
+    fc.property(linearArb(mode), ({ a, m, weight, params }) => {
       const packed = kernels.packLinear(weight);
       try {
         const got = kernels.linear(a, m, packed, params);
@@ -219,7 +233,7 @@ export function kernelProperties(kernels: KernelSet): PropertyCheck[] {
       runsFactor: 0.5,
       property: () =>
         fc.property(
-          problemArb(fc.constant("uniform")),
+          linearArb(fc.constant("uniform")),
           fc.boolean(),
           fc.boolean(),
           fc.constantFrom(0.01, 1, 100),
@@ -260,7 +274,12 @@ export function kernelProperties(kernels: KernelSet): PropertyCheck[] {
             const zeroPoint = min + zpSeed;
             const x = Float32Array.from(units, (u) => u * scale);
             const q = kernels.quantize(x, { scale, zeroPoint, dtype });
-            const expected = quantizePerTensor(new Tensor(x), { scale, zeroPoint, dtype });
+            const expected = quantizePerTensor(new Tensor(x), {
+              scale,
+              zeroPoint,
+              dtype,
+              engine: kernels.numerics,
+            });
             assert.deepEqual([...q], [...expected.intRepr], "quantize");
             assertSameBits(
               kernels.dequantize(q, { scale, zeroPoint, dtype }),
@@ -309,7 +328,7 @@ export function kernelProperties(kernels: KernelSet): PropertyCheck[] {
       path,
       runsFactor: 0.5,
       property: () =>
-        fc.property(convProblemArb, (problem) => {
+        fc.property(convArb, (problem) => {
           const { x, shape, weight, geometry, params } = problem;
           const expected = REFERENCE_CONV2D[kernels.numerics](x, shape, weight, {
             ...geometry,
@@ -350,5 +369,6 @@ export function kernelProperties(kernels: KernelSet): PropertyCheck[] {
           },
         ),
     },
+    ...requantTieProperties(kernels),
   ];
 }

@@ -8,7 +8,7 @@ import type { QLinearPathConfig } from "../../kernels/qlinear.ts";
 
 const runtime = new KernelRuntime();
 
-function set(config: QLinearPathConfig): WasmKernelSet {
+function set(config: Omit<QLinearPathConfig, "relaxed"> & { relaxed?: boolean }): WasmKernelSet {
   return new WasmKernelSet(runtime, { relaxed: true, description: "test", ...config });
 }
 
@@ -19,7 +19,7 @@ function property(kernels: WasmKernelSet, prefix: string) {
 }
 
 Deno.test("kernel properties catch a one-bit error planted in each GEMM variant", async () => {
-  const variants: QLinearPathConfig[] = [
+  const variants: Parameters<typeof set>[0][] = [
     { name: "x86-flip", numerics: "fbgemm", variant: "dot16sat", mr: 2, mutation: "flip-bit" },
     { name: "arm-flip", numerics: "qnnpack", variant: "dot16", mr: 4, mutation: "flip-bit" },
   ];
@@ -92,7 +92,7 @@ Deno.test("the conv property catches a one-bit error planted in the depthwise ke
     outputZeroPoint: 100,
     relu: false,
   };
-  const good = kernelSets(runtime).find((k) => k.name === "arm")!;
+  const good = kernelSets(undefined, { runtime }).find((k) => k.name === "arm")!;
   const run = (k: typeof good) => {
     const packed = k.packConv2d(weight, geometry);
     const y = k.conv2dNhwc(nchwToNhwc(x, [1, 16, 5, 5]), packed, params).data;
@@ -114,7 +114,7 @@ Deno.test("kernel properties catch FBGEMM numerics computed without int16 pair s
 });
 
 Deno.test("the unmutated kernel sets pass the same properties", async () => {
-  for (const kernels of kernelSets(runtime)) {
+  for (const kernels of kernelSets(undefined, { runtime })) {
     for (const check of kernelProperties(kernels)) {
       const outcome = await runProperty(check, { seed: 3, runs: 30 });
       assert.ok(outcome.passed, `${kernels.name}: ${check.name}: ${outcome.reason}`);
@@ -123,7 +123,7 @@ Deno.test("the unmutated kernel sets pass the same properties", async () => {
 });
 
 Deno.test("x86-relaxed runs the exact VNNI dot only where saturation is impossible", () => {
-  const x86 = kernelSets(runtime).find((k) => k.name === "x86-relaxed");
+  const x86 = kernelSets(undefined, { runtime }).find((k) => k.name === "x86-relaxed");
   if (x86 === undefined || !hasExactUnsignedDot(runtime.features)) return; // not on this engine
   const k = 32;
   const weight = {
@@ -151,7 +151,9 @@ Deno.test("x86-relaxed runs the exact VNNI dot only where saturation is impossib
 });
 
 Deno.test("a weight packed by one kernel set is refused by another", () => {
-  const [first, second] = kernelSets(runtime).filter((k) => k.name === "x86" || k.name === "arm");
+  const [first, second] = kernelSets(undefined, { runtime }).filter((k) =>
+    k.name === "x86" || k.name === "arm"
+  );
   const weight = {
     data: new Int8Array(4),
     outFeatures: 2,

@@ -5,29 +5,15 @@
 import fc from "fast-check";
 import assert from "node:assert/strict";
 import type { PropertyCheck } from "./property.ts";
-import type { NumericsFamily } from "../../reference/engine.ts";
+import type { Numerics } from "../../reference/engine.ts";
 import {
   fbgemmDot,
-  linearFbgemm,
-  linearQnnpack,
   type LinearWeight,
+  REFERENCE_LINEAR,
+  type StaticLinearImpl,
   type StaticLinearParams,
 } from "../../reference/quantized_linear.ts";
 import { scaleArb } from "./quantize.ts";
-
-/** A static linear implementation: u8 activations [m, K] → u8 outputs [m, N]. */
-export type StaticLinearImpl = (
-  a: Uint8Array,
-  m: number,
-  weight: LinearWeight,
-  params: StaticLinearParams,
-) => Uint8Array;
-
-/** The reference implementation of each numerics family. */
-export const REFERENCE_LINEAR: Record<NumericsFamily, StaticLinearImpl> = {
-  fbgemm: linearFbgemm,
-  qnnpack: linearQnnpack,
-};
 
 /** A random static linear problem with shapes up to `maxDim`. */
 export function linearProblemArb(maxDim = 40, options: { perChannel?: boolean } = {}) {
@@ -121,7 +107,7 @@ function buildProblem(p: {
 
 /** Builds the linear reference properties of one numerics family. */
 export function linearProperties(
-  family: NumericsFamily,
+  family: Numerics,
   impl: StaticLinearImpl = REFERENCE_LINEAR[family],
   path = "reference",
 ): PropertyCheck[] {

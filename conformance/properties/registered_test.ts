@@ -3,10 +3,10 @@ import { registeredKernelProperties } from "./registered.ts";
 import { propertyFails } from "./property.ts";
 import { KernelRuntime } from "../../kernels/runtime.ts";
 import { WasmKernelSet } from "../../kernels/wasm_kernel_set.ts";
-import type { NumericsFamily } from "../../reference/engine.ts";
+import type { Numerics } from "../../reference/engine.ts";
 import { type KernelMutation, mutationRewrite, OPS_MUTATIONS } from "./mutations.ts";
 
-function kernelSet(numerics: NumericsFamily, mutation?: KernelMutation): WasmKernelSet {
+function kernelSet(numerics: Numerics, mutation?: KernelMutation): WasmKernelSet {
   const runtime = new KernelRuntime(undefined, {
     rewrite: mutation === undefined ? undefined : mutationRewrite(mutation),
   });
@@ -20,7 +20,7 @@ function kernelSet(numerics: NumericsFamily, mutation?: KernelMutation): WasmKer
   });
 }
 
-function property(numerics: NumericsFamily, prefix: string, mutation?: KernelMutation) {
+function property(numerics: Numerics, prefix: string, mutation?: KernelMutation) {
   const found = registeredKernelProperties(kernelSet(numerics, mutation)).find((p) =>
     p.name.startsWith(prefix)
   );

@@ -14,18 +14,24 @@
  * Raw u8 codes times raw s8 weights are accumulated; the kernel also subtracts `wz_c·Σ_t a_t`
  * (the row offset of a depthwise "row", which is per pixel and channel) when a weight zero point
  * is nonzero, so the requantization only adds per-channel constants; it runs in registers with
- * the GEMM epilogue's arithmetic (`emitScaleAndRound`, `emitPackU8`). Taps are padded with zero
+ * the GEMM epilogue's arithmetic (`RequantArithmetic`, `emitPackU8`). Taps are padded with zero
  * weights to a multiple of the group size.
  *
  * Output: quint8 `[OH·OW, Cpadded]`.
  * @module
  */
 import { type FunctionBuilder, type Local, ModuleBuilder, shuffleLanes } from "../wasm/mod.ts";
-import { qgemmLayout } from "../qgemm/layout.ts";
-import { emitPackU8, emitScaleAndRound } from "../qgemm/epilogue.ts";
+import { qgemmLayout, type QGemmVariant } from "../qgemm/layout.ts";
+import { columnArray, emitPackU8, emitRequantToLocal, REQUANT_FLAGS } from "../qgemm/epilogue.ts";
+import { type RequantArithmetic, type RequantInputs, requantLocals } from "../qgemm/requant.ts";
 
 /** The depthwise variants (same meaning as the GEMM variants). */
 export type DepthwiseVariant = "usdot" | "x86sat" | "dot16" | "dot16sat";
+
+/** The depthwise variant with a GEMM variant's arithmetic (`dot16c4` computes as `dot16`). */
+export function depthwiseVariantOf(variant: QGemmVariant): DepthwiseVariant {
+  return variant === "dot16c4" ? "dot16" : variant;
+}
 
 /** Channels per block and taps per group of each variant. */
 export function depthwiseLayout(variant: DepthwiseVariant): { channels: number; tapGroup: number } {
@@ -39,6 +45,8 @@ export interface DepthwiseSpec {
   readonly variant: DepthwiseVariant;
   readonly kernelH: number;
   readonly kernelW: number;
+  /** The fused requantization's arithmetic (the GEMM epilogue's, qgemm/requant.ts). */
+  readonly requant: RequantArithmetic;
   /** Test-only: `flip-bit` flips bit 0 of channel 0's accumulator of every pixel. */
   readonly mutation?: "flip-bit";
 }
@@ -51,10 +59,10 @@ export interface DepthwiseExports {
    * `[OH·OW, Cpadded]`, requantized in registers with the shared epilogue's arithmetic (no pass
    * over int32 accumulators). `geometry` (i32 fields): Cpadded (channel stride of x and out, a
    * multiple of the block), paddedW, OH, OW, strideH, strideW, dilationH, dilationW; `hasWz`
-   * (+32) is 1 when some weight zero point is nonzero; the epilogue's column arrays (+36: four
-   * Cpadded arrays colInt, rowMul (unused: the kernel removes the weight zero points itself),
-   * biasTerm, multiplier, see `qgemm/epilogue.ts`); the output zero point (+40) and the lower
-   * clamp (+44: the zero point with ReLU, else 0).
+   * (+32) is 1 when some weight zero point is nonzero; the epilogue's column arrays (+36:
+   * `COLUMN_ARRAYS` of Cpadded values; rowMul is unused: the kernel removes the weight zero points
+   * itself, see `qgemm/epilogue.ts`); the output zero point (+40), the lower clamp (+44: the zero
+   * point with ReLU, else 0) and the epilogue's flags (+48: `REQUANT_FLAGS.bias` with a bias).
    */
   dwconv(x: number, w: number, zpw: number, out: number, geometry: number): void;
 }
@@ -116,14 +124,20 @@ export function buildDepthwise(spec: DepthwiseSpec): ModuleBuilder {
 
 /** The fused requantization's locals. */
 interface RequantLocals {
+  /** Addresses of the column arrays this kernel reads. */
   readonly colInt: Local;
   readonly biasTerm: Local;
   readonly multiplier: Local;
-  /** The output zero point (i16 lanes) and the lower clamp (u8 lanes). */
+  readonly biasScale: Local;
+  /** The epilogue flags. */
+  readonly flags: Local;
+  /** The output zero point (i16 lanes, when the pack adds it) and the lower clamp (u8 lanes). */
   readonly zp: Local;
   readonly lower: Local;
   /** Per accumulator vector: its requantized int32 values. */
   readonly y: Local[];
+  /** The arithmetic's own locals. */
+  readonly shared: ReturnType<typeof requantLocals>;
 }
 
 class DepthwiseEmitter {
@@ -248,38 +262,56 @@ class DepthwiseEmitter {
       return l;
     };
     const cols = field("cols", 36);
-    const colInt = f.local("i32", "colInt");
-    const biasTerm = f.local("i32", "biasTerm");
-    const multiplier = f.local("i32", "multiplier");
-    f.localGet(cols).localSet(colInt);
-    // The column arrays are Cpadded·4 bytes apart: colInt, rowMul, biasTerm, multiplier.
-    f.localGet(cols).localGet(cPadded).i32.const(8).i32.mul().i32.add().localSet(biasTerm);
-    f.localGet(cols).localGet(cPadded).i32.const(12).i32.mul().i32.add().localSet(multiplier);
+    const flags = field("flags", 48);
+    // The column arrays are Cpadded·4 bytes apart (`COLUMN_ARRAYS`).
+    const array = (name: "colInt" | "biasTerm" | "multiplier" | "biasScale") => {
+      const l = f.local("i32", name);
+      f.localGet(cols).localGet(cPadded).i32.const(4 * columnArray(name)).i32.mul().i32.add()
+        .localSet(l);
+      return l;
+    };
+    const [colInt, biasTerm, multiplier, biasScale] = [
+      array("colInt"),
+      array("biasTerm"),
+      array("multiplier"),
+      array("biasScale"),
+    ];
+    const shared = requantLocals(f);
     const zp = f.local("v128", "zp");
     const lower = f.local("v128", "lower");
-    f.localGet(geometry).i32.load({ offset: 40 }).i16x8.splat().localSet(zp);
+    if (this.spec.requant.zeroPointInPack) {
+      f.localGet(geometry).i32.load({ offset: 40 }).i16x8.splat().localSet(zp);
+    }
+    f.localGet(geometry).i32.load({ offset: 40 }).f32.convertI32S().f32x4.splat()
+      .localSet(shared.zeroPoint);
     f.localGet(geometry).i32.load({ offset: 44 }).i8x16.splat().localSet(lower);
     const y = Array.from({ length: this.cb / 4 }, (_, i) => f.local("v128", `y${i}`));
-    return { colInt, biasTerm, multiplier, zp, lower, y };
+    return { colInt, biasTerm, multiplier, biasScale, flags, zp, lower, y, shared };
   }
 
   /**
-   * `requant_u8` of one block's accumulators, as the shared epilogue computes it:
-   * `f32(acc + colInt) + biasTerm`, `× multiplier`, round half to even, saturate to int32, then
-   * int16 (+ zero point, saturating) and uint8, ReLU as the lower clamp.
+   * `requant_u8` of one block's accumulators, as the shared epilogue computes it: the
+   * arithmetic of `spec.requant` on `acc + colInt`, then int16 (+ zero point, saturating) and
+   * uint8, ReLU as the lower clamp.
    */
   private emitRequant(rq: RequantLocals, acc: Local[], out: Local, cblock: Local): void {
     const f = this.f;
-    const column = (array: Local, i: number) => {
+    const column = (array: Local, i: number) => () => {
       f.localGet(array).localGet(cblock).i32.const(2).i32.shl().i32.add();
       f.v128.load({ offset: i * 16, align: 4 });
     };
     acc.forEach((a, i) => {
+      const io: RequantInputs = {
+        ...rq.shared,
+        biasTerm: column(rq.biasTerm, i),
+        biasScale: column(rq.biasScale, i),
+        multiplier: column(rq.multiplier, i),
+        hasBias: () => void f.localGet(rq.flags).i32.const(REQUANT_FLAGS.bias).i32.and(),
+      };
       f.localGet(a);
-      column(rq.colInt, i);
+      column(rq.colInt, i)();
       f.i32x4.add();
-      emitScaleAndRound(f, () => column(rq.biasTerm, i), () => column(rq.multiplier, i));
-      f.localSet(rq.y[i]);
+      emitRequantToLocal(f, this.spec.requant, io, rq.y[i]);
     });
     f.localGet(out).localGet(cblock).i32.add();
     emitPackU8(f, rq.y, rq.zp, rq.lower);

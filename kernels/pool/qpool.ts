@@ -5,7 +5,7 @@
  * input size and differing from it), otherwise ATen's channels-last kernels.
  * @module
  */
-import type { NumericsFamily } from "../../reference/engine.ts";
+import type { Numerics } from "../../reference/engine.ts";
 import { f32 } from "../../reference/float32.ts";
 import { qnnpackAvgPoolScale } from "../../reference/quantized_pool.ts";
 import type {
@@ -80,7 +80,7 @@ export class QPool {
    */
   constructor(
     private readonly runtime: KernelRuntime,
-    readonly numerics: NumericsFamily,
+    readonly numerics: Numerics,
   ) {}
 
   /** The kernel names this class runs. */

@@ -3,16 +3,32 @@
  * - `prepare`: per activation row, the sum of its codes (for zero-point correction) and the
  *   largest code (to prove that no pair can saturate), widening u8 → int16 for the int16
  *   variants;
- * - `requant_u8`: int32 accumulators → quint8 outputs with the float requantization both engines
- *   share (`cvtdq2ps`, + bias term, × multiplier, round half to even, int16 then uint8
- *   saturation, ReLU as a lower clamp);
+ * - `requant_u8`: int32 accumulators → quint8 outputs with one numerics' float requantization
+ *   (`RequantArithmetic`, qgemm/requant.ts), then int16 and uint8 saturation and ReLU as a lower
+ *   clamp;
  * - `requant_f32`: int32 accumulators → float outputs of the dynamic linear.
  *
  * Both requantizations first remove the zero points from the raw-code accumulator:
- * `acc' = acc + colInt[n] + rowSum[m]·rowMul[n]` (int32, wrapping like the C++ kernels).
+ * `acc' = acc + colInt[n] + rowSum[m]·rowMul[n]` (int32, wrapping like the C++ kernels). The
+ * column block holds `COLUMN_ARRAYS` arrays of nPadded values each.
  * @module
  */
 import { type FunctionBuilder, type Local, ModuleBuilder } from "../wasm/mod.ts";
+import { type RequantArithmetic, type RequantInputs, requantLocals } from "./requant.ts";
+
+/**
+ * The per-column arrays of a packed weight, in order, each nPadded 32-bit values: colInt (i32),
+ * rowMul (i32), biasTerm (f32), multiplier (f32), biasScale (f32).
+ */
+export const COLUMN_ARRAYS = ["colInt", "rowMul", "biasTerm", "multiplier", "biasScale"] as const;
+
+/** The index of a column array in the block. */
+export function columnArray(name: (typeof COLUMN_ARRAYS)[number]): number {
+  return COLUMN_ARRAYS.indexOf(name);
+}
+
+/** `flags` bits of `requant_u8` and `requant_f32`. */
+export const REQUANT_FLAGS = { relu: 1, bias: 2 } as const;
 
 /** Exports of the epilogue module. */
 export interface EpilogueExports {
@@ -30,9 +46,9 @@ export interface EpilogueExports {
     widen: number,
   ): number;
   /**
-   * `requant_u8(c, out, rowSums, cols, m, nPadded, outputZeroPoint, lowerClamp)`: `c` is
-   * m × nPadded int32; `cols` points at four nPadded arrays: colInt (i32), rowMul (i32), biasTerm
-   * (f32), multiplier (f32). Writes m × nPadded bytes to `out`.
+   * `requant_u8(c, out, rowSums, cols, m, nPadded, outputZeroPoint, lowerClamp, flags)`: `c` is
+   * m × nPadded int32; `cols` points at the column arrays (`COLUMN_ARRAYS`); `flags & 2` when the
+   * weight has a bias. Writes m × nPadded bytes to `out`.
    */
   requant_u8(
     c: number,
@@ -43,12 +59,11 @@ export interface EpilogueExports {
     nPadded: number,
     outputZeroPoint: number,
     lowerClamp: number,
+    flags: number,
   ): void;
   /**
-   * `requant_f32(c, out, rowSums, cols, m, nPadded, flags)`: as requant_u8 but
-   * `y = f32(acc')·multiplier (+ bias if flags & 2)` (float bias in the biasTerm array), ReLU
-   * (flags & 1) as `pmax(y, 0)` (keeps −0 and NaN, like FBGEMM's `max_ps(0, y)`), float output.
-   * Without a bias nothing is added, so a −0 product stays −0.
+   * `requant_f32(c, out, rowSums, cols, m, nPadded, flags)`: as requant_u8 with the float output
+   * of the dynamic linear (the bias in the biasTerm array), ReLU when `flags & 1`.
    */
   requant_f32(
     c: number,
@@ -61,8 +76,8 @@ export interface EpilogueExports {
   ): void;
 }
 
-/** Builds the epilogue module (imports `env.memory`). */
-export function buildEpilogue(): ModuleBuilder {
+/** Builds the epilogue module for one numerics' arithmetic (imports `env.memory`). */
+export function buildEpilogue(arithmetic: RequantArithmetic): ModuleBuilder {
   const mod = new ModuleBuilder().importMemory("env", "memory", { initial: 1 });
   const prepare = mod.function("prepare", {
     params: ["i32", "i32", "i32", "i32", "i32", "i32"],
@@ -74,14 +89,24 @@ export function buildEpilogue(): ModuleBuilder {
   for (const output of ["u8", "f32"] as const) {
     const f = output === "u8"
       ? mod.function("requant_u8", {
-        params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
-        paramNames: ["c", "out", "rowSums", "cols", "m", "nPadded", "zeroPoint", "lowerClamp"],
+        params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+        paramNames: [
+          "c",
+          "out",
+          "rowSums",
+          "cols",
+          "m",
+          "nPadded",
+          "zeroPoint",
+          "lowerClamp",
+          "flags",
+        ],
       })
       : mod.function("requant_f32", {
         params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"],
         paramNames: ["c", "out", "rowSums", "cols", "m", "nPadded", "flags"],
       });
-    emitRequant(f, output);
+    emitRequant(f, output, arithmetic);
     mod.exportFunction(f);
   }
   return mod;
@@ -128,20 +153,18 @@ function emitPrepare(f: FunctionBuilder): void {
 }
 
 /**
- * The float part of `requant_u8` on the i32x4 of zero-point-corrected accumulators on the stack:
- * `f32(acc') + biasTerm`, `× multiplier`, round half to even, saturate to int32 (NaN → 0).
- * Leaves the i32x4 result. Shared by every kernel that requantizes (GEMM epilogue, depthwise).
+ * Requantizes the i32x4 of zero-point-corrected accumulators on the stack with `arithmetic`
+ * (reading the columns through `io`) and stores the result in `y` (rounded i32x4 for u8 output).
+ * Shared by every kernel that requantizes (the GEMM epilogue, depthwise).
  */
-export function emitScaleAndRound(
+export function emitRequantToLocal(
   f: FunctionBuilder,
-  loadBiasTerm: () => void,
-  loadMultiplier: () => void,
+  arithmetic: RequantArithmetic,
+  io: RequantInputs,
+  y: Local,
 ): void {
-  f.f32x4.convertI32x4S();
-  loadBiasTerm();
-  f.f32x4.add();
-  loadMultiplier();
-  f.f32x4.mul().f32x4.nearest().i32x4.truncSatF32x4S();
+  arithmetic.emitU8(f, io);
+  f.localSet(y);
 }
 
 /**
@@ -158,8 +181,13 @@ export function emitPackU8(f: FunctionBuilder, y: readonly Local[], zp: Local, l
   f.i8x16.narrowI16x8U().localGet(lower).i8x16.maxU();
 }
 
-function emitRequant(f: FunctionBuilder, output: "u8" | "f32"): void {
+function emitRequant(
+  f: FunctionBuilder,
+  output: "u8" | "f32",
+  arithmetic: RequantArithmetic,
+): void {
   const [c, out, rowSums, cols, m, nPadded] = f.params;
+  const flags = f.params[output === "u8" ? 8 : 6];
   const col = f.local("i32", "col");
   const colBytes = f.local("i32", "colBytes"); // nPadded * 4: distance between the column arrays
   const rowSum = f.local("v128", "rowSum");
@@ -167,12 +195,14 @@ function emitRequant(f: FunctionBuilder, output: "u8" | "f32"): void {
   const y1 = f.local("v128", "y1");
   const lower = f.local("v128", "lower");
   const zp = f.local("v128", "zp");
-  const zero = f.local("v128", "zero");
+  const locals = requantLocals(f);
   f.localGet(m).i32.eqz().if(() => void f.return());
   f.localGet(nPadded).i32.const(4).i32.mul().localSet(colBytes);
   if (output === "u8") {
     const [, , , , , , zeroPoint, lowerClamp] = f.params;
-    f.localGet(zeroPoint).i16x8.splat().localSet(zp);
+    // The pack adds the zero point in int16 unless the arithmetic added it in float.
+    if (arithmetic.zeroPointInPack) f.localGet(zeroPoint).i16x8.splat().localSet(zp);
+    f.localGet(zeroPoint).f32.convertI32S().f32x4.splat().localSet(locals.zeroPoint);
     f.localGet(lowerClamp).i8x16.splat().localSet(lower);
   }
   f.loop((nextRow) => {
@@ -181,34 +211,36 @@ function emitRequant(f: FunctionBuilder, output: "u8" | "f32"): void {
     f.loop((nextCols) => {
       // Two vectors of four columns each.
       for (const [half, y] of [[0, y0], [1, y1]] as const) {
+        // address of column array `array` at this column: cols + array·colBytes + col·4
         const at = (array: number) => {
-          // address of column array `array` at this column: cols + array·colBytes + col·4
           f.localGet(cols).localGet(colBytes).i32.const(array).i32.mul().i32.add();
           f.localGet(col).i32.const(4).i32.mul().i32.add();
         };
+        const load = (array: (typeof COLUMN_ARRAYS)[number]) => () => {
+          at(columnArray(array));
+          f.v128.load({ offset: half * 16, align: 4 });
+        };
+        const io: RequantInputs = {
+          ...locals,
+          biasTerm: load("biasTerm"),
+          biasScale: load("biasScale"),
+          multiplier: load("multiplier"),
+          hasBias: () => void f.localGet(flags).i32.const(REQUANT_FLAGS.bias).i32.and(),
+        };
         f.localGet(c).v128.load({ offset: half * 16, align: 4 });
-        at(0);
-        f.v128.load({ offset: half * 16, align: 4 }).i32x4.add();
+        load("colInt")();
+        f.i32x4.add();
         f.localGet(rowSum);
-        at(1);
-        f.v128.load({ offset: half * 16, align: 4 }).i32x4.mul().i32x4.add();
-        if (output === "u8") {
-          const load = (array: number) => () => {
-            at(array);
-            f.v128.load({ offset: half * 16, align: 4 });
-          };
-          emitScaleAndRound(f, load(2), load(3));
+        load("rowMul")();
+        f.i32x4.mul().i32x4.add();
+        if (output === "u8") emitRequantToLocal(f, arithmetic, io, y);
+        else {
+          arithmetic.emitF32(f, io);
+          f.localGet(flags).i32.const(REQUANT_FLAGS.relu).i32.and().if(
+            { params: ["v128"], results: ["v128"] },
+            () => arithmetic.emitRelu(f, io),
+          );
           f.localSet(y);
-        } else {
-          f.f32x4.convertI32x4S();
-          at(3);
-          f.v128.load({ offset: half * 16, align: 4 }).f32x4.mul().localSet(y);
-          const [, , , , , , flags] = f.params;
-          f.localGet(flags).i32.const(2).i32.and().if(() => {
-            f.localGet(y);
-            at(2);
-            f.v128.load({ offset: half * 16, align: 4 }).f32x4.add().localSet(y);
-          });
         }
       }
       if (output === "u8") {
@@ -217,11 +249,7 @@ function emitRequant(f: FunctionBuilder, output: "u8" | "f32"): void {
         f.v128.store64Lane(0, { align: 1 });
         f.localGet(out).i32.const(8).i32.add().localSet(out);
       } else {
-        const [, , , , , , flags] = f.params;
         for (const [half, y] of [[0, y0], [1, y1]] as const) {
-          f.localGet(flags).i32.const(1).i32.and().if(() =>
-            void f.localGet(y).localGet(zero).f32x4.pmax().localSet(y)
-          );
           f.localGet(out).localGet(y).v128.store({ offset: half * 16, align: 4 });
         }
         f.localGet(out).i32.const(32).i32.add().localSet(out);

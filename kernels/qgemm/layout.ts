@@ -16,8 +16,11 @@
  * - `dot16sat`: plain SIMD128 emulation of the same saturation: operands widened to int16,
  *   `i32x4.dot_i16x8_s` pair sums, `i16x8.narrow_i32x4_s` saturation, `extadd_pairwise` to int32.
  * - `dot16`: plain SIMD128 exact products: widened operands, `i32x4.dot_i16x8_s`.
+ * - `dot16c4`: the exact twin of `dot16sat` in its layout (4 k per column and step): the pair
+ *   sums are added exactly (for FBGEMM on AVX-512 VNNI, whose depthwise convolutions still need
+ *   `dot16sat` on the same packed weight).
  */
-export type QGemmVariant = "usdot" | "x86sat" | "dot16sat" | "dot16";
+export type QGemmVariant = "usdot" | "x86sat" | "dot16sat" | "dot16" | "dot16c4";
 
 /** Static facts of a variant's layout. */
 export interface QGemmLayout {
@@ -63,6 +66,15 @@ const LAYOUTS: Record<QGemmVariant, QGemmLayout> = {
     relaxed: false,
     saturating: true,
     suffix: "wasmsimd_dot16sat",
+  },
+  dot16c4: {
+    variant: "dot16c4",
+    kr: 4,
+    aElementBytes: 2,
+    bElementBytes: 2,
+    relaxed: false,
+    saturating: false,
+    suffix: "wasmsimd_dot16x4",
   },
   dot16: {
     variant: "dot16",

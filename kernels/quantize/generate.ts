@@ -3,6 +3,9 @@
  * - quantize f32 → u8/i8: `clamp(rne(f32(x·inv)), qmin−zp, qmax−zp) + zp` — equal to PyTorch's
  *   `f32(rne(x·inv) + zp)` then clamp for every finite input, and the reference's choice for
  *   NaN (→ zp) and ±Infinity (→ the bounds) because `i32x4.trunc_sat_f32x4_s` maps NaN to 0;
+ * - quantize as FBGEMM's AVX2 kernel (`quantize_fbgemm`, the FBGEMM numerics): `t = min(f32(x·inv),
+ *   2147483520)` (NaN gives the bound), round half to even (−Infinity and values below −2³¹ give
+ *   INT32_MIN), `+ zp` in int32 wrapping, clamped to [qmin, qmax];
  * - dequantize u8/i8 → f32 per tensor: `f32(f32(scale)·f32(q − zp))`;
  * - per channel, with per-element scale/zero-point arrays: quantize as above; dequantize with the
  *   double product PyTorch uses: `f32(double(q − zp)·scale_c)`.
@@ -14,6 +17,17 @@ import { type FunctionBuilder, type Local, ModuleBuilder, shuffleLanes } from ".
 export interface QuantizeExports {
   /** `quantize(x, out, n, inv, zp, qmin, qmax, signed)` over n (a multiple of 16) floats. */
   quantize(
+    x: number,
+    out: number,
+    n: number,
+    inv: number,
+    zp: number,
+    qmin: number,
+    qmax: number,
+    signed: number,
+  ): void;
+  /** `quantize_fbgemm(x, out, n, inv, zp, qmin, qmax, signed)`: FBGEMM's AVX2 quantize. */
+  quantize_fbgemm(
     x: number,
     out: number,
     n: number,
@@ -50,6 +64,12 @@ export interface QuantizeExports {
 /** Builds the module (imports `env.memory`). */
 export function buildQuantize(): ModuleBuilder {
   const mod = new ModuleBuilder().importMemory("env", "memory", { initial: 1 });
+  const fbgemm = mod.function("quantize_fbgemm", {
+    params: ["i32", "i32", "i32", "f32", "i32", "i32", "i32", "i32"],
+    paramNames: ["x", "out", "n", "inv", "zp", "qmin", "qmax", "signed"],
+  });
+  emitQuantizeFbgemm(fbgemm);
+  mod.exportFunction(fbgemm);
   for (const perChannel of [false, true]) {
     const q = mod.function(perChannel ? "quantize_pc" : "quantize", {
       params: ["i32", "i32", "i32", perChannel ? "i32" : "f32", "i32", "i32", "i32", "i32"],
@@ -125,6 +145,44 @@ function emitQuantize(f: FunctionBuilder, perChannel: boolean): void {
       f.localGet(inv).i32.const(64).i32.add().localSet(inv);
       f.localGet(zp).i32.const(64).i32.add().localSet(zp);
     }
+    f.localGet(out).i32.const(16).i32.add().localSet(out);
+    f.localGet(x).i32.const(64).i32.add().localTee(x).localGet(end).i32.ne().brIf(next);
+  });
+}
+
+function emitQuantizeFbgemm(f: FunctionBuilder): void {
+  const [x, out, n, inv, zp, qmin, qmax, signed] = f.params;
+  const end = f.local("i32", "end");
+  const invV = f.local("v128", "inv");
+  const zpV = f.local("v128", "zp");
+  const qminV = f.local("v128", "qmin");
+  const qmaxV = f.local("v128", "qmax");
+  const t = f.local("v128", "t");
+  const lanes: Local[] = [0, 1, 2, 3].map((i) => f.local("v128", `q${i}`));
+  f.localGet(n).i32.eqz().if(() => void f.return());
+  f.localGet(x).localGet(n).i32.const(4).i32.mul().i32.add().localSet(end);
+  f.localGet(inv).f32x4.splat().localSet(invV);
+  f.localGet(zp).i32x4.splat().localSet(zpV);
+  f.localGet(qmin).i32x4.splat().localSet(qminV);
+  f.localGet(qmax).i32x4.splat().localSet(qmaxV);
+  f.loop((next) => {
+    lanes.forEach((q, i) => {
+      f.localGet(x).v128.load({ offset: i * 16, align: 4 }).localGet(invV).f32x4.mul().localSet(t);
+      // min_ps(t, bound) = t < bound ? t : bound = pmin(bound, t)
+      f.v128.const("f32x4", [2147483520, 2147483520, 2147483520, 2147483520]).localGet(t).f32x4
+        .pmin();
+      f.f32x4.nearest().i32x4.truncSatF32x4S().localGet(zpV).i32x4.add();
+      f.localGet(qminV).i32x4.maxS().localGet(qmaxV).i32x4.minS().localSet(q);
+    });
+    f.localGet(out);
+    f.localGet(lanes[0]).localGet(lanes[1]).i16x8.narrowI32x4S();
+    f.localGet(lanes[2]).localGet(lanes[3]).i16x8.narrowI32x4S();
+    f.localGet(signed).if(
+      { params: ["v128", "v128"], results: ["v128"] },
+      () => void f.i8x16.narrowI16x8S(),
+      () => void f.i8x16.narrowI16x8U(),
+    );
+    f.v128.store({ align: 1 });
     f.localGet(out).i32.const(16).i32.add().localSet(out);
     f.localGet(x).i32.const(64).i32.add().localTee(x).localGet(end).i32.ne().brIf(next);
   });

@@ -6,6 +6,7 @@
  * @module
  */
 import { bestKernelSet } from "../../kernels/paths.ts";
+import { show } from "../../reference/_check.ts";
 import type { KernelSet } from "../../kernels/kernel_set.ts";
 import type { Module } from "../module.ts";
 import { QuantizedOps } from "../quantized/ops.ts";
@@ -17,8 +18,9 @@ import type { ModuleClass } from "./propagate.ts";
 /** Options of `convert`. */
 export interface ConvertOptions {
   /**
-   * The kernels the quantized model runs on: a KernelSet (`bestKernelSet("qnnpack")`, the
-   * `x86` or `arm` path of `kernelSets()`) or QuantizedOps. Default `bestKernelSet("qnnpack")`.
+   * The kernels the quantized model runs on: a KernelSet (`bestKernelSet("qnnpack")`,
+   * `bestKernelSet("x86")`, a path of `kernelSets()`) or QuantizedOps. Absent:
+   * `bestKernelSet("qnnpack")`; present but not a kernel set (`undefined`): an error.
    */
   kernels?: KernelSet | QuantizedOps;
   /** Convert in place (default false: a copy is converted; the observers stay shared). */
@@ -29,10 +31,23 @@ export interface ConvertOptions {
   removeQConfig?: boolean;
 }
 
-/** The QuantizedOps of a `kernels` option. */
-export function quantizedOps(kernels?: KernelSet | QuantizedOps): QuantizedOps {
+/**
+ * The QuantizedOps of a `kernels` option: the default kernel set when the option is absent; a
+ * `kernels` key present but not a KernelSet or QuantizedOps (say `undefined` from a misspelt
+ * lookup) is an error, never a silent default.
+ * @throws {TypeError} naming the bad value.
+ */
+export function quantizedOps(options: { kernels?: KernelSet | QuantizedOps }): QuantizedOps {
+  if (!("kernels" in options)) return new QuantizedOps(bestKernelSet("qnnpack"));
+  const kernels: unknown = options.kernels;
   if (kernels instanceof QuantizedOps) return kernels;
-  return new QuantizedOps(kernels ?? bestKernelSet("qnnpack"));
+  if (typeof kernels !== "object" || kernels === null || !("packLinear" in kernels)) {
+    throw new TypeError(
+      `kernels: expected a KernelSet or QuantizedOps, got ${show(kernels)}; ` +
+        `bestKernelSet("fbgemm" | "x86" | "qnnpack" | "onednn") returns one`,
+    );
+  }
+  return new QuantizedOps(kernels as KernelSet);
 }
 
 /**
@@ -82,7 +97,7 @@ export function convertModules(
  */
 export function convert<M extends Module>(model: M, options: ConvertOptions = {}): M {
   const target = options.inplace ? model : model.clone({ shareHistograms: true });
-  const context = { ops: quantizedOps(options.kernels) };
+  const context = { ops: quantizedOps(options) };
   convertModules(target, options.mapping ?? STATIC_QUANT_MAPPINGS, context);
   if (options.removeQConfig ?? true) removeQConfig(target);
   return target;

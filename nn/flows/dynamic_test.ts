@@ -34,7 +34,7 @@ function qint8Weight(w: Tensor) {
 
 for (const kernels of kernelSets()) {
   Deno.test(`quantizeDynamic (${kernels.name}): outputs equal quantizedLinearDynamic by hand`, () => {
-    const engine = kernels.numerics === "qnnpack" ? "qnnpack" : "fbgemm";
+    const engine = kernels.numerics;
     const mlp = new Mlp();
     const fused = fuseModules(mlp.eval(), ["fc1", "relu"]);
     // As in PyTorch, the default spec ({Linear}) leaves a fused LinearReLU in float.

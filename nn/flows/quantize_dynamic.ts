@@ -32,7 +32,7 @@ export interface QuantizeDynamicOptions {
   qconfigSpec?: QConfigDict | Iterable<string | ModuleClass>;
   /** `qint8` (default), `float16`, `quint8` or `quint4x2`; ignored when `qconfigSpec` is a Map. */
   dtype?: DynamicDType;
-  /** The kernels (default `bestKernelSet("qnnpack")`). */
+  /** The kernels (absent: `bestKernelSet("qnnpack")`; present but not a kernel set: an error). */
   kernels?: KernelSet | QuantizedOps;
   /** Quantize in place (default false: a copy, as PyTorch). */
   inplace?: boolean;
@@ -131,7 +131,7 @@ export function quantizeDynamic<M extends Module>(
   const target = options.inplace ? model : model.clone();
   target.eval();
   propagateQConfig(target, spec);
-  convertModules(target, DYNAMIC_QUANT_MAPPINGS, { ops: quantizedOps(options.kernels) });
+  convertModules(target, DYNAMIC_QUANT_MAPPINGS, { ops: quantizedOps(options) });
   removeQConfig(target);
   return target;
 }

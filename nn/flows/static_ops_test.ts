@@ -56,8 +56,9 @@ function handComposed(prepared: CatNet, x: Tensor, engine: Engine, qconfig: QCon
 
 for (const kernels of kernelSets()) {
   Deno.test(`convert (${kernels.name}): relu, cat, mul, avg pool and flatten equal the reference`, () => {
-    const engine: Engine = kernels.numerics === "qnnpack" ? "qnnpack" : "fbgemm";
-    const qconfig = getDefaultQConfig(kernels.numerics === "qnnpack" ? "qnnpack" : "x86");
+    const engine: Engine = kernels.numerics;
+    const backend = { qnnpack: "qnnpack", onednn: "onednn" } as const;
+    const qconfig = getDefaultQConfig(backend[engine as keyof typeof backend] ?? "x86");
     const model = new CatNet().eval();
     model.qconfig = qconfig;
     const prepared = prepare(model);

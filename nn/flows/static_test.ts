@@ -32,11 +32,12 @@ import { convert } from "./convert.ts";
 import { prepare } from "./prepare.ts";
 
 function engineOf(kernels: KernelSet): Engine {
-  return kernels.numerics === "qnnpack" ? "qnnpack" : "fbgemm";
+  return kernels.numerics;
 }
 
 function qconfigFor(kernels: KernelSet): QConfig {
-  return getDefaultQConfig(kernels.numerics === "qnnpack" ? "qnnpack" : "x86");
+  const backend = { qnnpack: "qnnpack", onednn: "onednn" } as const;
+  return getDefaultQConfig(backend[kernels.numerics as keyof typeof backend] ?? "x86");
 }
 
 /** A fused, prepared and calibrated SmallNet. */

@@ -18,7 +18,8 @@ sys.path.insert(0, HERE)
 import torch  # noqa: E402
 
 GENERATORS = ["gen_quantize", "gen_linear", "gen_observers", "gen_fake_quant", "gen_fusion", "gen_conv",
-              "gen_elementwise", "gen_rnn", "gen_embedding", "gen_activations2"]
+              "gen_elementwise", "gen_rnn", "gen_embedding", "gen_activations2",
+              "gen_onednn"]
 
 
 def main():
