@@ -13,8 +13,8 @@ Two pitfalls of PyTorch 1.13's onednn engine shape this generator:
   the earlier call's zero points. Every case here has its own key (`PrimitiveKeys`), and after
   recording, a fresh process replays all static cases in reverse order and must reproduce every
   output bit for bit (`verify`).
-- Each output file draws its random numbers from a generator seeded by its own name, so adding
-  cases to one file never changes another.
+- Each output file draws its random numbers from its own generator (`GoldenFile.rng`, seeded by
+  the run's seed and the file's name), so adding cases to one file never changes another.
 
 Run through `generate.py --only gen_onednn`, or `gen_onednn.py --verify FILE` (the replay).
 """
@@ -23,7 +23,6 @@ import pickle
 import subprocess
 import sys
 import tempfile
-import zlib
 
 import numpy as np
 import torch
@@ -34,11 +33,6 @@ K_EDGES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128,
 N_EDGES = [1, 2, 3, 7, 8, 9, 15, 16, 17, 24, 31, 33]
 M_EDGES = [1, 2, 3, 4, 5, 7, 8, 9]
 ZERO_POINTS = [0, 128, 255]
-
-
-def file_rng(name, seed):
-    """A random generator seeded from the output file's name (and the run's seed)."""
-    return np.random.default_rng([zlib.crc32(name.encode()), seed])
 
 
 def f32(x):
@@ -402,12 +396,12 @@ def generate(seed):
              "and was replayed in reverse order in a fresh process with identical results")
     linear = GoldenFile("linear_onednn", "scripts/golden/gen_onednn.py", seed, engine="onednn",
                         notes=notes)
-    linear_cases(linear, keys, file_rng(linear.name, seed))
+    linear_cases(linear, keys, linear.rng)
     with quiet_stderr():
-        dynamic_cases(linear, file_rng(linear.name + "/dynamic", seed))
+        dynamic_cases(linear, linear.rng)
     conv = GoldenFile("conv_onednn", "scripts/golden/gen_onednn.py", seed, engine="onednn",
                       notes=notes)
-    conv_cases(conv, keys, file_rng(conv.name, seed))
+    conv_cases(conv, keys, conv.rng)
     verify([linear, conv])
     return [linear, conv]
 
