@@ -46,7 +46,7 @@ const REQUANT_VARIANTS: readonly (readonly [Numerics, boolean])[] = [
 /** The catalog. */
 export function kernelCatalog(): CatalogEntry[] {
   const entries: CatalogEntry[] = [];
-  const variants: QGemmVariant[] = ["usdot", "x86sat", "dot16sat", "dot16", "dot16c4"];
+  const variants: QGemmVariant[] = ["usdot", "x86sat", "dot16sat", "dot16", "dot16c2sat"];
   for (const variant of variants) {
     const layout = qgemmLayout(variant);
     for (const mr of [1, 2, 3, 4]) {

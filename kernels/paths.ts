@@ -115,9 +115,9 @@ const PATH_SPECS: readonly PathSpec[] = [
   {
     name: "x86-vnni",
     numerics: "fbgemm_avx512_vnni",
-    variant: "dot16c4",
-    saturatingVariant: "dot16sat",
-    mr: 2,
+    variant: "dot16",
+    saturatingVariant: "dot16c2sat",
+    mr: 4,
     relaxed: false,
     missing: simd,
     description: () =>

@@ -27,8 +27,9 @@ import { buildQuantize, type QuantizeExports } from "./quantize/generate.ts";
 import type { Block } from "./memory.ts";
 import {
   buildEpilogue,
-  COLUMN_ARRAYS,
+  type ColumnArray,
   columnArray,
+  COLUMN_SLOTS,
   type EpilogueExports,
   REQUANT_FLAGS,
 } from "./qgemm/epilogue.ts";
@@ -98,7 +99,7 @@ export class PackedLinear {
   readonly columnOffsets: Int32Array;
   /** Packed B in kernel memory. */
   readonly packed: Block;
-  /** Column parameters (`COLUMN_ARRAYS`, nPadded each) in kernel memory. */
+  /** Column parameters (`COLUMN_LAYOUT`, nPadded each) in kernel memory. */
   readonly columns: Block;
   /** The call parameters the column block currently holds. */
   columnsKey = "";
@@ -117,7 +118,7 @@ export class PackedLinear {
     this.columnOffsets = columnOffsets(weight);
     const mem = runtime.memory;
     this.packed = mem.alloc(packedBlockBytes(layout, this.kPadded) * (this.nPadded / NR));
-    this.columns = mem.alloc(COLUMN_ARRAYS.length * this.nPadded * 4);
+    this.columns = mem.alloc(COLUMN_SLOTS * this.nPadded * 4);
     const elements = this.kPadded * this.nPadded;
     const view = layout.bElementBytes === 1
       ? mem.i8().subarray(this.packed.ptr, this.packed.ptr + elements)
@@ -127,7 +128,7 @@ export class PackedLinear {
     const i32 = mem.i32();
     const rowMul = this.columns.ptr / 4 + columnArray("rowMul") * this.nPadded;
     const perChannel = weight.perChannel;
-    i32.fill(0, this.columns.ptr / 4, this.columns.ptr / 4 + COLUMN_ARRAYS.length * this.nPadded);
+    i32.fill(0, this.columns.ptr / 4, this.columns.ptr / 4 + COLUMN_SLOTS * this.nPadded);
     for (let c = 0; c < n; c++) i32[rowMul + c] = -weight.zeroPoints[perChannel ? c : 0];
   }
 
@@ -289,14 +290,18 @@ export class QLinearPath {
     return out.ptr;
   }
 
-  /** The epilogue's bias flag for a packed weight. */
+  /** The epilogue's bias flags for a packed weight (`REQUANT_FLAGS`). */
   biasFlag(packed: PackedLinear): number {
-    return packed.weight.bias !== null ? REQUANT_FLAGS.bias : 0;
+    const { bias, perChannel } = packed.weight;
+    if (bias === null) return 0;
+    const fbgemm = this.config.numerics === "fbgemm" ||
+      this.config.numerics === "fbgemm_avx512_vnni";
+    return REQUANT_FLAGS.bias | (fbgemm && !perChannel ? REQUANT_FLAGS.biasProduct : 0);
   }
 
   /**
    * The epilogue's column arrays of `packed` for static parameters `p` (filled on first use and
-   * when `p` changes): `COLUMN_ARRAYS`, nPadded each. Kernels that fuse the requantization
+   * when `p` changes): `COLUMN_LAYOUT`, nPadded each. Kernels that fuse the requantization
    * (depthwise) read them.
    */
   staticColumns(packed: PackedLinear, p: StaticLinearParams): Block {
@@ -543,7 +548,10 @@ export class QLinearPath {
     this.writeColumns(packed, { colInt, biasTerm: weight.bias, multiplier });
   }
 
-  /** Writes column arrays (the padding columns and absent arrays get 0; biasScale 1). */
+  /**
+   * Writes column arrays (the padding columns and absent arrays get 0; biasScale 1) and the exact
+   * float64 product biasTerm·biasScale.
+   */
   private writeColumns(
     packed: PackedLinear,
     arrays: {
@@ -555,9 +563,10 @@ export class QLinearPath {
   ): void {
     const { nPadded: np } = packed;
     const base = packed.columns.ptr / 4;
-    const i32 = this.runtime.memory.i32();
-    const f = this.runtime.memory.f32();
-    const at = (name: (typeof COLUMN_ARRAYS)[number]) => base + columnArray(name) * np;
+    const mem = this.runtime.memory;
+    const i32 = mem.i32();
+    const f = mem.f32();
+    const at = (name: ColumnArray) => base + columnArray(name) * np;
     i32.fill(0, at("colInt"), at("colInt") + np);
     i32.set(arrays.colInt, at("colInt"));
     f.fill(0, at("multiplier"), at("multiplier") + np);
@@ -566,6 +575,10 @@ export class QLinearPath {
     if (arrays.biasTerm) f.set(arrays.biasTerm, at("biasTerm"));
     f.fill(1, at("biasScale"), at("biasScale") + np);
     if (arrays.biasScale) f.set(arrays.biasScale, at("biasScale"));
+    // Products of two float32 values are exact in float64.
+    const product = at("biasProduct") / 2;
+    const d = mem.f64();
+    for (let c = 0; c < np; c++) d[product + c] = f[at("biasTerm") + c] * f[at("biasScale") + c];
   }
 }
 

@@ -18,8 +18,8 @@ import type {
 } from "./kernel_set.ts";
 import {
   buildEpilogue,
-  COLUMN_ARRAYS,
   columnArray,
+  COLUMN_SLOTS,
   type EpilogueExports,
 } from "./qgemm/epilogue.ts";
 import { qnnpackArithmetic } from "./qgemm/requant.ts";
@@ -203,7 +203,7 @@ export class WasmKernelSet implements KernelSet {
     }
     const np = Math.ceil(n / 8) * 8;
     const c = this.runtime.scratchBlock("rq.c", m * np * 4);
-    const cols = this.runtime.scratchBlock("rq.cols", COLUMN_ARRAYS.length * np * 4);
+    const cols = this.runtime.scratchBlock("rq.cols", COLUMN_SLOTS * np * 4);
     const zero = this.runtime.scratchBlock("rq.rows", m * 4);
     const out = this.runtime.scratchBlock("rq.out", m * np);
     const mem = this.runtime.memory;
@@ -213,7 +213,7 @@ export class WasmKernelSet implements KernelSet {
       i32.set(acc.subarray(row * n, row * n + n), c.ptr / 4 + row * np);
       i32.fill(0, c.ptr / 4 + row * np + n, c.ptr / 4 + (row + 1) * np);
     }
-    i32.fill(0, cols.ptr / 4, cols.ptr / 4 + COLUMN_ARRAYS.length * np);
+    i32.fill(0, cols.ptr / 4, cols.ptr / 4 + COLUMN_SLOTS * np);
     i32.fill(0, zero.ptr / 4, zero.ptr / 4 + m);
     f.set(args.multipliers, cols.ptr / 4 + columnArray("multiplier") * np);
     // `clamp(sat16(sat16(rne(f32(f32(acc)·mult))) + zp), …)`: QNNPACK's arithmetic without bias.

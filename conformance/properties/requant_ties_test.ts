@@ -27,9 +27,9 @@ function configs(): QLinearPathConfig[] {
     {
       name: "x86-vnni",
       numerics: "fbgemm_avx512_vnni",
-      variant: "dot16c4",
-      saturatingVariant: "dot16sat",
-      mr: 2,
+      variant: "dot16",
+      saturatingVariant: "dot16c2sat",
+      mr: 4,
       relaxed: false,
     },
     { name: "x86-onednn", numerics: "onednn", variant: "dot16", mr: 4, relaxed: false },

@@ -22,15 +22,21 @@
  */
 import { type FunctionBuilder, type Local, ModuleBuilder, shuffleLanes } from "../wasm/mod.ts";
 import { qgemmLayout, type QGemmVariant } from "../qgemm/layout.ts";
-import { columnArray, emitPackU8, emitRequantToLocal, REQUANT_FLAGS } from "../qgemm/epilogue.ts";
+import {
+  type ColumnArray,
+  columnArray,
+  emitPackU8,
+  emitRequantToLocal,
+  REQUANT_FLAGS,
+} from "../qgemm/epilogue.ts";
 import { type RequantArithmetic, type RequantInputs, requantLocals } from "../qgemm/requant.ts";
 
 /** The depthwise variants (same meaning as the GEMM variants). */
 export type DepthwiseVariant = "usdot" | "x86sat" | "dot16" | "dot16sat";
 
-/** The depthwise variant with a GEMM variant's arithmetic (`dot16c4` computes as `dot16`). */
+/** The depthwise variant with a GEMM variant's arithmetic (`dot16c2sat` saturates as `dot16sat`). */
 export function depthwiseVariantOf(variant: QGemmVariant): DepthwiseVariant {
-  return variant === "dot16c4" ? "dot16" : variant;
+  return variant === "dot16c2sat" ? "dot16sat" : variant;
 }
 
 /** Channels per block and taps per group of each variant. */
@@ -60,9 +66,9 @@ export interface DepthwiseExports {
    * over int32 accumulators). `geometry` (i32 fields): Cpadded (channel stride of x and out, a
    * multiple of the block), paddedW, OH, OW, strideH, strideW, dilationH, dilationW; `hasWz`
    * (+32) is 1 when some weight zero point is nonzero; the epilogue's column arrays (+36:
-   * `COLUMN_ARRAYS` of Cpadded values; rowMul is unused: the kernel removes the weight zero points
+   * `COLUMN_LAYOUT` with Cpadded values per array; rowMul is unused: the kernel removes the weight zero points
    * itself, see `qgemm/epilogue.ts`); the output zero point (+40), the lower clamp (+44: the zero
-   * point with ReLU, else 0) and the epilogue's flags (+48: `REQUANT_FLAGS.bias` with a bias).
+   * point with ReLU, else 0) and the epilogue's flags (+48: `REQUANT_FLAGS`).
    */
   dwconv(x: number, w: number, zpw: number, out: number, geometry: number): void;
 }
@@ -129,6 +135,7 @@ interface RequantLocals {
   readonly biasTerm: Local;
   readonly multiplier: Local;
   readonly biasScale: Local;
+  readonly biasProduct: Local;
   /** The epilogue flags. */
   readonly flags: Local;
   /** The output zero point (i16 lanes, when the pack adds it) and the lower clamp (u8 lanes). */
@@ -263,18 +270,19 @@ class DepthwiseEmitter {
     };
     const cols = field("cols", 36);
     const flags = field("flags", 48);
-    // The column arrays are Cpadded·4 bytes apart (`COLUMN_ARRAYS`).
-    const array = (name: "colInt" | "biasTerm" | "multiplier" | "biasScale") => {
+    // Column array `name` starts at cols + slot·Cpadded·4 (`COLUMN_LAYOUT`).
+    const array = (name: ColumnArray) => {
       const l = f.local("i32", name);
       f.localGet(cols).localGet(cPadded).i32.const(4 * columnArray(name)).i32.mul().i32.add()
         .localSet(l);
       return l;
     };
-    const [colInt, biasTerm, multiplier, biasScale] = [
+    const [colInt, biasTerm, multiplier, biasScale, biasProduct] = [
       array("colInt"),
       array("biasTerm"),
       array("multiplier"),
       array("biasScale"),
+      array("biasProduct"),
     ];
     const shared = requantLocals(f);
     const zp = f.local("v128", "zp");
@@ -286,7 +294,7 @@ class DepthwiseEmitter {
       .localSet(shared.zeroPoint);
     f.localGet(geometry).i32.load({ offset: 44 }).i8x16.splat().localSet(lower);
     const y = Array.from({ length: this.cb / 4 }, (_, i) => f.local("v128", `y${i}`));
-    return { colInt, biasTerm, multiplier, biasScale, flags, zp, lower, y, shared };
+    return { colInt, biasTerm, multiplier, biasScale, biasProduct, flags, zp, lower, y, shared };
   }
 
   /**
@@ -306,7 +314,11 @@ class DepthwiseEmitter {
         biasTerm: column(rq.biasTerm, i),
         biasScale: column(rq.biasScale, i),
         multiplier: column(rq.multiplier, i),
-        hasBias: () => void f.localGet(rq.flags).i32.const(REQUANT_FLAGS.bias).i32.and(),
+        biasProduct: (pair) => {
+          f.localGet(rq.biasProduct).localGet(cblock).i32.const(3).i32.shl().i32.add();
+          f.v128.load({ offset: i * 32 + pair * 16, align: 8 });
+        },
+        flag: (name) => void f.localGet(rq.flags).i32.const(REQUANT_FLAGS[name]).i32.and(),
       };
       f.localGet(a);
       column(rq.colInt, i)();

@@ -10,25 +10,44 @@
  *
  * Both requantizations first remove the zero points from the raw-code accumulator:
  * `acc' = acc + colInt[n] + rowSum[m]·rowMul[n]` (int32, wrapping like the C++ kernels). The
- * column block holds `COLUMN_ARRAYS` arrays of nPadded values each.
+ * column block holds the arrays of `COLUMN_LAYOUT`.
  * @module
  */
 import { type FunctionBuilder, type Local, ModuleBuilder } from "../wasm/mod.ts";
-import { type RequantArithmetic, type RequantInputs, requantLocals } from "./requant.ts";
+import {
+  type RequantArithmetic,
+  REQUANT_FLAGS,
+  type RequantInputs,
+  requantLocals,
+} from "./requant.ts";
 
 /**
- * The per-column arrays of a packed weight, in order, each nPadded 32-bit values: colInt (i32),
- * rowMul (i32), biasTerm (f32), multiplier (f32), biasScale (f32).
+ * The per-column arrays of a packed weight, nPadded values each, at these 4-byte slots of the
+ * column block (nPadded·4 bytes per slot; the float64 array takes two slots): the integer terms
+ * colInt and rowMul, the multiplier, FBGEMM's bias term and scale as float32, and their exact
+ * product as a float64 (what the emulated fused multiply-add adds).
  */
-export const COLUMN_ARRAYS = ["colInt", "rowMul", "biasTerm", "multiplier", "biasScale"] as const;
+export const COLUMN_LAYOUT = {
+  colInt: { slot: 0, bytes: 4 },
+  rowMul: { slot: 1, bytes: 4 },
+  multiplier: { slot: 2, bytes: 4 },
+  biasTerm: { slot: 3, bytes: 4 },
+  biasScale: { slot: 4, bytes: 4 },
+  biasProduct: { slot: 5, bytes: 8 },
+} as const;
 
-/** The index of a column array in the block. */
-export function columnArray(name: (typeof COLUMN_ARRAYS)[number]): number {
-  return COLUMN_ARRAYS.indexOf(name);
+/** A column array's name. */
+export type ColumnArray = keyof typeof COLUMN_LAYOUT;
+
+/** 4-byte slots per column in the column block. */
+export const COLUMN_SLOTS = 7;
+
+/** The slot of a column array (its byte offset is `slot · nPadded · 4`). */
+export function columnArray(name: ColumnArray): number {
+  return COLUMN_LAYOUT[name].slot;
 }
 
-/** `flags` bits of `requant_u8` and `requant_f32`. */
-export const REQUANT_FLAGS = { relu: 1, bias: 2 } as const;
+export { REQUANT_FLAGS } from "./requant.ts";
 
 /** Exports of the epilogue module. */
 export interface EpilogueExports {
@@ -47,8 +66,8 @@ export interface EpilogueExports {
   ): number;
   /**
    * `requant_u8(c, out, rowSums, cols, m, nPadded, outputZeroPoint, lowerClamp, flags)`: `c` is
-   * m × nPadded int32; `cols` points at the column arrays (`COLUMN_ARRAYS`); `flags & 2` when the
-   * weight has a bias. Writes m × nPadded bytes to `out`.
+   * m × nPadded int32; `cols` points at the column arrays (`COLUMN_LAYOUT`); `flags` are
+   * `REQUANT_FLAGS` (bias, bias term a product). Writes m × nPadded bytes to `out`.
    */
   requant_u8(
     c: number,
@@ -216,7 +235,7 @@ function emitRequant(
           f.localGet(cols).localGet(colBytes).i32.const(array).i32.mul().i32.add();
           f.localGet(col).i32.const(4).i32.mul().i32.add();
         };
-        const load = (array: (typeof COLUMN_ARRAYS)[number]) => () => {
+        const load = (array: ColumnArray) => () => {
           at(columnArray(array));
           f.v128.load({ offset: half * 16, align: 4 });
         };
@@ -225,7 +244,14 @@ function emitRequant(
           biasTerm: load("biasTerm"),
           biasScale: load("biasScale"),
           multiplier: load("multiplier"),
-          hasBias: () => void f.localGet(flags).i32.const(REQUANT_FLAGS.bias).i32.and(),
+          biasProduct: (pair) => {
+            // cols + slot·colBytes + col·8: the float64 array
+            f.localGet(cols).localGet(colBytes).i32.const(columnArray("biasProduct")).i32.mul()
+              .i32.add();
+            f.localGet(col).i32.const(8).i32.mul().i32.add();
+            f.v128.load({ offset: half * 32 + pair * 16, align: 8 });
+          },
+          flag: (name) => void f.localGet(flags).i32.const(REQUANT_FLAGS[name]).i32.and(),
         };
         f.localGet(c).v128.load({ offset: half * 16, align: 4 });
         load("colInt")();

@@ -78,8 +78,8 @@ class QGemmEmitter {
   private readonly acc: Local[][][] = [];
   private readonly aVec: Local[] = [];
   private readonly bVec: Local[] = [];
-  /** Two temporaries of the dot16c4 step. */
-  private pairs: Local[] = [];
+  /** The int16 bounds of the dot16c2sat step. */
+  private bounds: Local[] = [];
   private readonly mutation: QGemmSpec["mutation"];
   private readonly singleRowChains: number | undefined;
 
@@ -110,8 +110,10 @@ class QGemmEmitter {
     }
     const bCount = this.bStepBytes / 16;
     for (let v = 0; v < bCount; v++) this.bVec.push(f.local("v128", `b${v}`));
-    if (this.layout.variant === "dot16c4") {
-      this.pairs = [f.local("v128", "d0"), f.local("v128", "d1")];
+    if (this.layout.variant === "dot16c2sat") {
+      this.bounds = [f.local("v128", "int16Min"), f.local("v128", "int16Max")];
+      f.v128.const("i32x4", [-32768, -32768, -32768, -32768]).localSet(this.bounds[0]);
+      f.v128.const("i32x4", [32767, 32767, 32767, 32767]).localSet(this.bounds[1]);
     }
     const rows = f.local("i32", "rows");
     const pa = f.local("i32", "pa");
@@ -251,19 +253,14 @@ class QGemmEmitter {
           f.i16x8.narrowI32x4S().i32x4.extaddPairwiseI16x8S().i32x4.add().localSet(acc);
         }
         return;
-      case "dot16c4":
-        // As dot16sat, but the two pairs of each column are added exactly: even lanes + odd
-        // lanes of the two dots.
+      case "dot16c2sat":
+        // dot16's pair sums, each clamped to int16 (FBGEMM's vpmaddubsw) before accumulating.
         for (const [v, acc] of [[0, acc0], [1, acc1]] as const) {
-          const [d0, d1] = this.pairs;
-          this.aSplat(r, s);
-          f.localGet(this.bVec[2 * v]).i32x4.dotI16x8S().localSet(d0);
-          this.aSplat(r, s);
-          f.localGet(this.bVec[2 * v + 1]).i32x4.dotI16x8S().localSet(d1);
           f.localGet(acc);
-          f.localGet(d0).localGet(d1).i8x16.shuffle(shuffleLanes("i32x4", [0, 2, 4, 6]));
-          f.localGet(d0).localGet(d1).i8x16.shuffle(shuffleLanes("i32x4", [1, 3, 5, 7]));
-          f.i32x4.add().i32x4.add().localSet(acc);
+          this.aSplat(r, s);
+          f.localGet(this.bVec[v]).i32x4.dotI16x8S();
+          f.localGet(this.bounds[0]).i32x4.maxS().localGet(this.bounds[1]).i32x4.minS();
+          f.i32x4.add().localSet(acc);
         }
         return;
       case "dot16":

@@ -16,11 +16,11 @@
  * - `dot16sat`: plain SIMD128 emulation of the same saturation: operands widened to int16,
  *   `i32x4.dot_i16x8_s` pair sums, `i16x8.narrow_i32x4_s` saturation, `extadd_pairwise` to int32.
  * - `dot16`: plain SIMD128 exact products: widened operands, `i32x4.dot_i16x8_s`.
- * - `dot16c4`: the exact twin of `dot16sat` in its layout (4 k per column and step): the pair
- *   sums are added exactly (for FBGEMM on AVX-512 VNNI, whose depthwise convolutions still need
- *   `dot16sat` on the same packed weight).
+ * - `dot16c2sat`: `dot16`'s layout and dot products with each pair sum clamped to int16 —
+ *   FBGEMM's saturation for the convolutions FBGEMM runs on its (always AVX2) depthwise kernels
+ *   on a path whose GEMM is otherwise exact (`fbgemm_avx512_vnni`).
  */
-export type QGemmVariant = "usdot" | "x86sat" | "dot16sat" | "dot16" | "dot16c4";
+export type QGemmVariant = "usdot" | "x86sat" | "dot16sat" | "dot16" | "dot16c2sat";
 
 /** Static facts of a variant's layout. */
 export interface QGemmLayout {
@@ -67,14 +67,14 @@ const LAYOUTS: Record<QGemmVariant, QGemmLayout> = {
     saturating: true,
     suffix: "wasmsimd_dot16sat",
   },
-  dot16c4: {
-    variant: "dot16c4",
-    kr: 4,
+  dot16c2sat: {
+    variant: "dot16c2sat",
+    kr: 2,
     aElementBytes: 2,
     bElementBytes: 2,
     relaxed: false,
-    saturating: false,
-    suffix: "wasmsimd_dot16x4",
+    saturating: true,
+    suffix: "wasmsimd_dot16x2sat",
   },
   dot16: {
     variant: "dot16",

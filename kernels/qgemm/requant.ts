@@ -4,8 +4,9 @@
  * reference/onednn.ts; docs/numerics.md):
  *
  * - **FBGEMM** (`fbgemm`, `fbgemm_avx512_vnni`): `xf = fma(biasTerm, biasScale, f32(acc))` (one
- *   rounding: GCC's contraction), `× multiplier`, x86 `cvtps2dq` (INT32_MIN outside int32), then
- *   the int16/uint8 pack adds the zero point. Dynamic: `fma(f32(acc), multiplier, bias)`.
+ *   rounding: GCC's contraction; emulated as `f32(biasProduct + f32(acc))` with the per-column
+ *   product exact in float64), `× multiplier`, x86 `cvtps2dq` (INT32_MIN outside int32), then the
+ *   int16/uint8 pack adds the zero point. Dynamic: `fma(f32(acc), multiplier, bias)`.
  * - **QNNPACK**: `f32(acc + intBias)·multiplier` (the int32 bias is folded into the column's
  *   integer term), rounded with saturation (the reference's choice for a build-dependent case).
  *   Dynamic: `f32(f32(acc)·multiplier) + bias`.
@@ -17,8 +18,24 @@
  * @module
  */
 import type { Numerics } from "../../reference/engine.ts";
-import { emitMulAdd, type FmaScratch, fmaScratch, type MulAddKind } from "../fma.ts";
+import {
+  emitAddExact,
+  emitMulAdd,
+  type FmaScratch,
+  fmaScratch,
+  type MulAddKind,
+} from "../fma.ts";
 import type { FunctionBuilder, Local } from "../wasm/mod.ts";
+
+/**
+ * The per-call flags of a requantization: ReLU (dynamic outputs), a bias, and a bias term that is
+ * a product (FBGEMM per tensor: `bias·f32(1/aw)`, which needs the fused multiply-add; per channel
+ * the term is a quotient and a plain add is exact).
+ */
+export const REQUANT_FLAGS = { relu: 1, bias: 2, biasProduct: 4 } as const;
+
+/** A flag's name. */
+export type RequantFlag = keyof typeof REQUANT_FLAGS;
 
 /** What the arithmetic reads for the four lanes being requantized. */
 export interface RequantInputs {
@@ -28,8 +45,10 @@ export interface RequantInputs {
   biasScale(): void;
   /** Pushes the f32x4 multiplier of the columns. */
   multiplier(): void;
-  /** Pushes an i32 that is nonzero when the weight has a bias. */
-  hasBias(): void;
+  /** Pushes the f64x2 exact product `biasTerm·biasScale` of lanes `2·pair` and `2·pair + 1`. */
+  biasProduct(pair: 0 | 1): void;
+  /** Pushes an i32 that is nonzero when the call's flag is set (`REQUANT_FLAGS`). */
+  flag(name: RequantFlag): void;
   /** An f32x4 splat of the output zero point (oneDNN adds it in float). */
   readonly zeroPoint: Local;
   /** An f32x4 of zeros. */
@@ -70,7 +89,7 @@ export interface RequantArithmetic {
 function ifBias(f: FunctionBuilder, io: RequantInputs, body: () => void): void {
   const x = io.temp[0];
   f.localSet(x);
-  io.hasBias();
+  io.flag("bias");
   f.if({ results: ["v128"] }, body, () => void f.localGet(x));
 }
 
@@ -91,10 +110,24 @@ export function fbgemmArithmetic(mulAdd: MulAddKind): RequantArithmetic {
       const [x, y] = io.temp;
       f.f32x4.convertI32x4S();
       ifBias(f, io, () => {
-        io.biasTerm();
-        io.biasScale();
-        f.localGet(x);
-        emitMulAdd(f, mulAdd, io.scratch);
+        if (mulAdd !== "fused-emulated") {
+          io.biasTerm();
+          io.biasScale();
+          f.localGet(x);
+          emitMulAdd(f, mulAdd, io.scratch);
+          return;
+        }
+        // The product is per column: precomputed exactly (biasProduct), only the sum rounds; a
+        // per-channel term (scale 1) is added as is.
+        io.flag("biasProduct");
+        f.if({ results: ["v128"] }, () => {
+          f.localGet(x);
+          emitAddExact(f, io.biasProduct, io.scratch);
+        }, () => {
+          f.localGet(x);
+          io.biasTerm();
+          f.f32x4.add();
+        });
       });
       io.multiplier();
       f.f32x4.mul().localTee(y);
@@ -109,7 +142,7 @@ export function fbgemmArithmetic(mulAdd: MulAddKind): RequantArithmetic {
     emitF32(f, io) {
       const x = io.temp[0];
       f.f32x4.convertI32x4S().localSet(x);
-      io.hasBias();
+      io.flag("bias");
       f.if({ results: ["v128"] }, () => {
         f.localGet(x);
         io.multiplier();
