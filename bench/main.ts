@@ -22,6 +22,7 @@ import { buildRnnCases, RNN_SHAPES, rnnOps, type RnnShape } from "./rnn_cases.ts
 import { Fp32Ops } from "../kernels/fp32_ops.ts";
 import { formatTable } from "../conformance/report.ts";
 import { kernelSets } from "../kernels/paths.ts";
+import { NUMERICS } from "../reference/engine.ts";
 import { defaultRuntime } from "../kernels/runtime.ts";
 import { peerTable, peerVariants } from "./peer.ts";
 import { benchKernelModule } from "./kernel_module.ts";
@@ -31,7 +32,7 @@ import { loadKernelModule } from "../ops/load_kernel_module.ts";
 const HELP = `deno task bench — int8 vs fp32 on WebAssembly SIMD (linear, conv, whole models)
 
 Options:
-  --quick          a few shapes only (well under a minute)
+  --quick          a few shapes on the fastest path of each numerics (under a minute)
   --json FILE      write one record per shape × variant
   --filter REGEX   only items whose label or model matches (e.g. "conv", "BERT", "ResNet")
   --peer NAME      also time another engine on the same items: onnxruntime-web
@@ -103,7 +104,13 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  const sets = kernelSets(undefined, { runtime });
+  // --quick times the fastest path of each numerics; a full run times every path.
+  const paths = kernelSets(undefined, { runtime });
+  const sets = values.quick
+    ? NUMERICS.map((n) => paths.filter((s) => s.numerics === n))
+      .map((group) => group.find((s) => s.relaxed) ?? group[0])
+      .filter((s) => s !== undefined)
+    : paths;
   const filter = values.filter ? new RegExp(values.filter) : null;
   if (values.kernels !== undefined) {
     const module = await loadKernelModule(values.kernels).catch((e: Error) => e);

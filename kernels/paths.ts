@@ -34,7 +34,7 @@ import {
 import { show } from "../reference/_check.ts";
 import type { WasmFeatures } from "./features.ts";
 import type { KernelSet } from "./kernel_set.ts";
-import type { QGemmVariant } from "./qgemm/layout.ts";
+import type { QLinearPathConfig } from "./qlinear.ts";
 import { ReferenceKernelSet } from "./reference_kernel_set.ts";
 import { checkedKernelSet } from "./checked_kernel_set.ts";
 import { defaultRuntime, type KernelRuntime } from "./runtime.ts";
@@ -69,15 +69,13 @@ export const KERNEL_PATHS = [
 /** A kernel path's name. */
 export type KernelPathName = (typeof KERNEL_PATHS)[number];
 
-/** What defines a path. */
-interface PathSpec {
+/** What defines a path: its kernel configuration, its requirements, its one-line description. */
+interface PathSpec extends
+  Pick<
+    QLinearPathConfig,
+    "numerics" | "variant" | "unsaturatedVariant" | "saturatingVariant" | "mr" | "relaxed"
+  > {
   readonly name: KernelPathName;
-  readonly numerics: Numerics;
-  readonly variant: QGemmVariant;
-  readonly unsaturatedVariant?: QGemmVariant;
-  readonly saturatingVariant?: QGemmVariant;
-  readonly mr: number;
-  readonly relaxed: boolean;
   /** Why the path cannot run with these features, or null when it can. */
   missing(features: WasmFeatures): string | null;
   description(features: WasmFeatures): string;
@@ -178,6 +176,31 @@ const PATH_SPECS: readonly PathSpec[] = [
   },
 ];
 
+/**
+ * The kernel configuration of every path these features can run (what `kernelSets()` builds),
+ * for tests that build variants of the same paths.
+ */
+export function kernelPathConfigs(features: WasmFeatures): QLinearPathConfig[] {
+  return PATH_SPECS.filter((spec) => features.simd128 && spec.missing(features) === null)
+    .map((spec) => pathConfig(spec, features));
+}
+
+/** A path's kernel configuration on these features. */
+function pathConfig(spec: PathSpec, f: WasmFeatures): QLinearPathConfig {
+  return {
+    name: spec.name,
+    numerics: spec.numerics,
+    variant: spec.variant,
+    // x86-relaxed's exact twin needs the VNNI lowering; without it the path only saturates.
+    unsaturatedVariant: spec.unsaturatedVariant === "usdot" && !hasExactUnsignedDot(f)
+      ? undefined
+      : spec.unsaturatedVariant,
+    saturatingVariant: spec.saturatingVariant,
+    mr: spec.mr,
+    relaxed: spec.relaxed,
+  };
+}
+
 const built = new WeakMap<KernelRuntime, Map<KernelPathName, KernelSet>>();
 
 /**
@@ -195,18 +218,7 @@ function pathSet(spec: PathSpec, runtime: KernelRuntime): KernelSet | null {
   let set = sets.get(spec.name);
   if (set === undefined) {
     set = checkedKernelSet(
-      new WasmKernelSet(runtime, {
-        name: spec.name,
-        numerics: spec.numerics,
-        variant: spec.variant,
-        unsaturatedVariant: spec.unsaturatedVariant === "usdot" && !hasExactUnsignedDot(f)
-          ? undefined
-          : spec.unsaturatedVariant,
-        saturatingVariant: spec.saturatingVariant,
-        mr: spec.mr,
-        relaxed: spec.relaxed,
-        description: spec.description(f),
-      }),
+      new WasmKernelSet(runtime, { ...pathConfig(spec, f), description: spec.description(f) }),
     );
     sets.set(spec.name, set);
   }

@@ -27,9 +27,9 @@ import { buildQuantize, type QuantizeExports } from "./quantize/generate.ts";
 import type { Block } from "./memory.ts";
 import {
   buildEpilogue,
+  COLUMN_SLOTS,
   type ColumnArray,
   columnArray,
-  COLUMN_SLOTS,
   type EpilogueExports,
   REQUANT_FLAGS,
 } from "./qgemm/epilogue.ts";

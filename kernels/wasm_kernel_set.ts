@@ -18,8 +18,8 @@ import type {
 } from "./kernel_set.ts";
 import {
   buildEpilogue,
-  columnArray,
   COLUMN_SLOTS,
+  columnArray,
   type EpilogueExports,
 } from "./qgemm/epilogue.ts";
 import { qnnpackArithmetic } from "./qgemm/requant.ts";

@@ -22,13 +22,8 @@ import {
   type StaticLinearParams,
 } from "../../reference/quantized_linear.ts";
 import { QuantizedTensor, Tensor } from "../../reference/tensor.ts";
-import {
-  conv2dOutputShape,
-  type ConvWeight,
-  REFERENCE_CONV2D,
-} from "../../reference/quantized_conv2d.ts";
-import { nchwToNhwc, nhwcToNchw } from "../../kernels/qconv.ts";
-import { requantTieProperties } from "./requant_ties.ts";
+import { conv2dOutputShape, type ConvWeight } from "../../reference/quantized_conv2d.ts";
+import { assertConvEqual, requantTieProperties } from "./requant_ties.ts";
 
 /** A dimension: mostly small (every tile remainder), sometimes up to `max`. */
 const dim = (max: number) =>
@@ -327,21 +322,7 @@ export function kernelProperties(kernels: KernelSet): PropertyCheck[] {
       op: `quantized_conv2d (${kernels.numerics})`,
       path,
       runsFactor: 0.5,
-      property: () =>
-        fc.property(convArb, (problem) => {
-          const { x, shape, weight, geometry, params } = problem;
-          const expected = REFERENCE_CONV2D[kernels.numerics](x, shape, weight, {
-            ...geometry,
-            ...params,
-          });
-          const packed = kernels.packConv2d(weight, geometry);
-          try {
-            const y = kernels.conv2dNhwc(nchwToNhwc(x, shape), packed, params);
-            assert.deepEqual([...nhwcToNchw(y).data], [...expected], `${kernels.name} conv`);
-          } finally {
-            packed.free();
-          }
-        }),
+      property: () => fc.property(convArb, (problem) => assertConvEqual(kernels, problem)),
     },
     {
       name: "requantize int32 → quint8 equals the reference (extreme accumulators included)",

@@ -29,7 +29,11 @@ import {
   type StaticLinearParams,
 } from "../../reference/quantized_linear.ts";
 import { Tensor } from "../../reference/tensor.ts";
-import { type ConvWeight, REFERENCE_CONV2D } from "../../reference/quantized_conv2d.ts";
+import {
+  type Conv2dGeometry,
+  type ConvWeight,
+  REFERENCE_CONV2D,
+} from "../../reference/quantized_conv2d.ts";
 import { nchwToNhwc, nhwcToNchw } from "../../kernels/qconv.ts";
 
 /** `x` moved by `ulps` float32 steps (toward +∞ for positive counts on positive values). */
@@ -98,15 +102,8 @@ const staticTieArb = fc.record({
     zeroPoints: new Int32Array(channels),
     bias: Float32Array.from({ length: p.n }, () => tieBias(p, r, rand)),
   };
-  const params: StaticLinearParams = {
-    inputScale: p.inputScale,
-    inputZeroPoint: 0,
-    outputScale,
-    outputZeroPoint: 128,
-    relu: p.relu,
-  };
   const a = Uint8Array.from({ length: p.m }, (_, i) => i % 256);
-  return { a, m: p.m, weight, params };
+  return { a, m: p.m, weight, params: tieParams(p.inputScale, outputScale, p.relu) };
 });
 
 /**
@@ -149,13 +146,7 @@ const convTieArb = fc.record({
     dilation: [1, 1] as const,
     groups,
   };
-  const params: StaticLinearParams = {
-    inputScale: p.inputScale,
-    inputZeroPoint: 0,
-    outputScale,
-    outputZeroPoint: 128,
-    relu: p.relu,
-  };
+  const params = tieParams(p.inputScale, outputScale, p.relu);
   return { x, shape, weight, geometry, params };
 });
 
@@ -200,6 +191,36 @@ function dynamicTieArb(kernels: KernelSet) {
   });
 }
 
+/** A conv problem: NCHW codes, the weight, its geometry and the static parameters. */
+export interface ConvProblem {
+  readonly x: Uint8Array;
+  readonly shape: number[];
+  readonly weight: ConvWeight;
+  readonly geometry: Conv2dGeometry;
+  readonly params: StaticLinearParams;
+}
+
+/** Asserts that a kernel set's conv2d equals the reference of its numerics on one problem. */
+export function assertConvEqual(kernels: KernelSet, problem: ConvProblem): void {
+  const { x, shape, weight, geometry, params } = problem;
+  const expected = REFERENCE_CONV2D[kernels.numerics](x, shape, weight, {
+    ...geometry,
+    ...params,
+  });
+  const packed = kernels.packConv2d(weight, geometry);
+  try {
+    const y = kernels.conv2dNhwc(nchwToNhwc(x, shape), packed, params);
+    assert.deepEqual([...nhwcToNchw(y).data], [...expected], `${kernels.lastKernel} conv`);
+  } finally {
+    packed.free();
+  }
+}
+
+/** The static parameters of a tie problem (input zero point 0, output zero point 128). */
+function tieParams(inputScale: number, outputScale: number, relu: boolean): StaticLinearParams {
+  return { inputScale, inputZeroPoint: 0, outputScale, outputZeroPoint: 128, relu };
+}
+
 /** The tie properties of one kernel set. */
 export function requantTieProperties(kernels: KernelSet): PropertyCheck[] {
   const path = kernels.name;
@@ -226,20 +247,7 @@ export function requantTieProperties(kernels: KernelSet): PropertyCheck[] {
       name: "conv2d equals the reference at output rounding ties (depthwise and dense)",
       op: `quantized_conv2d (${kernels.numerics})`,
       path,
-      property: () =>
-        fc.property(convTieArb, ({ x, shape, weight, geometry, params }) => {
-          const expected = REFERENCE_CONV2D[kernels.numerics](x, shape, weight, {
-            ...geometry,
-            ...params,
-          });
-          const packed = kernels.packConv2d(weight, geometry);
-          try {
-            const y = kernels.conv2dNhwc(nchwToNhwc(x, shape), packed, params);
-            assert.deepEqual([...nhwcToNchw(y).data], [...expected], `${kernels.lastKernel}`);
-          } finally {
-            packed.free();
-          }
-        }),
+      property: () => fc.property(convTieArb, (problem) => assertConvEqual(kernels, problem)),
     },
     {
       name: "dynamic linear equals the reference at activation quantization ties",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { kernelProperties } from "./kernels.ts";
 import { propertyFails } from "./property.ts";
 import type { PropertyCheck } from "./property.ts";
-import { hasExactUnsignedDot, hasPmaddubswDot } from "../../kernels/paths.ts";
+import { kernelPathConfigs } from "../../kernels/paths.ts";
 import { KernelRuntime } from "../../kernels/runtime.ts";
 import { WasmKernelSet } from "../../kernels/wasm_kernel_set.ts";
 import type { QLinearPathConfig } from "../../kernels/qlinear.ts";
@@ -20,43 +20,8 @@ import type { FunctionBuilder } from "../../kernels/wasm/mod.ts";
 const runtime = new KernelRuntime();
 const fused = runtime.features.relaxedMaddFused === true;
 
-/** Every path configuration of every numerics this engine can run (as kernels/paths.ts). */
-function configs(): QLinearPathConfig[] {
-  const out: QLinearPathConfig[] = [
-    { name: "x86", numerics: "fbgemm", variant: "dot16sat", mr: 2, relaxed: false },
-    {
-      name: "x86-vnni",
-      numerics: "fbgemm_avx512_vnni",
-      variant: "dot16",
-      saturatingVariant: "dot16c2sat",
-      mr: 4,
-      relaxed: false,
-    },
-    { name: "x86-onednn", numerics: "onednn", variant: "dot16", mr: 4, relaxed: false },
-    { name: "arm", numerics: "qnnpack", variant: "dot16", mr: 4, relaxed: false },
-  ];
-  const f = runtime.features;
-  if (hasPmaddubswDot(f)) {
-    out.push({ name: "x86-relaxed", numerics: "fbgemm", variant: "x86sat", mr: 4, relaxed: true });
-  }
-  if (hasExactUnsignedDot(f) && hasPmaddubswDot(f)) {
-    out.push({
-      name: "x86-vnni-relaxed",
-      numerics: "fbgemm_avx512_vnni",
-      variant: "usdot",
-      saturatingVariant: "x86sat",
-      mr: 4,
-      relaxed: true,
-    });
-  }
-  if (hasExactUnsignedDot(f)) {
-    out.push(
-      { name: "x86-onednn-relaxed", numerics: "onednn", variant: "usdot", mr: 4, relaxed: true },
-      { name: "arm-relaxed", numerics: "qnnpack", variant: "usdot", mr: 4, relaxed: true },
-    );
-  }
-  return out;
-}
+/** Every path configuration this engine can run (as `kernelSets()` builds them). */
+const configs = () => kernelPathConfigs(runtime.features);
 
 /** The arithmetic with every multiplier one ulp larger (a planted one-ulp bug). */
 function nudgedMultiplier(a: RequantArithmetic): RequantArithmetic {

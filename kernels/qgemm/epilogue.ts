@@ -15,8 +15,8 @@
  */
 import { type FunctionBuilder, type Local, ModuleBuilder } from "../wasm/mod.ts";
 import {
-  type RequantArithmetic,
   REQUANT_FLAGS,
+  type RequantArithmetic,
   type RequantInputs,
   requantLocals,
 } from "./requant.ts";

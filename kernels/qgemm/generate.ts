@@ -10,13 +10,7 @@
  * (shared/KERNEL_NOTES.md §4).
  * @module
  */
-import {
-  type FunctionBuilder,
-  type Local,
-  ModuleBuilder,
-  shuffleLanes,
-  splatLane,
-} from "../wasm/mod.ts";
+import { type FunctionBuilder, type Local, ModuleBuilder, splatLane } from "../wasm/mod.ts";
 import { K_ALIGN, NR, packedBlockBytes, type QGemmLayout } from "./layout.ts";
 
 /** What the generated module exports. */

@@ -18,13 +18,7 @@
  * @module
  */
 import type { Numerics } from "../../reference/engine.ts";
-import {
-  emitAddExact,
-  emitMulAdd,
-  type FmaScratch,
-  fmaScratch,
-  type MulAddKind,
-} from "../fma.ts";
+import { emitAddExact, emitMulAdd, type FmaScratch, fmaScratch, type MulAddKind } from "../fma.ts";
 import type { FunctionBuilder, Local } from "../wasm/mod.ts";
 
 /**

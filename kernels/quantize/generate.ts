@@ -68,7 +68,7 @@ export function buildQuantize(): ModuleBuilder {
     params: ["i32", "i32", "i32", "f32", "i32", "i32", "i32", "i32"],
     paramNames: ["x", "out", "n", "inv", "zp", "qmin", "qmax", "signed"],
   });
-  emitQuantizeFbgemm(fbgemm);
+  emitQuantize(fbgemm, false, "fbgemm");
   mod.exportFunction(fbgemm);
   for (const perChannel of [false, true]) {
     const q = mod.function(perChannel ? "quantize_pc" : "quantize", {
@@ -84,7 +84,7 @@ export function buildQuantize(): ModuleBuilder {
         "signed",
       ],
     });
-    emitQuantize(q, perChannel);
+    emitQuantize(q, perChannel, "pytorch");
     mod.exportFunction(q);
     const d = mod.function(perChannel ? "dequantize_pc" : "dequantize", {
       params: ["i32", "i32", "i32", perChannel ? "i32" : "f32", "i32", "i32"],
@@ -103,13 +103,19 @@ export function buildQuantize(): ModuleBuilder {
   return mod;
 }
 
-function emitQuantize(f: FunctionBuilder, perChannel: boolean): void {
+/**
+ * The quantize loop: `pytorch` (per tensor or per channel) clamps in float before the zero point
+ * is added; `fbgemm` (per tensor) bounds `x·inv` as FBGEMM's `min_ps`, adds the zero point in
+ * wrapping int32 and clamps after (module documentation).
+ */
+function emitQuantize(f: FunctionBuilder, perChannel: boolean, mode: "pytorch" | "fbgemm"): void {
   const [x, out, n, inv, zp, qmin, qmax, signed] = f.params;
   const end = f.local("i32", "end");
   const invV = f.local("v128", "inv");
   const zpV = f.local("v128", "zp");
   const qminV = f.local("v128", "qmin");
   const qmaxV = f.local("v128", "qmax");
+  const t = f.local("v128", "t");
   const lanes: Local[] = [0, 1, 2, 3].map((i) => f.local("v128", `q${i}`));
   f.localGet(n).i32.eqz().if(() => void f.return());
   f.localGet(x).localGet(n).i32.const(4).i32.mul().i32.add().localSet(end);
@@ -125,9 +131,18 @@ function emitQuantize(f: FunctionBuilder, perChannel: boolean): void {
         f.localGet(inv).v128.load({ offset: i * 16, align: 4 }).localSet(invV);
         f.localGet(zp).v128.load({ offset: i * 16, align: 4 }).localSet(zpV);
       }
+      f.localGet(x).v128.load({ offset: i * 16, align: 4 }).localGet(invV).f32x4.mul();
+      if (mode === "fbgemm") {
+        // min_ps(t, bound) = t < bound ? t : bound = pmin(bound, t); then + zp, clamp.
+        f.localSet(t);
+        f.v128.const("f32x4", [2147483520, 2147483520, 2147483520, 2147483520]).localGet(t)
+          .f32x4.pmin();
+        f.f32x4.nearest().i32x4.truncSatF32x4S().localGet(zpV).i32x4.add();
+        f.localGet(qminV).i32x4.maxS().localGet(qmaxV).i32x4.minS().localSet(q);
+        return;
+      }
       // t = rne(f32(x·inv)), clamped to [qmin−zp, qmax−zp] in float (NaN passes through).
-      f.localGet(x).v128.load({ offset: i * 16, align: 4 }).localGet(invV).f32x4.mul().f32x4
-        .nearest();
+      f.f32x4.nearest();
       f.localGet(qminV).localGet(zpV).i32x4.sub().f32x4.convertI32x4S().f32x4.pmax();
       f.localGet(qmaxV).localGet(zpV).i32x4.sub().f32x4.convertI32x4S().f32x4.pmin();
       f.i32x4.truncSatF32x4S().localGet(zpV).i32x4.add().localSet(q);
@@ -145,44 +160,6 @@ function emitQuantize(f: FunctionBuilder, perChannel: boolean): void {
       f.localGet(inv).i32.const(64).i32.add().localSet(inv);
       f.localGet(zp).i32.const(64).i32.add().localSet(zp);
     }
-    f.localGet(out).i32.const(16).i32.add().localSet(out);
-    f.localGet(x).i32.const(64).i32.add().localTee(x).localGet(end).i32.ne().brIf(next);
-  });
-}
-
-function emitQuantizeFbgemm(f: FunctionBuilder): void {
-  const [x, out, n, inv, zp, qmin, qmax, signed] = f.params;
-  const end = f.local("i32", "end");
-  const invV = f.local("v128", "inv");
-  const zpV = f.local("v128", "zp");
-  const qminV = f.local("v128", "qmin");
-  const qmaxV = f.local("v128", "qmax");
-  const t = f.local("v128", "t");
-  const lanes: Local[] = [0, 1, 2, 3].map((i) => f.local("v128", `q${i}`));
-  f.localGet(n).i32.eqz().if(() => void f.return());
-  f.localGet(x).localGet(n).i32.const(4).i32.mul().i32.add().localSet(end);
-  f.localGet(inv).f32x4.splat().localSet(invV);
-  f.localGet(zp).i32x4.splat().localSet(zpV);
-  f.localGet(qmin).i32x4.splat().localSet(qminV);
-  f.localGet(qmax).i32x4.splat().localSet(qmaxV);
-  f.loop((next) => {
-    lanes.forEach((q, i) => {
-      f.localGet(x).v128.load({ offset: i * 16, align: 4 }).localGet(invV).f32x4.mul().localSet(t);
-      // min_ps(t, bound) = t < bound ? t : bound = pmin(bound, t)
-      f.v128.const("f32x4", [2147483520, 2147483520, 2147483520, 2147483520]).localGet(t).f32x4
-        .pmin();
-      f.f32x4.nearest().i32x4.truncSatF32x4S().localGet(zpV).i32x4.add();
-      f.localGet(qminV).i32x4.maxS().localGet(qmaxV).i32x4.minS().localSet(q);
-    });
-    f.localGet(out);
-    f.localGet(lanes[0]).localGet(lanes[1]).i16x8.narrowI32x4S();
-    f.localGet(lanes[2]).localGet(lanes[3]).i16x8.narrowI32x4S();
-    f.localGet(signed).if(
-      { params: ["v128", "v128"], results: ["v128"] },
-      () => void f.i8x16.narrowI16x8S(),
-      () => void f.i8x16.narrowI16x8U(),
-    );
-    f.v128.store({ align: 1 });
     f.localGet(out).i32.const(16).i32.add().localSet(out);
     f.localGet(x).i32.const(64).i32.add().localTee(x).localGet(end).i32.ne().brIf(next);
   });

@@ -27,6 +27,8 @@ import tempfile
 import numpy as np
 import torch
 
+from gen_conv import codes as activation_codes, weight_inputs
+from gen_linear import activations
 from qgolden import GoldenFile, quiet_stderr
 
 K_EDGES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 257]
@@ -80,26 +82,6 @@ def int8_weight(rng, shape, per_channel, kind):
     scale = float(rng.uniform(0.001, 0.05))
     w = torch._make_per_tensor_quantized_tensor(torch.from_numpy(codes), scale, 0)
     return w, "per_tensor_affine", [scale]
-
-
-def weight_inputs(wq):
-    if wq.qscheme() == torch.per_tensor_affine:
-        scales = torch.tensor([wq.q_scale()], dtype=torch.float64)
-        zps = torch.tensor([wq.q_zero_point()], dtype=torch.int64)
-    else:
-        scales = wq.q_per_channel_scales().double()
-        zps = wq.q_per_channel_zero_points().long()
-    return {"w": wq.int_repr(), "w_scales": scales, "w_zero_points": zps}
-
-
-def activation_codes(rng, shape, kind):
-    if kind == "max":
-        return np.full(shape, 255, np.uint8)
-    if kind == "min":
-        return np.zeros(shape, np.uint8)
-    if kind == "extreme":
-        return rng.choice(np.array([0, 255], np.uint8), shape)
-    return rng.integers(0, 256, shape).astype(np.uint8)
 
 
 def make_bias(rng, n, kind):
@@ -201,29 +183,19 @@ def linear_cases(g, keys, rng):
 # --- dynamic linear --------------------------------------------------------------------------
 
 def dynamic_activations(rng, shape, kind):
+    """gen_linear's activation kinds, plus `ties`: values near the quantization ties."""
+    if kind != "ties":
+        return activations(rng, shape, kind)
     x = rng.standard_normal(shape).astype(np.float32)
-    if kind == "positive":
-        x = np.abs(x) * 3 + 0.5
-    elif kind == "negative":
-        x = -np.abs(x) * 0.01 - 1e-3
-    elif kind == "zeros":
-        x[:] = 0
-    elif kind == "constant":
-        x[:] = np.float32(2.5)
-    elif kind == "tiny":
-        x *= np.float32(1e-6)
-    elif kind == "wide":
-        x *= np.float32(1e3)
-    elif kind == "ties":
-        # values whose product with the reciprocal scale lands on k + 0.5, and their neighbours
-        lo, hi = float(x.min()), float(x.max())
-        step = (max(hi, 0) - min(lo, 0)) / 255
-        k = rng.integers(-100, 100, x.shape)
-        x = ((k + 0.5) * step).astype(np.float32)
-        x.flat[0], x.flat[-1] = np.float32(lo), np.float32(hi)
-        nudge = rng.integers(-1, 2, x.shape)
-        x = np.where(nudge > 0, np.nextafter(x, np.float32(np.inf)),
-                     np.where(nudge < 0, np.nextafter(x, np.float32(-np.inf)), x)).astype(np.float32)
+    # values whose product with the reciprocal scale lands on k + 0.5, and their neighbours
+    lo, hi = float(x.min()), float(x.max())
+    step = (max(hi, 0) - min(lo, 0)) / 255
+    k = rng.integers(-100, 100, x.shape)
+    x = ((k + 0.5) * step).astype(np.float32)
+    x.flat[0], x.flat[-1] = np.float32(lo), np.float32(hi)
+    nudge = rng.integers(-1, 2, x.shape)
+    x = np.where(nudge > 0, np.nextafter(x, np.float32(np.inf)),
+                 np.where(nudge < 0, np.nextafter(x, np.float32(-np.inf)), x)).astype(np.float32)
     return torch.from_numpy(x.astype(np.float32))
 
 
