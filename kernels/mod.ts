@@ -1,6 +1,7 @@
 /**
  * The kernels: WebAssembly SIMD code generated at load time by a typed assembler, in kernel sets
- * that reproduce FBGEMM's (x86) or QNNPACK's (ARM) numerics exactly, plus the fp32 baseline.
+ * (paths) that each reproduce one numerics exactly — FBGEMM's on AVX2 or AVX-512 VNNI, oneDNN's,
+ * QNNPACK's — plus the fp32 baseline.
  * @module
  */
 export type {
@@ -19,7 +20,16 @@ export type {
   QuantizedBinaryArgs,
 } from "./kernel_set.ts";
 export { kernelEngine } from "./kernel_set.ts";
-export { bestKernelSet, hasExactUnsignedDot, hasPmaddubswDot, kernelSets } from "./paths.ts";
+export {
+  bestKernelSet,
+  hasExactUnsignedDot,
+  hasPmaddubswDot,
+  KERNEL_PATHS,
+  type KernelPathName,
+  kernelSets,
+  type KernelSetOptions,
+} from "./paths.ts";
+export { X86BackendKernelSet, x86ConvNumerics } from "./x86_backend_kernel_set.ts";
 export { defaultRuntime, KernelRuntime } from "./runtime.ts";
 export { Fp32Linear, PackedFp32Linear } from "./fp32_linear.ts";
 export { Fp32Ops, fp32Sigmoid, fp32Tanh } from "./fp32_ops.ts";

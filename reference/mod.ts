@@ -31,3 +31,4 @@ export * from "./quantized_pool.ts";
 export * from "./quantized_rnn.ts";
 export * from "./torch_reduce.ts";
 export * as onnx from "./onnx/mod.ts";
+export * from "./onednn.ts";

@@ -8,7 +8,7 @@ import { quantizedAddRelu } from "../../reference/quantized_elementwise.ts";
 import { linearWeight, quantizedLinear } from "../../reference/quantized_linear.ts";
 import { quantizedAdaptiveAvgPool2d, quantizedMaxPool2d } from "../../reference/quantized_pool.ts";
 import { QuantizedTensor, type Tensor } from "../../reference/tensor.ts";
-import { kernelSets } from "../../kernels/paths.ts";
+import { bestKernelSet, kernelSets } from "../../kernels/paths.ts";
 import type { KernelSet } from "../../kernels/kernel_set.ts";
 import { fuseModules } from "../fuse.ts";
 import {
@@ -30,6 +30,7 @@ import { loadStateDictFromSafetensors, saveStateDictToSafetensors } from "../saf
 import { randomizeBatchNorms, randomTensor, SMALL_NET_GROUPS, SmallNet } from "../_test_models.ts";
 import { convert } from "./convert.ts";
 import { prepare } from "./prepare.ts";
+import { quantizeDynamic } from "./quantize_dynamic.ts";
 
 function engineOf(kernels: KernelSet): Engine {
   return kernels.numerics;
@@ -114,7 +115,13 @@ Deno.test("convert: PyTorch's quantized module tree", () => {
  * SmallNet's int8 forward composed by hand from the reference ops, with the qparams of the
  * prepared model's observers and weights quantized by fresh weight observers.
  */
-function handComposed(prepared: SmallNet, x: Tensor, engine: Engine, qconfig: QConfig) {
+function handComposed(
+  prepared: SmallNet,
+  x: Tensor,
+  engine: Engine,
+  qconfig: QConfig,
+  convEngine: Engine = engine,
+) {
   const act = (path: string) => {
     const { scale, zeroPoint } =
       (prepared.getSubmodule(`${path}.activation_post_process`) as ObserverModule)
@@ -144,12 +151,16 @@ function handComposed(prepared: SmallNet, x: Tensor, engine: Engine, qconfig: QC
     dtype: "quint8",
   });
   const c1 = quantizedConv2d(q0, conv("conv1.0"), {
-    engine,
+    engine: convEngine,
     padding: 1,
     relu: true,
     ...act("conv1"),
   });
-  const c2 = quantizedConv2d(c1, conv("conv2"), { engine, padding: 1, ...act("conv2") });
+  const c2 = quantizedConv2d(c1, conv("conv2"), {
+    engine: convEngine,
+    padding: 1,
+    ...act("conv2"),
+  });
   // Conv outputs are channels-last in PyTorch: ATen's add runs over them in NHWC order.
   const nhwc = (t: QuantizedTensor) =>
     new QuantizedTensor(toNhwc(t.intRepr as Uint8Array, t.shape), [t.size], "quint8", t.qparams);
@@ -188,6 +199,34 @@ for (const kernels of kernelSets()) {
     }
   });
 }
+
+Deno.test("convert on the x86 backend of an AVX-512 VNNI CPU: convs on oneDNN, linear on FBGEMM", () => {
+  // The x86 qconfig's weights are per-channel symmetric, so PyTorch sends both convs to oneDNN
+  // (which numerics each conv takes is checked where the two differ: kernels/paths_test.ts).
+  const kernels = bestKernelSet("x86", { isa: "avx512_vnni" });
+  const qconfig = getDefaultQConfig("x86");
+  const prepared = calibrated(qconfig, 5);
+  const quantized = convert(prepared, { kernels });
+  for (let i = 0; i < 3; i++) {
+    const x = randomTensor([5, 1, 8, 8], 9 + i, -2.5, 2.5);
+    const want = dequantize(handComposed(prepared, x, "fbgemm_avx512_vnni", qconfig, "onednn"));
+    assert.deepEqual(bits(quantized.forward(x)), bits(want), `batch ${i}`);
+  }
+});
+
+Deno.test("convert and quantizeDynamic refuse a kernels option that is not a kernel set", () => {
+  const prepared = calibrated(getDefaultQConfig("qnnpack"), 6);
+  // deno-lint-ignore no-explicit-any
+  const missing = undefined as any;
+  assert.throws(
+    () => convert(prepared, { kernels: missing }),
+    /kernels: expected a KernelSet or QuantizedOps, got undefined/,
+  );
+  assert.throws(
+    () => quantizeDynamic(new SmallNet(), { kernels: missing }),
+    /kernels: expected a KernelSet or QuantizedOps, got undefined/,
+  );
+});
 
 Deno.test("convert: a planted bug (conv2's bias lost in conversion) breaks the comparison", () => {
   const kernels = kernelSets().find((k) => k.numerics === "qnnpack")!;
