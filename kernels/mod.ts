@@ -26,8 +26,8 @@ export {
   hasPmaddubswDot,
   KERNEL_PATHS,
   type KernelPathName,
-  kernelSets,
   type KernelSetOptions,
+  kernelSets,
 } from "./paths.ts";
 export { X86BackendKernelSet, x86ConvNumerics } from "./x86_backend_kernel_set.ts";
 export { defaultRuntime, KernelRuntime } from "./runtime.ts";
