@@ -18,7 +18,7 @@ import {
 import { gemmEngine } from "./linear.ts";
 import type { KernelSet } from "../../kernels/kernel_set.ts";
 import { packRnnCells } from "../../kernels/dynamic_rnn.ts";
-import { type Engine, GEMM_ENGINES, numericsFamily } from "../../reference/engine.ts";
+import { isEngine, linearNumerics } from "../../reference/engine.ts";
 import {
   checkCellWeights,
   gateCount,
@@ -98,8 +98,7 @@ function produced(t: Tensor): Produced {
 /** An RNN case runs on the kernel paths of its engine's numerics. */
 function supportsRnn(testCase: GoldenCase, kernels: KernelSet): boolean {
   const engine = testCase.engine;
-  if (engine === undefined || !(GEMM_ENGINES as readonly string[]).includes(engine)) return false;
-  return numericsFamily(engine as Engine) === kernels.numerics;
+  return isEngine(engine) && linearNumerics(engine) === kernels.numerics;
 }
 
 function rnnHandler(mode: "LSTM" | "GRU"): OpHandler {

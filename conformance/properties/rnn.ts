@@ -119,9 +119,9 @@ function assertSameOutput(got: RnnOutput, want: RnnOutput, what: string): void {
   if (want.c !== null) assertBits(got.c!, want.c, `${what} c_n`);
 }
 
-/** The engine whose numerics a kernel set reproduces. */
+/** The engine whose numerics a kernel set reproduces (its numerics name). */
 function engineOf(kernels: KernelSet): Engine {
-  return kernels.numerics === "qnnpack" ? "qnnpack" : "fbgemm";
+  return kernels.numerics;
 }
 
 /** The RNN of a kernel set: every product on its dynamic linear kernel. */

@@ -64,7 +64,7 @@ function referenceWeights(rnn: LSTM | GRU) {
 }
 
 for (const kernels of kernelSets()) {
-  const engine: Engine = kernels.numerics === "qnnpack" ? "qnnpack" : "fbgemm";
+  const engine: Engine = kernels.numerics;
 
   Deno.test(`quantizeDynamic {LSTM, Linear} (${kernels.name}): equals the reference`, () => {
     const model = new Tagger().eval();
