@@ -127,4 +127,7 @@ export class X86BackendKernelSet implements KernelSet {
   lookup(x: Uint8Array, table: CodeTable) {
     return this.fbgemm.lookup(x, table);
   }
+  lookupChannels(x: NhwcTensor, tables: Uint8Array) {
+    return this.fbgemm.lookupChannels(x, tables);
+  }
 }

@@ -45,7 +45,7 @@ function run(model: Module, x: Tensor) {
   return { outputs, logits };
 }
 
-for (const engine of ["qnnpack"] as const) {
+for (const engine of ["qnnpack", "onednn"] as const) {
   const record = read(`${engine}_record.safetensors`);
   for (const kernels of kernelSets().filter((k) => k.numerics === engine)) {
     Deno.test(`activations: ${engine} static PTQ, every layer's codes are PyTorch's (${kernels.name})`, () => {
