@@ -22,7 +22,7 @@
  * count_include_pad and divisor_override) and are recorded in golden/pool_*.json.
  * @module
  */
-import { checkInteger, checkScale, checkZeroPoint, type IntPair, pair, show } from "./_check.ts";
+import { checkInteger, checkScale, checkZeroPoint, type IntPair, pair } from "./_check.ts";
 import { dtypeRange, type IntRepr } from "./dtype.ts";
 import { checkEngine, type Engine } from "./engine.ts";
 import { clamp, f32, roundHalfEven, saturateInt16 } from "./float32.ts";
