@@ -10,7 +10,7 @@ import { qLinearConv } from "../ops/onnx.ts";
 import type { BinaryArgs } from "../ops/binary.ts";
 
 const runtime = defaultRuntime();
-const sets = kernelSets(runtime);
+const sets = kernelSets(undefined, { runtime });
 const fp32 = new Fp32Ops(runtime);
 
 Deno.test("bench --kernels: an op item times fp32, our paths that run it and the module, each checked", async () => {

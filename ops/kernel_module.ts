@@ -26,14 +26,15 @@
  * named `NotSupportedError` (`new DOMException(why, "NotSupportedError")`): such a golden case is
  * reported unsupported, such a property draw skipped and counted — never passed.
  *
- * `numerics` is a PyTorch numerics (`fbgemm`, `qnnpack`, `onednn`) or the `onnx` profile. Ops
+ * `numerics` is a PyTorch numerics (`NUMERICS` of reference/engine.ts: `fbgemm`,
+ * `fbgemm_avx512_vnni`, `onednn`, `qnnpack`) or the `onnx` profile. Ops
  * whose result depends on PyTorch's engine are checked against the reference of the declared
  * numerics (and against the golden cases recorded under it); engine-independent ops are checked
  * under any numerics.
  * @module
  */
 import { show } from "../reference/_check.ts";
-import type { Engine } from "../reference/engine.ts";
+import { type Engine, linearNumerics, NUMERICS, type Numerics } from "../reference/engine.ts";
 import { type AnyOp, runReference } from "./op.ts";
 import { opRegistry } from "./registry.ts";
 
@@ -45,11 +46,11 @@ export function isNotSupported(e: unknown): boolean {
   return (e as Error | null)?.name === NOT_SUPPORTED;
 }
 
-/** The numerics a kernel module may declare: PyTorch's, per engine, or ONNX's profile. */
-export const KERNEL_MODULE_NUMERICS = ["fbgemm", "qnnpack", "onednn", "onnx"] as const;
+/** The numerics a kernel module may declare: PyTorch's, per engine and ISA, or ONNX's profile. */
+export const KERNEL_MODULE_NUMERICS: readonly (Numerics | "onnx")[] = [...NUMERICS, "onnx"];
 
 /** A numerics a kernel module may declare. */
-export type KernelModuleNumerics = (typeof KERNEL_MODULE_NUMERICS)[number];
+export type KernelModuleNumerics = Numerics | "onnx";
 
 /** One op of a kernel module: the registry's arguments in, the registry's result out. */
 // deno-lint-ignore no-explicit-any
@@ -68,26 +69,13 @@ export interface KernelModule {
 }
 
 /**
- * The one mapping between the two vocabularies: the numerics a PyTorch engine (a golden case's
- * `engine`) computes with — `x86` is FBGEMM's arithmetic for the ops the registry holds — and
- * the engine whose reference reproduces a module's numerics (none for `onnx`).
+ * The numerics a PyTorch engine (a golden case's `engine`) computes with: a numerics name is
+ * itself; a backend name is what it selects on its modelled CPU (`linearNumerics`: `x86` and
+ * `fbgemm` are FBGEMM on AVX2). The reference of a module's numerics is that numerics itself
+ * (none for `onnx`).
  */
-const ENGINE_NUMERICS: Readonly<Record<Engine, KernelModuleNumerics>> = {
-  fbgemm: "fbgemm",
-  x86: "fbgemm",
-  qnnpack: "qnnpack",
-  onednn: "onednn",
-};
-const NUMERICS_ENGINE: Readonly<Record<KernelModuleNumerics, Engine | undefined>> = {
-  fbgemm: "fbgemm",
-  qnnpack: "qnnpack",
-  onednn: "onednn",
-  onnx: undefined,
-};
-
-/** The numerics of a PyTorch engine. */
 export function engineNumerics(engine: Engine): KernelModuleNumerics {
-  return ENGINE_NUMERICS[engine];
+  return linearNumerics(engine);
 }
 
 /** The engine any engine-independent op is computed with when none is given. */
@@ -99,7 +87,8 @@ const ANY_ENGINE: Engine = "onednn";
  * when the op depends on PyTorch's engine and the numerics names none.
  */
 export function referenceEngine(numerics: KernelModuleNumerics, op: AnyOp): Engine | undefined {
-  return NUMERICS_ENGINE[numerics] ?? (op.engine === "required" ? undefined : ANY_ENGINE);
+  if (numerics !== "onnx") return numerics;
+  return op.engine === "required" ? undefined : ANY_ENGINE;
 }
 
 /**

@@ -51,6 +51,8 @@ Deno.test("checkKernelModule refuses each broken field, naming it", () => {
 Deno.test("numerics: engine-dependent ops take the cases and reference of the declared numerics", () => {
   assert.equal(engineNumerics("x86"), "fbgemm");
   assert.equal(engineNumerics("qnnpack"), "qnnpack");
+  assert.equal(engineNumerics("fbgemm_avx512_vnni"), "fbgemm_avx512_vnni");
+  assert.equal(referenceEngine("fbgemm_avx512_vnni", add), "fbgemm_avx512_vnni");
   assert.equal(referenceEngine("qnnpack", add), "qnnpack");
   assert.equal(referenceEngine("onednn", add), "onednn");
   assert.equal(referenceEngine("onnx", add), undefined);
