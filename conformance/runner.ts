@@ -2,6 +2,7 @@
  * Runs golden cases against every path that supports them and classifies each result.
  * @module
  */
+import { PyTorchUndefinedError } from "../reference/_check.ts";
 import { compareOutput, type OutputComparison, type Produced } from "./compare.ts";
 import {
   ENGINES,
@@ -145,6 +146,8 @@ function runOnPath(
 export function thrownResult(e: unknown): Pick<CaseResult, "status" | "reason"> {
   if (e instanceof UnsupportedCase) return { status: "unsupported", reason: e.message };
   if (e instanceof MalformedCase) return { status: "malformed", reason: e.message };
+  // A case the library refuses because PyTorch's own answer is undefined: a named deviation.
+  if (e instanceof PyTorchUndefinedError) return { status: "deviation", reason: e.message };
   const error = e instanceof Error ? e : new Error(String(e));
   return { status: "fail", reason: `threw ${error.name}: ${error.message}` };
 }

@@ -17,6 +17,7 @@ import {
   type ConvWeight,
 } from "../reference/quantized_conv2d.ts";
 import {
+  checkDynamicReduceRange,
   checkLinearWeight,
   checkStaticLinearParams,
   type LinearWeight,
@@ -255,6 +256,7 @@ class CheckedKernelSet implements KernelSet {
     checkObject("args", args);
     checkBoolean("reduceRange", args.reduceRange);
     checkBoolean("relu", args.relu);
+    checkDynamicReduceRange(this.numerics, args.reduceRange);
     return this.inner.linearDynamic(x, m, packed, args);
   }
 

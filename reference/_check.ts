@@ -130,3 +130,15 @@ export function pair(
   }
   return [v[0], v[1]];
 }
+
+/**
+ * Thrown for inputs where PyTorch's own result is undefined (it reads uninitialised memory or
+ * differs between runs): the library refuses them rather than reproduce one build's garbage, and
+ * the conformance suite reports a golden case refused this way as a named deviation.
+ */
+export class PyTorchUndefinedError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = "PyTorchUndefinedError";
+  }
+}

@@ -26,7 +26,7 @@
  * outputs.
  * @module
  */
-import { checkInteger, checkScale, checkZeroPoint, show } from "./_check.ts";
+import { checkInteger, checkScale, checkZeroPoint, PyTorchUndefinedError, show } from "./_check.ts";
 import { chooseQuantizationParams } from "./choose_qparams.ts";
 import { type Engine, linearNumerics, type Numerics } from "./engine.ts";
 import { f32, fmaF32, reciprocalF32, roundHalfEven, saturateInt16 } from "./float32.ts";
@@ -668,6 +668,22 @@ export function dynamicOutput(
 }
 
 /**
+ * Refuses oneDNN's dynamic linear with `reduce_range`: PyTorch 1.13's `PackedLinearWeightsOnednn`
+ * was reported to return uninitialised memory for it. (On the machine the goldens were recorded
+ * on it returned deterministic values — `golden/linear_onednn.json` keeps those cases, reported as
+ * deviations — but an answer PyTorch does not guarantee is not one to reproduce.)
+ * @throws {PyTorchUndefinedError} for `onednn` with `reduceRange`.
+ */
+export function checkDynamicReduceRange(numerics: Numerics, reduceRange: boolean): void {
+  if (numerics === "onednn" && reduceRange) {
+    throw new PyTorchUndefinedError(
+      `reduceRange: oneDNN's dynamic linear with reduce_range=True is undefined in PyTorch 1.13 ` +
+        `(reported to return uninitialised memory); use reduceRange: false on the onednn engine`,
+    );
+  }
+}
+
+/**
  * `torch.ops.quantized.linear_dynamic(x, packed_weight, reduce_range)` (or
  * `linear_relu_dynamic`): float activations are quantized per call
  * (`quantizeDynamicActivations`), multiplied in int32, and the float output is the engine's
@@ -686,6 +702,7 @@ export function quantizedLinearDynamic(
   const m = checkActivationShape(x.shape, k);
   const numerics = linearNumerics(options.engine);
   if (numerics === "onednn") checkOnednnWeight(weight.zeroPoints);
+  checkDynamicReduceRange(numerics, options.reduceRange ?? false);
   const act = quantizeDynamicActivations(x.data, numerics, options.reduceRange ?? false);
   const { outFeatures: n, data, zeroPoints, scales, bias } = weight;
   const perChannel = weight.perChannel;
