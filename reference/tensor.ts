@@ -3,8 +3,21 @@
  * Data is row-major (C order), in PyTorch's logical layout.
  * @module
  */
-import { checkLength, checkShape } from "./_check.ts";
-import type { IntRepr, QuantizedDType } from "./dtype.ts";
+import {
+  checkAxis,
+  checkFinite,
+  checkIntRepr,
+  checkLength,
+  checkNumbers,
+  checkObject,
+  checkOneOf,
+  checkScale,
+  checkShape,
+  checkTypedArray,
+  checkZeroPoint,
+  TENSOR_BRAND,
+} from "./_check.ts";
+import { type IntRepr, parseQuantizedDType, type QuantizedDType } from "./dtype.ts";
 
 /** A float32 tensor: data plus shape. */
 export class Tensor {
@@ -15,17 +28,30 @@ export class Tensor {
 
   /**
    * Wraps `data` (not copied) with `shape`; the shape defaults to `[data.length]`.
-   * @throws {RangeError} when the shape's element count differs from `data.length`.
+   * @throws {TypeError} when `data` is not a Float32Array (`Tensor.from` converts numbers);
+   * {RangeError} when the shape's element count differs from `data.length`.
    */
-  constructor(data: Float32Array, shape: readonly number[] = [data.length]) {
-    checkLength("data", data, checkShape("shape", shape));
+  constructor(data: Float32Array, shape?: readonly number[]) {
+    checkTypedArray("data", data, Float32Array, "float32 values (Tensor.from converts numbers)");
+    const dims = shape ?? [data.length];
+    checkLength("data", data, checkShape("shape", dims));
     this.data = data;
-    this.shape = Object.freeze([...shape]);
+    this.shape = Object.freeze([...dims]);
   }
 
-  /** Builds a tensor from any numbers (rounded to float32), shape defaulting to 1-D. */
+  /**
+   * Builds a tensor from numbers (an array or a typed array; rounded to float32), shape
+   * defaulting to 1-D.
+   * @throws {TypeError} for values that are not numbers.
+   */
   static from(values: ArrayLike<number>, shape?: readonly number[]): Tensor {
+    checkNumbers("values", values);
     return new Tensor(Float32Array.from(values), shape ?? [values.length]);
+  }
+
+  /** Marks instances for the reference's argument checks. */
+  get [TENSOR_BRAND](): "Tensor" {
+    return "Tensor";
   }
 
   /** The number of elements. */
@@ -82,8 +108,13 @@ export class QuantizedTensor {
   readonly qparams: QParams;
 
   /**
-   * Wraps an integer representation (not copied).
-   * @throws {RangeError} when the shape does not match the data or the qparams.
+   * Wraps an integer representation (not copied). Checks what PyTorch's quantized tensors
+   * guarantee (O(1), plus O(channels) per channel; the codes themselves are not scanned).
+   * @throws {TypeError} for an unknown dtype, an integer representation of another type than the
+   * dtype's (Uint8Array for quint8 and quint4x2, Int8Array for qint8, Int32Array for qint32) or
+   * malformed qparams; {RangeError} when the shape does not match the data, or for a scale that is
+   * not finite and > 0, a zero point outside the dtype, an axis outside the shape or a scales /
+   * zero points length that is not the size of the axis.
    */
   constructor(
     intRepr: IntRepr,
@@ -91,23 +122,61 @@ export class QuantizedTensor {
     dtype: QuantizedDType,
     qparams: QParams,
   ) {
-    checkLength("intRepr", intRepr, checkShape("shape", shape));
-    if (qparams.qscheme !== "per_tensor_affine") {
-      if (!(qparams.axis >= 0 && qparams.axis < shape.length)) {
-        throw new RangeError(`axis: ${qparams.axis} is out of range for shape [${shape}]`);
-      }
-      checkLength("scales", qparams.scales, shape[qparams.axis]);
-      checkLength("zeroPoints", qparams.zeroPoints, shape[qparams.axis]);
-    }
+    const size = checkShape("shape", shape);
+    const type = parseQuantizedDType(dtype);
+    checkIntRepr("intRepr", intRepr, type);
+    checkLength("intRepr", intRepr, size);
+    checkQParams(qparams, type, shape);
     this.intRepr = intRepr;
     this.shape = Object.freeze([...shape]);
-    this.dtype = dtype;
+    this.dtype = type;
     this.qparams = qparams;
+  }
+
+  /** Marks instances for the reference's argument checks. */
+  get [TENSOR_BRAND](): "QuantizedTensor" {
+    return "QuantizedTensor";
   }
 
   /** The number of elements. */
   get size(): number {
     return this.intRepr.length;
+  }
+}
+
+const QPARAMS_SCHEMES: readonly QParams["qscheme"][] = [
+  "per_tensor_affine",
+  "per_channel_affine",
+  "per_channel_affine_float_qparams",
+];
+
+/** Checks the qparams of a quantized tensor of `dtype` and `shape` (see the constructor). */
+function checkQParams(qparams: QParams, dtype: QuantizedDType, shape: readonly number[]): void {
+  checkObject(
+    "qparams",
+    qparams,
+    "qparams { qscheme, scale, zeroPoint } or { qscheme, scales, zeroPoints, axis }",
+  );
+  checkOneOf("qparams.qscheme", qparams.qscheme, QPARAMS_SCHEMES);
+  if (qparams.qscheme === "per_tensor_affine") {
+    checkScale("qparams.scale", qparams.scale);
+    checkZeroPoint("qparams.zeroPoint", qparams.zeroPoint, dtype);
+    return;
+  }
+  const axis = checkAxis("qparams.axis", qparams.axis, shape.length);
+  if (axis !== qparams.axis) {
+    throw new RangeError(`qparams.axis: expected ${axis}, got ${qparams.axis} (store it >= 0)`);
+  }
+  const { scales, zeroPoints } = qparams;
+  checkTypedArray("qparams.scales", scales, Float64Array, "scales (doubles)");
+  checkTypedArray("qparams.zeroPoints", zeroPoints, Float64Array, "zero points");
+  checkLength("qparams.scales", scales, shape[axis]);
+  checkLength("qparams.zeroPoints", zeroPoints, shape[axis]);
+  const floatZeroPoints = qparams.qscheme === "per_channel_affine_float_qparams";
+  for (let c = 0; c < scales.length; c++) {
+    checkScale(`qparams.scales[${c}]`, scales[c]);
+    if (floatZeroPoints) checkFinite(`qparams.zeroPoints[${c}]`, zeroPoints[c]);
+    else checkZeroPoint(`qparams.zeroPoints[${c}]`, zeroPoints[c], dtype);
   }
 }
 
