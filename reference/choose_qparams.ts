@@ -7,7 +7,7 @@
  * scale, zero-point nudging by the smaller error, and the scale kept in double (quant_utils).
  * @module
  */
-import { checkInteger } from "./_check.ts";
+import { checkInteger, checkNumber, checkOneOf, checkOptions, optionalBoolean } from "./_check.ts";
 import { f32, roundHalfEven } from "./float32.ts";
 
 /** Which C++ implementation to follow. */
@@ -39,6 +39,7 @@ export interface ChosenQParams {
 }
 
 const MIN_SCALE = f32(6.1e-5);
+const VARIANTS: readonly ChooseQParamsVariant[] = ["quant_utils", "fbgemm"];
 
 /**
  * `ChooseQuantizationParams(min, max, qmin, qmax, preserve_sparsity, force_scale_power_of_two =
@@ -51,17 +52,26 @@ export function chooseQuantizationParams(
   max: number,
   options: ChooseQParamsOptions,
 ): ChosenQParams {
+  checkNumber("min", min);
+  checkNumber("max", max);
+  checkOptions("options", options, "qmin, qmax, preserveSparsity?, reduceRange?, variant?");
   let { qmin, qmax } = options;
   checkInteger("qmin", qmin);
   checkInteger("qmax", qmax);
-  const variant = options.variant ?? "quant_utils";
+  const variant = checkOneOf(
+    "variant",
+    options.variant === undefined ? "quant_utils" : options.variant,
+    VARIANTS,
+  );
+  const reduceRange = optionalBoolean("reduceRange", options.reduceRange, false);
+  const preserveSparsity = optionalBoolean("preserveSparsity", options.preserveSparsity, false);
   if (variant === "quant_utils" && !(f32(min) <= f32(max))) {
     // quant_utils::ChooseQuantizationParams: TORCH_CHECK(min <= max) (NaN fails it too).
     throw new RangeError(
       `min/max: ChooseQuantizationParams needs min <= max, got min ${min} and max ${max}`,
     );
   }
-  if (options.reduceRange) {
+  if (reduceRange) {
     qmin = Math.trunc(qmin / 2);
     qmax = Math.trunc(qmax / 2);
   }
@@ -73,7 +83,7 @@ export function chooseQuantizationParams(
   }
   min = f32(min);
   max = f32(max);
-  const symmetric = options.preserveSparsity === true && min < 0 && max > 0;
+  const symmetric = preserveSparsity && min < 0 && max > 0;
   if (symmetric) {
     const symQmin = -(Math.trunc((qmax - qmin) / 2) + 1);
     const symQmax = Math.trunc((qmax - qmin) / 2);

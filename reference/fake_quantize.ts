@@ -43,7 +43,21 @@
  * recorded with one).
  * @module
  */
-import { checkAxis, checkInteger, checkLength, checkScale, show } from "./_check.ts";
+import {
+  checkAxis,
+  checkBoolean,
+  checkFinite,
+  checkInteger,
+  checkLength,
+  checkNumbers,
+  checkOptions,
+  checkScale,
+  checkShape,
+  checkTensor,
+  checkTypedArray,
+  optionalBoolean,
+  show,
+} from "./_check.ts";
 import { f32, fmaF32, reciprocalF32, roundHalfEven } from "./float32.ts";
 import { forEachChannel } from "./quantize.ts";
 import { splitAtAxis, Tensor } from "./tensor.ts";
@@ -169,12 +183,6 @@ function checkIntZeroPoint(name: string, zp: number, quantMin: number, quantMax:
   }
 }
 
-function checkFiniteNumber(name: string, v: number): void {
-  if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw new RangeError(`${name}: must be a finite number, got ${show(v)}`);
-  }
-}
-
 /** Checks a scale and returns `[f32(scale), f32(1 / f32(scale))]`. */
 function checkedScale(name: string, scale: number): [number, number] {
   checkScale(name, scale);
@@ -187,10 +195,6 @@ function checkedScale(name: string, scale: number): [number, number] {
   return [f32(scale), inv];
 }
 
-function checkTensor(name: string, t: Tensor): void {
-  if (!(t instanceof Tensor)) throw new TypeError(`${name}: expected a Tensor, got ${show(t)}`);
-}
-
 function checkSameShape(dy: Tensor, x: Tensor): void {
   checkTensor("dy", dy);
   checkTensor("x", x);
@@ -200,8 +204,8 @@ function checkSameShape(dy: Tensor, x: Tensor): void {
 }
 
 function checkGradFactor(gradFactor: number | undefined): number {
-  const g = gradFactor ?? 1;
-  checkFiniteNumber("gradFactor", g);
+  const g = gradFactor === undefined ? 1 : gradFactor;
+  checkFinite("gradFactor", g);
   return f32(g);
 }
 
@@ -279,6 +283,7 @@ export function fakeQuantizePerTensorAffineCachemask(
   options: FakeQuantizePerTensorOptions,
 ): FakeQuantizeWithMask {
   checkTensor("x", x);
+  checkOptions("options", options, "scale, zeroPoint, quantMin, quantMax");
   const { quantMin, quantMax } = options;
   checkQuantBounds(quantMin, quantMax);
   checkIntZeroPoint("zeroPoint", options.zeroPoint, quantMin, quantMax);
@@ -335,7 +340,7 @@ export function fakeQuantizePerTensorAffineBackward(
  */
 export function fakeQuantizeCachemaskBackward(dy: Tensor, mask: ArrayLike<number>): Tensor {
   checkTensor("dy", dy);
-  checkLength("mask", mask, dy.size);
+  checkNumbers("mask", mask, dy.size);
   const out = new Float32Array(dy.size);
   for (let i = 0; i < out.length; i++) out[i] = dy.data[i] * (mask[i] ? 1 : 0);
   return new Tensor(out, dy.shape);
@@ -357,13 +362,14 @@ interface CheckedPerChannel {
 
 function checkPerChannel(x: Tensor, options: FakeQuantizePerChannelOptions): CheckedPerChannel {
   checkTensor("x", x);
+  checkOptions("options", options, "scales, zeroPoints, axis, quantMin, quantMax");
   const { quantMin, quantMax } = options;
   checkQuantBounds(quantMin, quantMax);
   const axis = checkAxis("axis", options.axis, x.shape.length);
   const { outer, channels, inner } = splitAtAxis(x.shape, axis);
-  checkLength("scales", options.scales, channels);
-  checkLength("zeroPoints", options.zeroPoints, channels);
-  const floatZeroPoints = options.floatZeroPoints ?? false;
+  checkNumbers("scales", options.scales, channels);
+  checkNumbers("zeroPoints", options.zeroPoints, channels);
+  const floatZeroPoints = optionalBoolean("floatZeroPoints", options.floatZeroPoints, false);
   const scales = new Float32Array(channels);
   const inverses = new Float32Array(channels);
   const zeroPoints = new Float64Array(channels);
@@ -371,7 +377,7 @@ function checkPerChannel(x: Tensor, options: FakeQuantizePerChannelOptions): Che
     [scales[c], inverses[c]] = checkedScale(`scales[${c}]`, options.scales[c]);
     const zp = options.zeroPoints[c];
     if (floatZeroPoints) {
-      checkFiniteNumber(`zeroPoints[${c}]`, zp);
+      checkFinite(`zeroPoints[${c}]`, zp);
       zeroPoints[c] = f32(zp);
     } else {
       checkIntZeroPoint(`zeroPoints[${c}]`, zp, quantMin, quantMax);
@@ -453,6 +459,7 @@ export function learnableGradFactor(
   quantMax: number,
   useGradScaling = true,
 ): number {
+  checkBoolean("useGradScaling", useGradScaling);
   if (!useGradScaling) return 1;
   checkInteger("numel", numel);
   checkInteger("quantMax", quantMax);
@@ -477,8 +484,12 @@ function channelZeroPoint(zeroPoint: number, quantMin: number, quantMax: number)
   return f32(Math.min(Math.max(z, f32(quantMin)), f32(quantMax))) + 0;
 }
 
-function checkLearnableScalars(o: { quantMin: number; quantMax: number }): void {
+function checkLearnableScalars(
+  o: { quantMin: number; quantMax: number; gradFactor?: number },
+): void {
+  checkOptions("options", o, "scale(s), zeroPoint(s), quantMin, quantMax, gradFactor?");
   checkQuantBounds(o.quantMin, o.quantMax);
+  checkGradFactor(o.gradFactor); // unused by the forward, but a bad value is still an error
 }
 
 /**
@@ -492,9 +503,10 @@ export function fakeQuantizeLearnablePerTensorAffine(
   x: Tensor,
   options: LearnablePerTensorOptions,
 ): Tensor {
+  checkTensor("x", x);
   checkLearnableScalars(options);
   const [scale] = checkedScale("scale", options.scale);
-  checkFiniteNumber("zeroPoint", options.zeroPoint);
+  checkFinite("zeroPoint", options.zeroPoint);
   const { quantMin, quantMax } = options;
   return fakeQuantizePerTensorAffine(x, {
     scale,
@@ -567,7 +579,7 @@ export function fakeQuantizeLearnablePerTensorAffineBackward(
   const { quantMin, quantMax } = options;
   checkRangeHasZero(quantMin, quantMax);
   const [scale, inv] = checkedScale("scale", options.scale);
-  checkFiniteNumber("zeroPoint", options.zeroPoint);
+  checkFinite("zeroPoint", options.zeroPoint);
   const g = checkGradFactor(options.gradFactor);
   if (x.size === 0) {
     return {
@@ -619,14 +631,14 @@ function checkLearnablePerChannel(
   checkLearnableScalars(options);
   const axis = checkAxis("axis", options.axis, x.shape.length);
   const { outer, channels, inner } = splitAtAxis(x.shape, axis);
-  checkLength("scales", options.scales, channels);
-  checkLength("zeroPoints", options.zeroPoints, channels);
+  checkNumbers("scales", options.scales, channels);
+  checkNumbers("zeroPoints", options.zeroPoints, channels);
   const scales = new Float32Array(channels);
   const inverses = new Float32Array(channels);
   const zeroPoints = new Float32Array(channels);
   for (let c = 0; c < channels; c++) {
     [scales[c], inverses[c]] = checkedScale(`scales[${c}]`, options.scales[c]);
-    checkFiniteNumber(`zeroPoints[${c}]`, options.zeroPoints[c]);
+    checkFinite(`zeroPoints[${c}]`, options.zeroPoints[c]);
     zeroPoints[c] = channelZeroPoint(options.zeroPoints[c], options.quantMin, options.quantMax);
   }
   return { axis, outer, channels, inner, scales, inverses, zeroPoints };
@@ -732,6 +744,7 @@ export function fakeQuantizePerTensorBuildDependent(
   options: FakeQuantizePerTensorOptions,
 ): Uint8Array | undefined {
   checkTensor("x", x);
+  checkOptions("options", options, "scale, zeroPoint, quantMin, quantMax");
   const [, inv] = checkedScale("scale", options.scale);
   return markElements(
     x.size,
@@ -769,7 +782,7 @@ export function fakeQuantizeLearnablePerTensorBuildDependent(
   checkTensor("x", x);
   checkLearnableScalars(options);
   const [, inv] = checkedScale("scale", options.scale);
-  checkFiniteNumber("zeroPoint", options.zeroPoint);
+  checkFinite("zeroPoint", options.zeroPoint);
   const { quantMin, quantMax } = options;
   const forward = forwardZeroPoint(options.zeroPoint, quantMin, quantMax);
   const backward = f32(backwardZeroPoint(options.zeroPoint, quantMin, quantMax));
@@ -869,8 +882,9 @@ export function sumExceptAxisFloat32(
   shape: readonly number[],
   axis: number,
 ): Float32Array {
-  const { outer, channels, inner } = splitAtAxis(shape, axis);
-  checkLength("data", data, outer * channels * inner);
+  checkTypedArray("data", data, Float32Array, "float32 values");
+  checkLength("data", data, checkShape("shape", shape));
+  const { outer, channels, inner } = splitAtAxis(shape, checkAxis("axis", axis, shape.length));
   const out = new Float32Array(channels);
   if (channels === 1) {
     out[0] = f32(0 + torchSumFloat32(data));

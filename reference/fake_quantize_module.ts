@@ -11,7 +11,7 @@
  * enabled) and fake-quantizes (when fake quantization is enabled).
  * @module
  */
-import { show } from "./_check.ts";
+import { checkOptions, checkTensor, show } from "./_check.ts";
 import { type ChooseQParamsVariant, chooseQuantizationParams } from "./choose_qparams.ts";
 import { isPerChannel, isSymmetric, type QScheme, type QuantizedDType } from "./dtype.ts";
 import { fakeQuantizePerChannelAffine, fakeQuantizePerTensorAffine } from "./fake_quantize.ts";
@@ -26,7 +26,7 @@ import {
   type MovingAveragePerChannelMinMaxObserverOptions,
 } from "./observers/per_channel_min_max.ts";
 import { FixedQParamsObserver } from "./observers/fixed_qparams.ts";
-import { checkOptionKeys } from "./observers/uniform.ts";
+import { checkObservedQParams, checkOptionKeys } from "./observers/uniform.ts";
 import type { Tensor } from "./tensor.ts";
 
 /** An observer class or factory a fake-quantize module can own. */
@@ -116,6 +116,7 @@ export class FakeQuantize implements Observer {
    * outside the dtype's storage type (PyTorch's assertions), and whatever the observer rejects.
    */
   constructor(options: FakeQuantizeOptions = {}) {
+    checkOptions("options", options, "observer?, quantMin?, quantMax?, and the observer's options");
     const { observer = MovingAverageMinMaxObserver, quantMin, quantMax, ...kwargs } = options;
     const observerKwargs: Record<string, unknown> = { ...kwargs };
     if (
@@ -225,9 +226,12 @@ export class FakeQuantize implements Observer {
    * not match the channel count, a zero point outside the range).
    */
   forward(x: Tensor): Tensor {
+    checkTensor("x", x);
     if (this.#observerEnabled) {
       this.activationPostProcess.forward(x);
-      const { scale, zeroPoint } = this.calculateQParams();
+      const qparams = this.calculateQParams();
+      checkObservedQParams(this.className, this.activationPostProcess, qparams);
+      const { scale, zeroPoint } = qparams;
       this.currentScale = Float32Array.from(scale);
       this.currentZeroPoint = this.currentZeroPoint instanceof Float32Array
         ? Float32Array.from(zeroPoint)
@@ -295,6 +299,7 @@ export class FusedMovingAvgObsFakeQuantize extends FakeQuantize {
    * MovingAveragePerChannelMinMaxObserver; and as FakeQuantize.
    */
   constructor(options: FusedMovingAvgObsFakeQuantizeOptions = {}) {
+    checkOptions("options", options, "observer?, quantMin?, quantMax?, chooseQParamsVariant?, …");
     const { chooseQParamsVariant = "quant_utils", ...rest } = options;
     super({
       ...rest,
@@ -338,6 +343,7 @@ export class FusedMovingAvgObsFakeQuantize extends FakeQuantize {
    * nothing observed yet).
    */
   override forward(x: Tensor): Tensor {
+    checkTensor("x", x);
     if (!(this.chAxis < x.shape.length)) {
       throw new RangeError(`chAxis: ${this.chAxis} must be < the rank of x (${x.shape.length})`);
     }
@@ -410,6 +416,7 @@ export class FusedMovingAvgObsFakeQuantize extends FakeQuantize {
       scale[i] = q.scale;
       zeroPoint[i] = q.zeroPoint;
     }
+    checkObservedQParams(this.className, obs, { scale, zeroPoint });
     this.currentScale = scale;
     this.currentZeroPoint = zeroPoint;
     return this.fakeQuantize(x);

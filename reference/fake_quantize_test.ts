@@ -167,7 +167,7 @@ Deno.test("argument errors name the argument and the value", () => {
         zeroPoints: [0, NaN],
         floatZeroPoints: true,
       }),
-    /zeroPoints\[1\]: must be a finite number/,
+    /zeroPoints\[1\]: expected a finite number/,
   );
   assert.throws(
     () => fakeQuantizePerChannelAffine(Tensor.from([1, 2]), { ...pc, zeroPoints: [0, -1] }),
@@ -282,7 +282,7 @@ Deno.test("LSQ argument errors", () => {
   assert.doesNotThrow(() => fakeQuantizeLearnablePerTensorAffine(x, o));
   assert.throws(
     () => fakeQuantizeLearnablePerTensorAffine(x, { ...o, zeroPoint: Infinity }),
-    /zeroPoint: must be a finite number, got Infinity/,
+    /zeroPoint: expected a finite number, got Infinity/,
   );
   assert.throws(
     () =>

@@ -12,7 +12,7 @@
  * them); the linear version needs the BN weight and bias (PyTorch 1.13 fails without them).
  * @module
  */
-import { checkLength, show } from "./_check.ts";
+import { checkLength, checkOptions, checkTensor, optionalBoolean, show } from "./_check.ts";
 import { f32 } from "./float32.ts";
 import { Tensor } from "./tensor.ts";
 
@@ -57,17 +57,18 @@ function rsqrtF32(v: number): number {
   return f32(1 / f32(Math.sqrt(v)));
 }
 
+/** Checks an optional per-channel vector (`null` means absent). */
 function checkVector(name: string, t: Tensor | null, channels: number): void {
   if (t === null) return;
-  if (!(t instanceof Tensor)) throw new TypeError(`${name}: expected a Tensor, got ${show(t)}`);
+  checkTensor(name, t);
   checkLength(name, t.data, channels);
 }
 
 function checkBn(o: BatchNormParams): number {
-  if (!(o.bnRm instanceof Tensor)) {
-    throw new TypeError(`bnRm: expected a Tensor, got ${show(o.bnRm)}`);
-  }
+  checkOptions("options", o, "bnRm, bnRv, bnEps, bnW, bnB");
+  checkTensor("bnRm", o.bnRm);
   const channels = o.bnRm.size;
+  checkTensor("bnRv", o.bnRv);
   checkVector("bnRv", o.bnRv, channels);
   if (typeof o.bnEps !== "number" || !Number.isFinite(o.bnEps) || o.bnEps < 0) {
     throw new RangeError(`bnEps: must be a finite number >= 0, got ${show(o.bnEps)}`);
@@ -104,11 +105,9 @@ export function fuseConvBnWeights(
   convB: Tensor | null,
   options: FuseConvBnOptions,
 ): FusedWeights {
-  if (!(convW instanceof Tensor)) {
-    throw new TypeError(`convW: expected a Tensor, got ${show(convW)}`);
-  }
+  checkTensor("convW", convW);
   const channels = checkBn(options);
-  const transpose = options.transpose ?? false;
+  const transpose = optionalBoolean("transpose", options.transpose, false);
   if (convW.shape.length < 2) {
     throw new RangeError(`convW: a convolution weight has rank >= 2, got shape [${convW.shape}]`);
   }
@@ -155,9 +154,7 @@ export function fuseLinearBnWeights(
   linearB: Tensor | null,
   options: FuseLinearBnOptions,
 ): FusedWeights {
-  if (!(linearW instanceof Tensor)) {
-    throw new TypeError(`linearW: expected a Tensor, got ${show(linearW)}`);
-  }
+  checkTensor("linearW", linearW);
   const channels = checkBn(options);
   if (linearW.shape.length !== 2 || linearW.shape[0] !== channels) {
     throw new RangeError(

@@ -11,7 +11,17 @@
  * names those inputs.
  * @module
  */
-import { checkAxis, checkLength, checkScale, checkZeroPoint, show } from "./_check.ts";
+import {
+  checkAxis,
+  checkNumbers,
+  checkOptions,
+  checkQuantizedTensor,
+  checkScale,
+  checkTensor,
+  checkZeroPoint,
+  optionalBoolean,
+  show,
+} from "./_check.ts";
 import { allocIntRepr, dtypeRange, type IntRepr, parseQuantizedDType } from "./dtype.ts";
 import type { QuantizedDType } from "./dtype.ts";
 import { type Engine, quantizesLikeFbgemm } from "./engine.ts";
@@ -121,6 +131,8 @@ export interface QuantizePerTensorOptions {
  * ```
  */
 export function quantizePerTensor(x: Tensor, options: QuantizePerTensorOptions): QuantizedTensor {
+  checkTensor("x", x);
+  checkOptions("options", options, "scale, zeroPoint, dtype");
   const dtype = parseQuantizedDType(options.dtype);
   checkScale("scale", options.scale);
   checkZeroPoint("zeroPoint", options.zeroPoint, dtype);
@@ -170,12 +182,14 @@ export interface QuantizePerChannelOptions {
  * of the axis.
  */
 export function quantizePerChannel(x: Tensor, options: QuantizePerChannelOptions): QuantizedTensor {
+  checkTensor("x", x);
+  checkOptions("options", options, "scales, zeroPoints, axis, dtype");
   const dtype = parseQuantizedDType(options.dtype);
   const axis = checkAxis("axis", options.axis, x.shape.length);
   const { outer, channels, inner } = splitAtAxis(x.shape, axis);
-  checkLength("scales", options.scales, channels);
-  checkLength("zeroPoints", options.zeroPoints, channels);
-  const floatQParams = options.floatQParams ?? false;
+  checkNumbers("scales", options.scales, channels);
+  checkNumbers("zeroPoints", options.zeroPoints, channels);
+  const floatQParams = optionalBoolean("floatQParams", options.floatQParams, false);
   const scales = Float64Array.from(options.scales);
   const zeroPoints = Float64Array.from(options.zeroPoints);
   for (let c = 0; c < channels; c++) {
@@ -230,6 +244,7 @@ function quantizeValFloatQParams(
  * - float qparams: `f32(f32(f32(q) - zp) * scale_c)`.
  */
 export function dequantize(q: QuantizedTensor): Tensor {
+  checkQuantizedTensor("q", q);
   const out = new Float32Array(q.size);
   const src = q.intRepr;
   const qp = q.qparams;

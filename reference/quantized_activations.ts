@@ -16,7 +16,7 @@
  * relu and relu6 are integer clamps and engine-independent.
  * @module
  */
-import { show } from "./_check.ts";
+import { checkOptions, show } from "./_check.ts";
 import { dtypeRange, type QuantizedDType } from "./dtype.ts";
 import type { Engine } from "./engine.ts";
 import { clamp, f32, reciprocalF32, roundHalfEven } from "./float32.ts";
@@ -113,6 +113,7 @@ export function quantizedHardswish(
   options: QuantizedHardswishOptions,
 ): QuantizedTensor {
   const qp = input8("x", x);
+  checkOptions("options", options, "engine, outputScale, outputZeroPoint, vectorBlock?");
   checkOutputQParams(x, options.outputScale, options.outputZeroPoint);
   const vectorBlock = checkVectorBlock(options.vectorBlock);
   const { outputScale: so, outputZeroPoint: zo } = options;
@@ -215,6 +216,7 @@ function fixedQParamsUnary(
   },
 ): QuantizedTensor {
   const qp = input8("x", x);
+  checkOptions("options", options, "engine, vectorBlock?");
   const vectorBlock = checkVectorBlock(options.vectorBlock);
   const oq = op.output(x.dtype);
   const out = usesQnnpack(x, options.engine) ? applyTable(x, op.table(qp)) : atenUnary(x, {

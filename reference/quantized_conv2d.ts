@@ -23,7 +23,22 @@
  * this reference saturates and names the outputs (`conv2dBuildDependent`).
  * @module
  */
-import { checkInteger, checkScale, checkZeroPoint, type IntPair, pair, show } from "./_check.ts";
+import {
+  checkBoolean,
+  checkInteger,
+  checkNumbers,
+  checkObject,
+  checkOptions,
+  checkQuantizedTensor,
+  checkScale,
+  checkTensor,
+  checkTypedArray,
+  checkZeroPoint,
+  type IntPair,
+  optionalBoolean,
+  pair,
+  show,
+} from "./_check.ts";
 import { convNumerics, type Engine, type Numerics } from "./engine.ts";
 import { checkOnednnWeight } from "./onednn.ts";
 import { f32, reciprocalF32 } from "./float32.ts";
@@ -70,6 +85,8 @@ export interface ConvWeight {
  * scale, zero point or bias length.
  */
 export function convWeight(w: QuantizedTensor, bias: Tensor | null = null): ConvWeight {
+  checkQuantizedTensor("w", w);
+  if (bias !== null) checkTensor("bias", bias);
   if (w.dtype !== "qint8") throw new TypeError(`weight: must be qint8, got ${w.dtype}`);
   if (w.shape.length !== 4) {
     throw new RangeError(`weight: must be 4-D [out, in/groups, kH, kW], got shape [${w.shape}]`);
@@ -111,8 +128,12 @@ export function convWeight(w: QuantizedTensor, bias: Tensor | null = null): Conv
   return weight;
 }
 
-/** Checks a ConvWeight's sizes, qparams and bias (used by `quantizedConv2d`). */
+/**
+ * Checks a ConvWeight (however it was built): sizes, codes, qparams and bias. `quantizedConv2d`
+ * and every kernel set's `packConv2d` call it.
+ */
 export function checkConvWeight(weight: ConvWeight): void {
+  checkObject("weight", weight, "a ConvWeight (convWeight(w, bias) builds one)");
   const { outChannels: o, inChannelsPerGroup: i, kernelH: kh, kernelW: kw } = weight;
   for (
     const [name, v] of [["outChannels", o], ["inChannelsPerGroup", i], ["kernelH", kh], [
@@ -123,6 +144,7 @@ export function checkConvWeight(weight: ConvWeight): void {
     checkInteger(`weight.${name}`, v);
     if (v < 1) throw new RangeError(`weight.${name}: must be >= 1, got ${v}`);
   }
+  checkTypedArray("weight.data", weight.data, Int8Array, "qint8 codes");
   if (weight.data.length !== o * i * kh * kw) {
     throw new RangeError(
       `weight.data: expected ${
@@ -130,6 +152,9 @@ export function checkConvWeight(weight: ConvWeight): void {
       } codes for [${o}, ${i}, ${kh}, ${kw}], got ${weight.data.length}`,
     );
   }
+  checkBoolean("weight.perChannel", weight.perChannel);
+  checkNumbers("weight.scales", weight.scales);
+  checkNumbers("weight.zeroPoints", weight.zeroPoints);
   const channels = weight.perChannel ? o : 1;
   if (weight.scales.length !== channels || weight.zeroPoints.length !== channels) {
     throw new RangeError(
@@ -139,6 +164,9 @@ export function checkConvWeight(weight: ConvWeight): void {
   }
   weight.scales.forEach((s, c) => checkScale(`weight scales[${c}]`, s));
   weight.zeroPoints.forEach((z, c) => checkZeroPoint(`weight zero points[${c}]`, z, "qint8"));
+  if (weight.bias !== null) {
+    checkTypedArray("weight.bias", weight.bias, Float32Array, "float32 biases (or null)");
+  }
   if (weight.bias !== null && weight.bias.length !== o) {
     throw new RangeError(
       `bias: expected ${o} values (one per output channel), got ${weight.bias.length}`,
@@ -200,7 +228,8 @@ export function conv2dGeometry(options: {
   dilation?: IntPair;
   groups?: number;
 }): Conv2dGeometry {
-  const groups = options.groups ?? 1;
+  checkOptions("options", options, "stride?, padding?, dilation?, groups?");
+  const groups = options.groups === undefined ? 1 : options.groups;
   if (typeof groups !== "number" || !Number.isInteger(groups) || groups < 1) {
     throw new RangeError(`groups: expected an integer >= 1, got ${show(groups)}`);
   }
@@ -513,6 +542,12 @@ export function conv2dParams(
   weight: ConvWeight,
   options: QuantizedConv2dOptions,
 ): Conv2dParams {
+  checkQuantizedTensor("x", x);
+  checkOptions(
+    "options",
+    options,
+    "engine, outputScale, outputZeroPoint, stride?, padding?, dilation?, groups?, relu?",
+  );
   if (x.dtype !== "quint8" || x.qparams.qscheme !== "per_tensor_affine") {
     throw new TypeError(
       `x: must be a per-tensor quint8 tensor, got ${x.dtype} ${x.qparams.qscheme}`,
@@ -523,8 +558,7 @@ export function conv2dParams(
   checkZeroPoint("x zero point", x.qparams.zeroPoint, "quint8");
   checkScale("outputScale", options.outputScale);
   checkZeroPoint("outputZeroPoint", options.outputZeroPoint, "quint8");
-  const relu = options.relu ?? false;
-  if (typeof relu !== "boolean") throw new TypeError(`relu: expected a boolean, got ${show(relu)}`);
+  const relu = optionalBoolean("relu", options.relu, false);
   const geometry = conv2dGeometry(options);
   conv2dOutputShape(x.shape, weight, geometry);
   return {

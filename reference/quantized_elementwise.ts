@@ -21,7 +21,16 @@
  * and takes the scalar path, which this reference does not model).
  * @module
  */
-import { checkAxis, checkInteger, checkScale, checkZeroPoint, show } from "./_check.ts";
+import {
+  checkAxis,
+  checkInteger,
+  checkOptions,
+  checkQuantizedTensor,
+  checkScale,
+  checkZeroPoint,
+  optionalBoolean,
+  show,
+} from "./_check.ts";
 import { dtypeRange, type IntRepr, type QuantizedDType } from "./dtype.ts";
 import { checkEngine, type Engine } from "./engine.ts";
 import { clamp, f32, float32Bits, fmaF32, reciprocalF32, roundHalfEven } from "./float32.ts";
@@ -64,9 +73,7 @@ export interface QuantizedBinaryOptions {
 type QParamsLike = { scale: number; zeroPoint: number };
 
 function perTensor8(name: string, q: QuantizedTensor): QParamsLike {
-  if (!(q instanceof QuantizedTensor)) {
-    throw new TypeError(`${name}: expected a QuantizedTensor, got ${show(q)}`);
-  }
+  checkQuantizedTensor(name, q);
   if (q.qparams.qscheme !== "per_tensor_affine") {
     throw new TypeError(`${name}: must be quantized per tensor, got ${q.qparams.qscheme}`);
   }
@@ -89,6 +96,7 @@ export function checkBinary(
 ): { pa: QParamsLike; pb: QParamsLike; block: number } {
   const pa = perTensor8("a", a);
   const pb = perTensor8("b", b);
+  checkOptions("options", options, "engine, outputScale, outputZeroPoint, vectorBlock?");
   if (a.dtype !== b.dtype) throw new TypeError(`b: dtype ${b.dtype} differs from a's ${a.dtype}`);
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
     throw new RangeError(
@@ -487,6 +495,8 @@ export function quantizedCat(
   if (!Array.isArray(xs) || xs.length === 0) {
     throw new RangeError(`xs: expected at least one tensor, got ${show(xs)}`);
   }
+  checkQuantizedTensor("xs[0]", xs[0]);
+  checkOptions("options", options, "dim, outputScale, outputZeroPoint, channelsLast?");
   const dtype: QuantizedDType = xs[0].dtype;
   const rank = xs[0].shape.length;
   xs.forEach((x, i) => {
@@ -512,7 +522,7 @@ export function quantizedCat(
   checkZeroPoint("outputZeroPoint", options.outputZeroPoint, dtype);
   const outShape = [...xs[0].shape];
   outShape[dim] = xs.reduce((sum, x) => sum + x.shape[dim], 0);
-  const channelsLast = options.channelsLast ?? false;
+  const channelsLast = optionalBoolean("channelsLast", options.channelsLast, false);
   const nhwc = dim === 1 && rank === 4 &&
     xs.every((x) => channelsLast || isChannelsLastContiguous(x.shape));
   if (nhwc) return catNhwc(xs, outShape, options);

@@ -26,7 +26,20 @@
  * outputs.
  * @module
  */
-import { checkInteger, checkScale, checkZeroPoint, PyTorchUndefinedError, show } from "./_check.ts";
+import {
+  checkBoolean,
+  checkInteger,
+  checkNumbers,
+  checkOptions,
+  checkQuantizedTensor,
+  checkScale,
+  checkTensor,
+  checkTypedArray,
+  checkZeroPoint,
+  optionalBoolean,
+  PyTorchUndefinedError,
+  show,
+} from "./_check.ts";
 import { chooseQuantizationParams } from "./choose_qparams.ts";
 import { type Engine, linearNumerics, type Numerics } from "./engine.ts";
 import { f32, fmaF32, reciprocalF32, roundHalfEven, saturateInt16 } from "./float32.ts";
@@ -67,6 +80,8 @@ export interface LinearWeight {
  * axis 0) and an optional float bias, checking shapes and qparams.
  */
 export function linearWeight(w: QuantizedTensor, bias: Tensor | null = null): LinearWeight {
+  checkQuantizedTensor("w", w);
+  if (bias !== null) checkTensor("bias", bias);
   if (w.dtype !== "qint8") throw new TypeError(`weight: must be qint8, got ${w.dtype}`);
   if (w.shape.length !== 2) {
     throw new RangeError(`weight: must be 2-D [out, in], got shape [${w.shape}]`);
@@ -128,7 +143,9 @@ export function checkLinearWeight(weight: LinearWeight): void {
   }
   const channels = weight.perChannel ? n : 1;
   const { scales, zeroPoints, bias } = weight;
-  if (scales?.length !== channels || zeroPoints?.length !== channels) {
+  checkNumbers("weight.scales", scales);
+  checkNumbers("weight.zeroPoints", zeroPoints);
+  if (scales.length !== channels || zeroPoints.length !== channels) {
     throw new RangeError(
       `weight: ${weight.perChannel ? "per-channel" : "per-tensor"} qparams need ${channels} ` +
         `scale(s) and zero point(s), got ${show(scales)} and ${show(zeroPoints)}`,
@@ -167,6 +184,8 @@ export function quantizedLinear(
   weight: LinearWeight,
   options: QuantizedLinearOptions,
 ): QuantizedTensor {
+  checkQuantizedTensor("x", x);
+  checkOptions("options", options, "engine, outputScale, outputZeroPoint, relu?");
   if (x.dtype !== "quint8" || x.qparams.qscheme !== "per_tensor_affine") {
     throw new TypeError(
       `x: must be a per-tensor quint8 tensor, got ${x.dtype} ${x.qparams.qscheme}`,
@@ -184,7 +203,7 @@ export function quantizedLinear(
     inputZeroPoint: x.qparams.zeroPoint,
     outputScale: options.outputScale,
     outputZeroPoint: options.outputZeroPoint,
-    relu: options.relu ?? false,
+    relu: optionalBoolean("relu", options.relu, false),
   };
   const y = REFERENCE_LINEAR[numerics](x.intRepr as Uint8Array, m, weight, params);
   return new QuantizedTensor(y, [...x.shape.slice(0, -1), weight.outFeatures], "quint8", {
@@ -600,6 +619,8 @@ export function quantizeDynamicActivations(
   engine: Engine,
   reduceRange: boolean,
 ): DynamicActivationQParams {
+  checkTypedArray("x", x, Float32Array, "float32 activations");
+  checkBoolean("reduceRange", reduceRange);
   const numerics = linearNumerics(engine);
   const { min, max } = dynamicMinMax(x);
   const { scale, exactScale, zeroPoint } = chooseDynamicQParams(min, max, numerics, reduceRange);
@@ -697,16 +718,19 @@ export function quantizedLinearDynamic(
   weight: LinearWeight,
   options: QuantizedLinearDynamicOptions,
 ): Tensor {
+  checkTensor("x", x);
   checkLinearWeight(weight);
+  checkOptions("options", options, "engine, reduceRange?, relu?");
+  const reduceRange = optionalBoolean("reduceRange", options.reduceRange, false);
+  const relu = optionalBoolean("relu", options.relu, false);
   const k = weight.inFeatures;
   const m = checkActivationShape(x.shape, k);
   const numerics = linearNumerics(options.engine);
   if (numerics === "onednn") checkOnednnWeight(weight.zeroPoints);
-  checkDynamicReduceRange(numerics, options.reduceRange ?? false);
-  const act = quantizeDynamicActivations(x.data, numerics, options.reduceRange ?? false);
+  checkDynamicReduceRange(numerics, reduceRange);
+  const act = quantizeDynamicActivations(x.data, numerics, reduceRange);
   const { outFeatures: n, data, zeroPoints, scales, bias } = weight;
   const perChannel = weight.perChannel;
-  const relu = options.relu ?? false;
   const out = new Float32Array(m * n);
   const dot = gemmDot(numerics);
   const colOffsets = columnOffsets(weight);

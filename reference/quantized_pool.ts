@@ -22,7 +22,16 @@
  * count_include_pad and divisor_override) and are recorded in golden/pool_*.json.
  * @module
  */
-import { checkInteger, checkScale, checkZeroPoint, type IntPair, pair } from "./_check.ts";
+import {
+  checkInteger,
+  checkOptions,
+  checkQuantizedTensor,
+  checkScale,
+  checkZeroPoint,
+  type IntPair,
+  optionalBoolean,
+  pair,
+} from "./_check.ts";
 import { dtypeRange, type IntRepr } from "./dtype.ts";
 import { checkEngine, type Engine } from "./engine.ts";
 import { clamp, f32, roundHalfEven, saturateInt16 } from "./float32.ts";
@@ -67,6 +76,7 @@ export function poolOutputSize(
 
 /** Normalises an NCHW or CHW input to `{n, c, h, w}` and checks its dtype and qparams. */
 function poolInput(x: QuantizedTensor) {
+  checkQuantizedTensor("x", x);
   if (x.dtype !== "quint8" && x.dtype !== "qint8") {
     throw new TypeError(`x: must be quint8 or qint8, got ${x.dtype}`);
   }
@@ -105,7 +115,8 @@ export function poolPath(
   }
   const s = x.shape;
   if (s.length !== 4) return "nchw"; // ChannelsLast is a 4-D memory format
-  const channelsLast = (options.channelsLast ?? false) || s[1] === 1 || s[2] * s[3] === 1;
+  const channelsLast = optionalBoolean("channelsLast", options.channelsLast, false) || s[1] === 1 ||
+    s[2] * s[3] === 1;
   return channelsLast ? "nhwc" : "nchw";
 }
 
@@ -178,11 +189,12 @@ export function quantizedMaxPool2d(
   options: QuantizedMaxPool2dOptions,
 ): QuantizedTensor {
   const { n, c, h, w } = poolInput(x);
+  checkOptions("options", options, "engine, kernelSize, stride?, padding?, dilation?, …");
   const [kh, kw] = pair("kernelSize", options.kernelSize, 1, [0, 0]);
   const [sh, sw] = pair("stride", options.stride, 1, [kh, kw]);
   const [ph, pw] = pair("padding", options.padding, 0, [0, 0]);
   const [dh, dw] = pair("dilation", options.dilation, 1, [1, 1]);
-  const ceil = options.ceilMode ?? false;
+  const ceil = optionalBoolean("ceilMode", options.ceilMode, false);
   if (ph > Math.floor(kh / 2) || pw > Math.floor(kw / 2)) {
     throw new RangeError(
       `padding: [${ph}, ${pw}] must be at most half the kernel size [${kh}, ${kw}]`,
@@ -281,11 +293,12 @@ export function quantizedAvgPool2d(
   options: QuantizedAvgPool2dOptions,
 ): QuantizedTensor {
   const { n, c, h, w, scale, zeroPoint: zp } = poolInput(x);
+  checkOptions("options", options, "engine, kernelSize, stride?, padding?, …");
   const [kh, kw] = pair("kernelSize", options.kernelSize, 1, [0, 0]);
   const [sh, sw] = pair("stride", options.stride, 1, [kh, kw]);
   const [ph, pw] = pair("padding", options.padding, 0, [0, 0]);
-  const ceil = options.ceilMode ?? false;
-  const countIncludePad = options.countIncludePad ?? true;
+  const ceil = optionalBoolean("ceilMode", options.ceilMode, false);
+  const countIncludePad = optionalBoolean("countIncludePad", options.countIncludePad, true);
   const divisor = options.divisorOverride ?? null;
   if (divisor !== null) {
     checkInteger("divisorOverride", divisor);
@@ -414,6 +427,7 @@ export function quantizedAdaptiveAvgPool2d(
   options: QuantizedAdaptiveAvgPool2dOptions,
 ): QuantizedTensor {
   const { n, c, h, w, zeroPoint: zp } = poolInput(x);
+  checkOptions("options", options, "engine, outputSize, …");
   const [oh, ow] = pair("outputSize", options.outputSize, 1, [0, 0]);
   const divisible = h % oh === 0 && w % ow === 0 && !(h === oh && w === ow);
   const path = options.path ??

@@ -33,7 +33,7 @@ export class Tensor {
    */
   constructor(data: Float32Array, shape?: readonly number[]) {
     checkTypedArray("data", data, Float32Array, "float32 values (Tensor.from converts numbers)");
-    const dims = shape ?? [data.length];
+    const dims = shape === undefined ? [data.length] : shape;
     checkLength("data", data, checkShape("shape", dims));
     this.data = data;
     this.shape = Object.freeze([...dims]);

@@ -6,6 +6,7 @@
  * (An AVX512 build uses 16 lanes and gives different bits.)
  * @module
  */
+import { checkNumbers } from "./_check.ts";
 import { f32 } from "./float32.ts";
 
 const LANES = 8;
@@ -64,6 +65,7 @@ export function multiRowSum(
 
 /** `torch.sum(x)` of a contiguous float32 tensor, bit-exact with PyTorch 1.13 on AVX2. */
 export function torchSumFloat32(x: ArrayLike<number>): number {
+  checkNumbers("x", x);
   const n = x.length;
   if (n < LANES) {
     // The scalar path: the same cascade with one-lane "vectors".

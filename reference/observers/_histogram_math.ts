@@ -34,11 +34,30 @@ export function pythonInt(name: string, x: number): number {
 }
 
 /**
+ * A `torch.histc` bound as HistogramObserver passes it: `int(t)` of a float tensor, which PyTorch
+ * then unpacks as an int64 Scalar.
+ * @throws {RangeError} for NaN and ±Infinity (as `pythonInt`); {HistogramCapacityError} when the
+ * integer does not fit int64 (PyTorch 1.13's "Overflow when unpacking long": data beyond ±2^63).
+ */
+export function histcBound(name: string, x: number): number {
+  const t = pythonInt(name, x);
+  if (!(t >= -(2 ** 63) && t < 2 ** 63)) {
+    throw new HistogramCapacityError(
+      `${name}: int(${show(x)}) does not fit int64, so torch.histc refuses it (PyTorch 1.13 ` +
+        `fails here too: "Overflow when unpacking long"); observed values must lie within ` +
+        `±9.2e18`,
+    );
+  }
+  return t;
+}
+
+/**
  * `torch.histc(x, bins, min, max)` of float32 data (1.13):
  * - edges `a = min`, `b = max` (doubles); if equal, the data's min/max; if still equal, ±1;
  * - `L = f32(a)`, `R = f32(b)`; only `L <= x <= R` counts (NaN is skipped);
  * - bin `(int64) f32(f32(f32(x - L) * f32(bins)) / f32(R - L))`, the last edge going to the
  *   last bin; counts are float32.
+ * @param who names the caller in error messages
  * @throws {RangeError} for a non-finite range (PyTorch's check) or a range that collapses in
  * float32 (where PyTorch's index computation is undefined).
  */
@@ -47,6 +66,7 @@ export function histc(
   bins: number,
   min: number,
   max: number,
+  who = "histc",
 ): Float32Array {
   let left = min;
   let right = max;
@@ -60,15 +80,15 @@ export function histc(
     right += 1;
   }
   if (!Number.isFinite(left) || !Number.isFinite(right)) {
-    throw new RangeError(`histc: range of [${show(left)}, ${show(right)}] is not finite`);
+    throw new RangeError(`${who}: range of [${show(left)}, ${show(right)}] is not finite`);
   }
-  if (!(left < right)) throw new RangeError(`histc: max must be larger than min`);
+  if (!(left < right)) throw new RangeError(`${who}: max must be larger than min`);
   const lo = f32(left);
   const hi = f32(right);
   const width = f32(hi - lo);
   if (!(width > 0)) {
     throw new RangeError(
-      `histc: the range [${show(left)}, ${show(right)}] collapses to one float32 value; ` +
+      `${who}: the range [${show(left)}, ${show(right)}] collapses to one float32 value; ` +
         `PyTorch's bin index is undefined there`,
     );
   }

@@ -3,7 +3,7 @@
  * (torch/ao/quantization/observer.py; shared/NUMERICS.md §3).
  * @module
  */
-import { checkInteger, show } from "../_check.ts";
+import { checkInteger, checkTensor, show } from "../_check.ts";
 import { parseQScheme, parseQuantizedDType, type QScheme, type QuantizedDType } from "../dtype.ts";
 import { f32 } from "../float32.ts";
 import type { Tensor } from "../tensor.ts";
@@ -82,6 +82,7 @@ export class FixedQParamsObserver implements QuantizingObserver {
 
   /** Returns `x`; nothing is recorded. */
   forward(x: Tensor): Tensor {
+    checkTensor("x", x);
     return x;
   }
 

@@ -4,7 +4,7 @@
  * re-binning, and an L2-error search for the clipping range.
  * @module
  */
-import { checkInteger, show } from "../_check.ts";
+import { checkInteger, checkTensor, show } from "../_check.ts";
 import { f32, roundHalfEven } from "../float32.ts";
 import type { Tensor } from "../tensor.ts";
 import { torchSumFloat32 } from "../torch_sum.ts";
@@ -13,6 +13,8 @@ import {
   cumsumFloat32,
   divFloorFloat32,
   histc,
+  histcBound,
+  HistogramCapacityError,
   pythonInt,
 } from "./_histogram_math.ts";
 import { aminmax, torchMaximum, torchMinimum } from "./_minmax.ts";
@@ -139,45 +141,58 @@ export class HistogramObserver extends UniformQuantizationObserverBase {
   }
 
   /**
-   * Adds `x` to the histogram; returns `x`.
-   * @throws {RangeError} for NaN or ±Infinity in `x` (PyTorch fails in `int()`);
-   * {HistogramCapacityError} where PyTorch itself fails (the range grew so much that the
-   * re-binning grid cannot be allocated, or the old histogram does not fit it).
+   * Adds `x` to the histogram; returns `x`. On failure the observer is left as it was (PyTorch
+   * has already replaced min_val/max_val by then).
+   * @throws {TypeError} unless `x` is a Tensor; {RangeError} for NaN or ±Infinity in `x` (PyTorch
+   * fails in `int()`); {HistogramCapacityError} where PyTorch itself fails for finite data: a
+   * value beyond ±2^63 (torch.histc's int64 bounds), a range that grew so much that the
+   * re-binning factor overflows float32 or the re-binning grid cannot be allocated, or an old
+   * histogram that does not fit the grid. Every message starts with `HistogramObserver`.
    */
   forward(x: Tensor): Tensor {
+    checkTensor("x", x);
     if (x.size === 0) return x;
     const sameValues = this.#min === this.#max;
     const uninitialized = this.#min === Infinity && this.#max === -Infinity;
+    const batch = aminmax(x.data);
+    const { min, max } = batch;
+    for (const [what, v] of [["minimum", min], ["maximum", max]] as const) {
+      pythonInt(`HistogramObserver: the batch ${what} (NaN or ±Infinity in x)`, v);
+    }
     if (uninitialized || sameValues) {
-      const { min, max } = aminmax(x.data);
-      const lo = pythonInt("min", min);
-      const hi = pythonInt("max", max);
-      this.#histogram = histc(x.data, this.bins, lo, hi);
+      const lo = histcBound("HistogramObserver: the batch minimum", min);
+      const hi = histcBound("HistogramObserver: the batch maximum", max);
+      this.#histogram = histc(x.data, this.bins, lo, hi, "HistogramObserver: histc");
       this.#min = min;
       this.#max = max;
       return x;
     }
-    const batch = aminmax(x.data);
     const combinedMin = torchMinimum(batch.min, this.#min);
     let combinedMax = torchMaximum(batch.max, this.#max);
     // _adjust_min_max: a common grid of resolution (max - min) / (bins * upsampleRate).
     const histBinWidth = f32(f32(this.#max - this.#min) / f32(this.bins * this.upsampleRate));
     const combinedBinWidth = f32(f32(this.bins) * histBinWidth);
-    const downsampleRate = pythonInt(
-      "downsample rate",
-      Math.ceil(f32(f32(combinedMax - combinedMin) / combinedBinWidth)),
-    );
+    const ratio = f32(f32(combinedMax - combinedMin) / combinedBinWidth);
+    if (ratio === Infinity) {
+      throw new HistogramCapacityError(
+        `HistogramObserver: the range grew from [${show(this.#min)}, ${show(this.#max)}] to ` +
+          `[${show(combinedMin)}, ${show(combinedMax)}], a re-binning factor beyond float32; ` +
+          `PyTorch 1.13 fails here too (int() of an infinite downsample rate: OverflowError)`,
+      );
+    }
+    const downsampleRate = pythonInt("HistogramObserver: downsample rate", Math.ceil(ratio));
     const e = f32(f32(f32(downsampleRate) * combinedBinWidth) - f32(combinedMax - combinedMin));
     combinedMax = f32(combinedMax + e);
     const startIndex = pythonInt(
-      "start index",
+      "HistogramObserver: start index",
       roundHalfEven(f32(f32(this.#min - combinedMin) / histBinWidth)),
     );
     let combined = histc(
       x.data,
       this.bins,
-      pythonInt("combined min", combinedMin),
-      pythonInt("combined max", combinedMax),
+      histcBound("HistogramObserver: the combined minimum", combinedMin),
+      histcBound("HistogramObserver: the combined maximum", combinedMax),
+      "HistogramObserver: histc",
     );
     if (combinedMin === this.#min && combinedMax === this.#max) {
       for (let i = 0; i < combined.length; i++) {

@@ -3,6 +3,7 @@
  * shared/NUMERICS.md §3).
  * @module
  */
+import { checkTensor } from "../_check.ts";
 import { f32 } from "../float32.ts";
 import type { Tensor } from "../tensor.ts";
 import { aminmax, torchMaximum, torchMinimum } from "./_minmax.ts";
@@ -79,6 +80,7 @@ export class MinMaxObserver extends UniformQuantizationObserverBase {
 
   /** Records `min(aminmax(x), running)`; returns `x`. */
   forward(x: Tensor): Tensor {
+    checkTensor("x", x);
     if (x.size === 0) return x;
     const { min, max } = aminmax(x.data);
     this.runningMin = torchMinimum(min, this.runningMin);
@@ -123,6 +125,7 @@ export class MovingAverageMinMaxObserver extends MinMaxObserver {
 
   /** Moves the running min/max toward this batch's; returns `x`. */
   override forward(x: Tensor): Tensor {
+    checkTensor("x", x);
     if (x.size === 0) return x;
     const { min, max } = aminmax(x.data);
     if (this.runningMin === Infinity && this.runningMax === -Infinity) {

@@ -118,7 +118,10 @@ Deno.test("MinMaxObserver: NaN makes calculateQParams throw, like PyTorch's asse
   const o = new MinMaxObserver();
   o.forward(Tensor.from([NaN, 1]));
   assert.ok(Number.isNaN(o.minVal));
-  assert.throws(() => o.calculateQParams(), /minVal\/maxVal: min NaN/);
+  assert.throws(
+    () => o.calculateQParams(),
+    /RangeError: MinMaxObserver: min NaN should be less than or equal to max NaN/,
+  );
 });
 
 Deno.test("MinMaxObserver: eps is stored as float32 and floors the scale", () => {

@@ -24,8 +24,10 @@ export { FLOAT_OBSERVER_DTYPES } from "./observer.ts";
 export {
   calculateQMinQMax,
   calculateQParamsFromMinMax,
+  checkObservedQParams,
   defaultQParams,
   FLOAT32_EPS,
+  isDefaultQParams,
   type QParamsRule,
   type UniformObserverOptions,
   UniformQuantizationObserverBase,

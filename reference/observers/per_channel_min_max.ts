@@ -3,7 +3,7 @@
  * (torch/ao/quantization/observer.py; shared/NUMERICS.md §3).
  * @module
  */
-import { checkInteger } from "../_check.ts";
+import { checkInteger, checkTensor } from "../_check.ts";
 import { f32 } from "../float32.ts";
 import type { Tensor } from "../tensor.ts";
 import { aminmaxPerChannel, broadcastChannels, torchMaximum, torchMinimum } from "./_minmax.ts";
@@ -88,6 +88,7 @@ export class PerChannelMinMaxObserver extends UniformQuantizationObserverBase {
    * @throws {RangeError} when chAxis is not a dimension of `x`, or the channel count changes.
    */
   forward(x: Tensor): Tensor {
+    checkTensor("x", x);
     if (x.size === 0) return x;
     const { min, max } = aminmaxPerChannel(x, this.chAxis);
     if (this.runningMin.length === 0) {
@@ -139,6 +140,7 @@ export class MovingAveragePerChannelMinMaxObserver extends PerChannelMinMaxObser
 
   /** Moves each channel's running min/max toward this batch's; returns `x`. */
   override forward(x: Tensor): Tensor {
+    checkTensor("x", x);
     if (x.size === 0) return x;
     const { min, max } = aminmaxPerChannel(x, this.chAxis);
     if (this.runningMin.length === 0) {

@@ -3,7 +3,7 @@
  * the quantized module (torch/ao/quantization/observer.py).
  * @module
  */
-import { show } from "../_check.ts";
+import { checkTensor, show } from "../_check.ts";
 import { parseQuantizedDType } from "../dtype.ts";
 import type { Tensor } from "../tensor.ts";
 import { checkOptionKeys } from "./uniform.ts";
@@ -72,6 +72,7 @@ export class PlaceholderObserver implements Observer {
 
   /** Returns `x`; nothing is recorded. */
   forward(x: Tensor): Tensor {
+    checkTensor("x", x);
     return x;
   }
 
@@ -120,6 +121,7 @@ export class NoopObserver implements Observer {
 
   /** Returns `x`; nothing is recorded. */
   forward(x: Tensor): Tensor {
+    checkTensor("x", x);
     return x;
   }
 

@@ -5,7 +5,14 @@
  * shared/NUMERICS.md §3).
  * @module
  */
-import { checkInteger, show } from "../_check.ts";
+import {
+  checkBoolean,
+  checkFinite,
+  checkInteger,
+  checkObject,
+  checkQuantRange,
+  show,
+} from "../_check.ts";
 import {
   isPerChannel,
   parseQScheme,
@@ -15,7 +22,7 @@ import {
 } from "../dtype.ts";
 import { f32, roundHalfEven, wrapInt32 } from "../float32.ts";
 import type { Tensor } from "../tensor.ts";
-import type { MinMaxStatsObserver, QParamsResult } from "./observer.ts";
+import type { MinMaxStatsObserver, Observer, QParamsResult } from "./observer.ts";
 
 /** `torch.finfo(torch.float32).eps`, PyTorch's default observer eps (2^-23). */
 export const FLOAT32_EPS: number = 2 ** -23;
@@ -180,11 +187,28 @@ export interface QParamsRule {
   readonly eps: number;
   /** Whether the user gave quantMin and quantMax (symmetric quint8 then uses their midpoint). */
   readonly hasCustomizedQRange: boolean;
+  /** The observer's class name, which errors name (observers pass themselves as the rule). */
+  readonly className?: string;
 }
 
-/** PyTorch's answer for an observer that has seen nothing: scale 1, zero point 0. */
+const DEFAULTS = new WeakSet<QParamsResult>();
+
+/**
+ * PyTorch's answer for an observer that has seen nothing: scale 1, zero point 0 (PyTorch warns
+ * "must run observer before calling calculate_qparams"; `isDefaultQParams` recognises it).
+ */
 export function defaultQParams(): QParamsResult {
-  return { scale: Float32Array.of(1), zeroPoint: Int32Array.of(0) };
+  const result = { scale: Float32Array.of(1), zeroPoint: Int32Array.of(0) };
+  DEFAULTS.add(result);
+  return result;
+}
+
+/**
+ * Whether `result` is the default an observer returns before it has seen any data (the case
+ * PyTorch warns about), not qparams computed from statistics.
+ */
+export function isDefaultQParams(result: QParamsResult): boolean {
+  return DEFAULTS.has(result);
 }
 
 /**
@@ -195,6 +219,59 @@ export function defaultQParams(): QParamsResult {
 function toInt32(x: number): number {
   if (!(x >= -2147483648 && x < 2147483648)) return -2147483648;
   return Math.trunc(x) | 0;
+}
+
+/**
+ * Checks the qparams an observer computed before they are used to quantize: every scale must be
+ * finite and > 0. PyTorch 1.13 computes scale Infinity for data that holds ±Infinity or spans
+ * more than the float32 maximum (3.4e38), and then quantizes every value to the zero point or
+ * NaN without a word; this library computes the same scale in the observer (bit for bit) and
+ * refuses it here, naming `owner` and the observer.
+ * @param owner what is about to use the qparams (`FakeQuantize`, `convert: fc1`)
+ * @throws {RangeError} naming the owner, the observer, the scale and the observed range.
+ */
+export function checkObservedQParams(
+  owner: string,
+  observer: Observer,
+  result: QParamsResult,
+): void {
+  for (let c = 0; c < result.scale.length; c++) {
+    const scale = result.scale[c];
+    if (scale > 0 && Number.isFinite(scale)) continue;
+    const { minVal, maxVal } = observer as Partial<MinMaxStatsObserver>;
+    const at = (v: number | Float32Array | undefined) => typeof v === "number" ? v : v?.[c];
+    const channel = result.scale.length > 1 ? ` for channel ${c}` : "";
+    const range = minVal === undefined
+      ? ""
+      : ` from min ${show(at(minVal))} and max ${show(at(maxVal))}`;
+    throw new RangeError(
+      `${owner}: ${observer.className} computed scale ${show(scale)}${channel}${range}; PyTorch ` +
+        `1.13 computes the same for data that holds ±Infinity or spans more than the float32 ` +
+        `maximum, and quantizes with it anyway; this library refuses a scale that is not finite ` +
+        `and > 0. Observe finite data whose range fits float32.`,
+    );
+  }
+}
+
+function checkMinMax(name: string, value: number | Float32Array): void {
+  if (typeof value !== "number" && !(value instanceof Float32Array)) {
+    throw new TypeError(
+      `${name}: expected a number (per tensor) or a Float32Array (per channel), got ${show(value)}`,
+    );
+  }
+}
+
+function checkRule(rule: QParamsRule): void {
+  checkObject(
+    "rule",
+    rule,
+    "a QParamsRule { dtype, qscheme, quantMin, quantMax, eps, hasCustomizedQRange } (an observer)",
+  );
+  parseQuantizedDType(rule.dtype);
+  parseQScheme(rule.qscheme);
+  checkQuantRange(rule.quantMin, rule.quantMax);
+  checkFinite("eps", rule.eps);
+  checkBoolean("hasCustomizedQRange", rule.hasCustomizedQRange);
 }
 
 /**
@@ -215,6 +292,9 @@ export function calculateQParamsFromMinMax(
   maxVal: number | Float32Array,
   rule: QParamsRule,
 ): QParamsResult {
+  checkMinMax("minVal", minVal);
+  checkMinMax("maxVal", maxVal);
+  checkRule(rule);
   const perTensor = typeof minVal === "number";
   const mins = typeof minVal === "number" ? [minVal] : minVal;
   const maxs = typeof maxVal === "number" ? [maxVal] : maxVal;
@@ -226,8 +306,9 @@ export function calculateQParamsFromMinMax(
   for (let i = 0; i < mins.length; i++) {
     if (!(mins[i] <= maxs[i])) {
       throw new RangeError(
-        `minVal/maxVal: min ${show(mins[i])} should be less than or equal to max ${show(maxs[i])}` +
-          (perTensor ? "" : ` (channel ${i})`),
+        `${rule.className ?? "observer"}: min ${show(mins[i])} should be less than or equal to ` +
+          `max ${show(maxs[i])}${perTensor ? "" : ` (channel ${i})`} (PyTorch's assertion; the ` +
+          `observed data held NaN, or the statistics were loaded so)`,
       );
     }
   }
