@@ -43,7 +43,8 @@ import type {
   QParams8,
   QuantizedBinaryArgs,
 } from "./kernel_set.ts";
-import { kernelEngine } from "./kernel_set.ts";
+import { checkNotFreed, kernelEngine } from "./kernel_set.ts";
+import { namingMemoryFailures } from "./memory_failures.ts";
 
 const CHECKED = Symbol("checked kernel set");
 
@@ -54,7 +55,7 @@ function isChecked(set: KernelSet): boolean {
 
 /** `set` behind the checked boundary (a checked set is returned as is). */
 export function checkedKernelSet(set: KernelSet): KernelSet {
-  return isChecked(set) ? set : new CheckedKernelSet(set);
+  return isChecked(set) ? set : new CheckedKernelSet(namingMemoryFailures(set));
 }
 
 function checkArray<T>(
@@ -237,7 +238,7 @@ class CheckedKernelSet implements KernelSet {
     params: StaticLinearParams,
   ): Uint8Array {
     checkArray("x", x, Uint8Array, "quint8 codes");
-    checkPacked("packed", packed);
+    checkPacked(`${this.name}.linear`, "packed", packed);
     checkRows(x, m, packed.weight.inFeatures);
     checkObject("params", params);
     checkStaticLinearParams(params);
@@ -251,7 +252,7 @@ class CheckedKernelSet implements KernelSet {
     args: DynamicLinearArgs,
   ): Float32Array {
     checkArray("x", x, Float32Array, "floats");
-    checkPacked("packed", packed);
+    checkPacked(`${this.name}.linearDynamic`, "packed", packed);
     checkRows(x, m, packed.weight.inFeatures);
     checkObject("args", args);
     checkBoolean("reduceRange", args.reduceRange);
@@ -271,7 +272,7 @@ class CheckedKernelSet implements KernelSet {
 
   conv2dNhwc(x: NhwcTensor, packed: PackedConvWeight, params: StaticLinearParams): NhwcTensor {
     const [n, h, w, c] = checkNhwcTensor("x", x);
-    checkPacked("packed", packed);
+    checkPacked(`${this.name}.conv2dNhwc`, "packed", packed);
     conv2dOutputShape([n, c, h, w], packed.weight, packed.geometry);
     checkObject("params", params);
     checkStaticLinearParams(params);
@@ -383,8 +384,16 @@ class CheckedKernelSet implements KernelSet {
   }
 }
 
-/** Checks a packed weight handle (that it is one; the set checks that it is its own). */
-function checkPacked(name: string, packed: PackedLinearWeight | PackedConvWeight): void {
+/**
+ * Checks a packed weight handle: that it is one and not freed (the set checks that it is its
+ * own).
+ */
+function checkPacked(
+  op: string,
+  name: string,
+  packed: PackedLinearWeight | PackedConvWeight,
+): void {
   checkObject(name, packed);
   checkObject(`${name}.weight`, packed.weight);
+  checkNotFreed(op, name, packed);
 }

@@ -12,13 +12,13 @@ import {
   FP32_DEPTHWISE_BLOCK,
   type Fp32DepthwiseExports,
 } from "./conv/fp32_depthwise.ts";
-import type { Block } from "./memory.ts";
-import type { NhwcTensor } from "./kernel_set.ts";
+import { type Block, packAllOrNone } from "./memory.ts";
+import { checkNotFreed, type NhwcTensor } from "./kernel_set.ts";
 import type { KernelRuntime } from "./runtime.ts";
 
 /** An fp32 conv weight `[O, I, kH, kW]` packed per group (or for the depthwise kernel). */
 export class PackedFp32Conv {
-  private freed = false;
+  #freed = false;
   constructor(
     private readonly release: (b: Block) => void,
     /** `[O, I (per group), kH, kW]`. */
@@ -33,13 +33,18 @@ export class PackedFp32Conv {
 
   /** Returns the packed memory. */
   free(): void {
-    if (this.freed) return;
-    this.freed = true;
+    if (this.#freed) return;
+    this.#freed = true;
     for (const g of this.groups) g.free();
     if (this.depthwise) {
       this.release(this.depthwise.weights);
       this.release(this.depthwise.bias);
     }
+  }
+
+  /** Whether `free()` was called: the fp32 kernels refuse the weight afterwards. */
+  get freed(): boolean {
+    return this.#freed;
   }
 }
 
@@ -60,8 +65,10 @@ export class Fp32Conv {
       const cPadded = Math.ceil(o / FP32_DEPTHWISE_BLOCK) * FP32_DEPTHWISE_BLOCK;
       const taps = kh * kw;
       const mem = this.runtime.memory;
-      const weights = mem.alloc(taps * cPadded * 4);
-      const biasBlock = mem.alloc(cPadded * 4);
+      const [weights, biasBlock] = mem.allocAll([
+        [taps * cPadded * 4, "packed fp32 depthwise weight"],
+        [cPadded * 4, "fp32 depthwise bias"],
+      ]);
       const f = mem.f32();
       f.fill(0, weights.ptr / 4, weights.ptr / 4 + taps * cPadded);
       f.fill(0, biasBlock.ptr / 4, biasBlock.ptr / 4 + cPadded);
@@ -90,7 +97,8 @@ export class Fp32Conv {
           }
         }
       }
-      groups.push(this.linear.pack(rows, og, k, bias?.subarray(g * og, (g + 1) * og) ?? null));
+      const groupBias = bias?.subarray(g * og, (g + 1) * og) ?? null;
+      groups.push(packAllOrNone(groups, () => this.linear.pack(rows, og, k, groupBias)));
     }
     return new PackedFp32Conv(release, shape, geometry, groups);
   }
@@ -101,6 +109,7 @@ export class Fp32Conv {
     packed: PackedFp32Conv,
     relu = false,
   ): NhwcTensor<Float32Array> {
+    checkNotFreed("Fp32Conv.conv2dNhwc", "packed", packed);
     if (packed.depthwise !== undefined) {
       return this.depthwiseNhwc(x, packed, packed.depthwise, relu);
     }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Block } from "./memory.ts";
+import { checkNotFreed } from "./kernel_set.ts";
 import type { KernelRuntime } from "./runtime.ts";
 import {
   buildSGemm,
@@ -24,7 +25,7 @@ export class PackedFp32Linear {
   readonly packed: Block;
   /** The bias (zeros if none), nPadded floats in kernel memory. */
   readonly bias: Block;
-  private freed = false;
+  #freed = false;
 
   /** Packs `weight` `[outFeatures, inFeatures]` in blocks of `nr` columns (use Fp32Linear.pack). */
   constructor(
@@ -48,8 +49,10 @@ export class PackedFp32Linear {
     this.kPadded = Math.ceil(inFeatures / 4) * 4;
     this.nPadded = Math.ceil(outFeatures / nr) * nr;
     const mem = runtime.memory;
-    this.packed = mem.alloc(this.kPadded * this.nPadded * 4);
-    this.bias = mem.alloc(this.nPadded * 4);
+    [this.packed, this.bias] = mem.allocAll([
+      [this.kPadded * this.nPadded * 4, "packed fp32 linear weight"],
+      [this.nPadded * 4, "fp32 linear bias"],
+    ]);
     const f = mem.f32();
     packSgemmWeights(weight, outFeatures, inFeatures, nr, f.subarray(this.packed.ptr / 4));
     f.fill(0, this.bias.ptr / 4, this.bias.ptr / 4 + this.nPadded);
@@ -58,10 +61,15 @@ export class PackedFp32Linear {
 
   /** Returns the packed memory. */
   free(): void {
-    if (this.freed) return;
-    this.freed = true;
+    if (this.#freed) return;
+    this.#freed = true;
     this.runtime.memory.release(this.packed);
     this.runtime.memory.release(this.bias);
+  }
+
+  /** Whether `free()` was called: the fp32 kernels refuse the weight afterwards. */
+  get freed(): boolean {
+    return this.#freed;
   }
 }
 
@@ -93,6 +101,7 @@ export class Fp32Linear {
 
   /** `[m, K]` → `[m, N]`, with a fused ReLU when `relu`. */
   linear(x: Float32Array, m: number, packed: PackedFp32Linear, relu = false): Float32Array {
+    checkNotFreed("Fp32Linear.linear", "packed", packed);
     const { kPadded: kp, nPadded: np, inFeatures: k, outFeatures: n } = packed;
     if (x.length !== m * k) throw new RangeError(`x: expected ${m}×${k} values, got ${x.length}`);
     const a = this.stagingArea(m, packed);

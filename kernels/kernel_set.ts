@@ -20,7 +20,9 @@ export interface PackedConvWeight {
   readonly weight: ConvWeight;
   /** Stride, padding, dilation, groups. */
   readonly geometry: Conv2dGeometry;
-  /** Returns the packed memory. */
+  /** Whether `free()` was called: using the weight afterwards throws. */
+  readonly freed: boolean;
+  /** Returns the packed memory. Using the weight afterwards is an error. */
   free(): void;
 }
 
@@ -55,8 +57,22 @@ export interface PerChannelArgs {
 export interface PackedLinearWeight {
   /** The weight as given. */
   readonly weight: LinearWeight;
+  /** Whether `free()` was called: using the weight afterwards throws. */
+  readonly freed: boolean;
   /** Returns the packed memory. Using the weight afterwards is an error. */
   free(): void;
+}
+
+/**
+ * Throws unless a packed weight is still usable: a freed one (its kernel memory may already hold
+ * another weight) makes `op` throw a TypeError that names it.
+ */
+export function checkNotFreed(op: string, name: string, packed: { readonly freed: boolean }): void {
+  if (packed.freed) {
+    throw new TypeError(
+      `${op}: ${name} was freed (free() was called on it); pack the weight again to use it`,
+    );
+  }
 }
 
 /** Options of a dynamic linear call. */

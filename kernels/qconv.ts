@@ -23,7 +23,7 @@ import {
   depthwiseVariantOf,
   packDepthwiseWeights,
 } from "./conv/depthwise.ts";
-import type { Block } from "./memory.ts";
+import { type Block, packAllOrNone } from "./memory.ts";
 import { canSaturate, type PackedLinear, type QLinearPath } from "./qlinear.ts";
 import type { KernelRuntime } from "./runtime.ts";
 
@@ -33,7 +33,7 @@ import type { KernelRuntime } from "./runtime.ts";
  * GEMM-shaped weight `[Cpadded, taps]` whose per-channel constants the shared epilogue uses.
  */
 export class PackedConv {
-  private freed = false;
+  #freed = false;
 
   constructor(
     private readonly release: (block: Block) => void,
@@ -49,13 +49,18 @@ export class PackedConv {
 
   /** Returns the packed memory. */
   free(): void {
-    if (this.freed) return;
-    this.freed = true;
+    if (this.#freed) return;
+    this.#freed = true;
     for (const g of this.groups) g.free();
     if (this.depthwise) {
       this.release(this.depthwise.weights);
       this.release(this.depthwise.weightZeroPoints);
     }
+  }
+
+  /** Whether `free()` was called. */
+  get freed(): boolean {
+    return this.#freed;
   }
 }
 
@@ -91,7 +96,7 @@ export class QConvPath {
     const og = weight.outChannels / geometry.groups;
     const groups: PackedLinear[] = [];
     for (let g = 0; g < geometry.groups; g++) {
-      groups.push(this.linear.pack(groupSlice(gemm, g, og)));
+      groups.push(packAllOrNone(groups, () => this.linear.pack(groupSlice(gemm, g, og))));
     }
     return new PackedConv(release, weight, geometry, groups);
   }
@@ -128,8 +133,10 @@ export class QConvPath {
     };
     const mem = this.runtime.memory;
     const packedWeights = packDepthwiseWeights(spec, gemm.data, c, cPadded);
-    const weights = mem.alloc(packedWeights.byteLength);
-    const weightZeroPoints = mem.alloc(cPadded * 4);
+    const [weights, weightZeroPoints] = mem.allocAll([
+      [packedWeights.byteLength, "packed depthwise weight"],
+      [cPadded * 4, "depthwise weight zero points"],
+    ]);
     new Uint8Array(mem.memory.buffer, weights.ptr, packedWeights.byteLength)
       .set(
         new Uint8Array(packedWeights.buffer, packedWeights.byteOffset, packedWeights.byteLength),
@@ -146,13 +153,11 @@ export class QConvPath {
       hasWeightZeroPoint,
       cannotSaturate: !canSaturate(gemm),
     };
-    return new PackedConv(
-      (b) => mem.release(b),
-      weight,
-      geometry,
-      [this.linear.pack(padded)],
-      depthwise,
+    const constants = packAllOrNone(
+      [{ free: () => [weights, weightZeroPoints].forEach((b) => mem.release(b)) }],
+      () => this.linear.pack(padded),
     );
+    return new PackedConv((b) => mem.release(b), weight, geometry, [constants], depthwise);
   }
 
   /** The depthwise kernel variant matching a GEMM variant. */

@@ -103,7 +103,7 @@ export class PackedLinear {
   readonly columns: Block;
   /** The call parameters the column block currently holds. */
   columnsKey = "";
-  private freed = false;
+  #freed = false;
 
   constructor(
     private readonly runtime: KernelRuntime,
@@ -117,8 +117,10 @@ export class PackedLinear {
     this.cannotSaturate = !canSaturate(weight);
     this.columnOffsets = columnOffsets(weight);
     const mem = runtime.memory;
-    this.packed = mem.alloc(packedBlockBytes(layout, this.kPadded) * (this.nPadded / NR));
-    this.columns = mem.alloc(COLUMN_SLOTS * this.nPadded * 4);
+    [this.packed, this.columns] = mem.allocAll([
+      [packedBlockBytes(layout, this.kPadded) * (this.nPadded / NR), "packed linear weight"],
+      [COLUMN_SLOTS * this.nPadded * 4, "linear column parameters"],
+    ]);
     const elements = this.kPadded * this.nPadded;
     const view = layout.bElementBytes === 1
       ? mem.i8().subarray(this.packed.ptr, this.packed.ptr + elements)
@@ -134,10 +136,15 @@ export class PackedLinear {
 
   /** Returns the packed memory to the runtime. */
   free(): void {
-    if (this.freed) return;
-    this.freed = true;
+    if (this.#freed) return;
+    this.#freed = true;
     this.runtime.memory.release(this.packed);
     this.runtime.memory.release(this.columns);
+  }
+
+  /** Whether `free()` was called. */
+  get freed(): boolean {
+    return this.#freed;
   }
 }
 

@@ -23,6 +23,7 @@ import { nchwToNhwc, nhwcToNchw } from "./qconv.ts";
 import {
   type AvgPool2dArgs,
   type CatInput,
+  checkNotFreed,
   type CodeTable,
   kernelEngine,
   type MaxPool2dArgs,
@@ -111,7 +112,7 @@ export class ReferenceKernelSet implements KernelSet {
   }
 
   packLinear(weight: LinearWeight): PackedLinearWeight {
-    return { weight, free() {} };
+    return freeable({ weight });
   }
 
   linear(
@@ -120,14 +121,16 @@ export class ReferenceKernelSet implements KernelSet {
     packed: PackedLinearWeight,
     params: StaticLinearParams,
   ): Uint8Array {
+    checkNotFreed(`${this.name}.linear`, "packed", packed);
     return REFERENCE_LINEAR[this.numerics](x, m, packed.weight, params);
   }
 
   packConv2d(weight: ConvWeight, geometry: Conv2dGeometry): PackedConvWeight {
-    return { weight, geometry, free() {} };
+    return freeable({ weight, geometry });
   }
 
   conv2dNhwc(x: NhwcTensor, packed: PackedConvWeight, params: StaticLinearParams): NhwcTensor {
+    checkNotFreed(`${this.name}.conv2dNhwc`, "packed", packed);
     const nchw = nhwcToNchw(x);
     const p = { ...packed.geometry, ...params };
     const y = REFERENCE_CONV2D[this.numerics](nchw.data, nchw.shape, packed.weight, p);
@@ -140,6 +143,7 @@ export class ReferenceKernelSet implements KernelSet {
     packed: PackedLinearWeight,
     args: DynamicLinearArgs,
   ): Float32Array {
+    checkNotFreed(`${this.name}.linearDynamic`, "packed", packed);
     const k = packed.weight.inFeatures;
     return quantizedLinearDynamic(new Tensor(x, [m, k]), packed.weight, {
       engine: this.numerics,
@@ -257,6 +261,20 @@ export function requantizeReference(
     out[i] = v < lo ? lo : v > 255 ? 255 : v;
   }
   return out;
+}
+
+/** A packed-weight handle of the reference: its fields plus the freed state. */
+function freeable<T extends object>(fields: T): T & { readonly freed: boolean; free(): void } {
+  let freed = false;
+  return {
+    ...fields,
+    get freed() {
+      return freed;
+    },
+    free() {
+      freed = true;
+    },
+  };
 }
 
 /** quint8 codes with per-tensor qparams as a QuantizedTensor (not copied). */

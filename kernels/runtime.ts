@@ -24,13 +24,13 @@ export class KernelRuntime {
   /**
    * A runtime with its own memory; `features` defaults to this engine's probed features.
    * `options.rewrite` plants a slip in every module it builds (mutation tests; see
-   * `InstructionRewrite`).
+   * `InstructionRewrite`); `options.maximumPages` caps its memory (default 65536 pages, 4 GiB).
    */
   constructor(
     features: WasmFeatures = wasmFeatures(),
-    options: { rewrite?: InstructionRewrite } = {},
+    options: { rewrite?: InstructionRewrite; maximumPages?: number } = {},
   ) {
-    this.memory = new KernelMemory();
+    this.memory = new KernelMemory(16, options.maximumPages);
     this.features = features;
     this.rewrite = options.rewrite;
   }
@@ -61,12 +61,16 @@ export class KernelRuntime {
    * too small). Its contents do not survive the next call that asks for the same name.
    * @param name the purpose, e.g. `qlinear.a`
    * @param bytes the size needed
+   * @throws {KernelMemoryError} when the memory cannot grow enough (the runtime stays usable).
    */
   scratchBlock(name: string, bytes: number): Block {
     const current = this.scratch.get(name);
     if (current !== undefined && current.bytes >= bytes) return current;
-    if (current !== undefined) this.memory.release(current);
-    const block = this.memory.alloc(Math.max(bytes, 1024));
+    if (current !== undefined) {
+      this.scratch.delete(name); // released first, so a failed alloc leaves no stale entry
+      this.memory.release(current);
+    }
+    const block = this.memory.alloc(Math.max(bytes, 1024), `scratch ${name}`);
     this.scratch.set(name, block);
     return block;
   }

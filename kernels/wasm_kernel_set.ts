@@ -28,6 +28,7 @@ import { PackedConv, QConvPath } from "./qconv.ts";
 import type { Conv2dGeometry, ConvWeight } from "../reference/quantized_conv2d.ts";
 import {
   type CatInput,
+  checkNotFreed,
   type CodeTable,
   kernelEngine,
   type NhwcTensor,
@@ -250,7 +251,7 @@ export class WasmKernelSet implements KernelSet {
     packed: PackedLinearWeight,
     params: StaticLinearParams,
   ): Uint8Array {
-    return this.path.linear(x, m, this.own(packed), params);
+    return this.path.linear(x, m, this.own("linear", packed), params);
   }
 
   linearDynamic(
@@ -259,7 +260,7 @@ export class WasmKernelSet implements KernelSet {
     packed: PackedLinearWeight,
     args: DynamicLinearArgs,
   ): Float32Array {
-    return this.path.linearDynamic(x, m, this.own(packed), args);
+    return this.path.linearDynamic(x, m, this.own("linearDynamic", packed), args);
   }
 
   packConv2d(weight: ConvWeight, geometry: Conv2dGeometry): PackedConvWeight {
@@ -272,6 +273,7 @@ export class WasmKernelSet implements KernelSet {
         `${this.name}: the conv weight was packed by another kernel set; pack it with this one`,
       );
     }
+    checkNotFreed(`${this.name}.conv2dNhwc`, "packed", packed);
     return this.convPath.conv2dNhwc(x, packed, params);
   }
 
@@ -299,12 +301,13 @@ export class WasmKernelSet implements KernelSet {
     return this.activation.lookup(x, table);
   }
 
-  private own(packed: PackedLinearWeight): PackedLinear {
+  private own(op: string, packed: PackedLinearWeight): PackedLinear {
     if (!(packed instanceof PackedLinear) || !this.path.owns(packed)) {
       throw new TypeError(
         `${this.name}: the weight was packed by another kernel set; pack it with this one`,
       );
     }
+    checkNotFreed(`${this.name}.${op}`, "packed", packed);
     return packed;
   }
 
