@@ -327,6 +327,23 @@ export class FusedMovingAvgObsFakeQuantize extends FakeQuantize {
     this.isSymmetricQuant = isSymmetric(obs.qscheme);
   }
 
+  /** The C++ ChooseQuantizationParams of the running range; its refusal names this module. */
+  private chooseQParams(min: number, max: number): { scale: number; zeroPoint: number } {
+    try {
+      return chooseQuantizationParams(min, max, {
+        qmin: this.observer.quantMin,
+        qmax: this.observer.quantMax,
+        preserveSparsity: this.isSymmetricQuant,
+        variant: this.chooseQParamsVariant,
+      });
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      throw new RangeError(
+        `${this.className}: ${e.message} (the observed data held NaN, or nothing was observed)`,
+      );
+    }
+  }
+
   /** The observer, typed. */
   get observer(): MovingAverageMinMaxObserver | MovingAveragePerChannelMinMaxObserver {
     return this.activationPostProcess as
@@ -407,12 +424,7 @@ export class FusedMovingAvgObsFakeQuantize extends FakeQuantize {
     const scale = new Float32Array(mins.length);
     const zeroPoint = new Int32Array(mins.length);
     for (let i = 0; i < mins.length; i++) {
-      const q = chooseQuantizationParams(mins[i], maxs[i], {
-        qmin: obs.quantMin,
-        qmax: obs.quantMax,
-        preserveSparsity: this.isSymmetricQuant,
-        variant: this.chooseQParamsVariant,
-      });
+      const q = this.chooseQParams(mins[i], maxs[i]);
       scale[i] = q.scale;
       zeroPoint[i] = q.zeroPoint;
     }

@@ -205,3 +205,19 @@ Deno.test("FixedQParamsFakeQuantize: fixed (1/256, 0) whatever it sees", () => {
     /FixedQParamsObserver/,
   );
 });
+
+Deno.test("fake-quant modules name themselves and their observer when the data gives no usable scale", () => {
+  const infinite = Tensor.from([0, Infinity, 1]);
+  assert.throws(
+    () => new FakeQuantize().forward(infinite),
+    /^RangeError: FakeQuantize: MovingAverageMinMaxObserver computed scale Infinity from min 0 and max Infinity/,
+  );
+  assert.throws(
+    () => new FusedMovingAvgObsFakeQuantize().forward(infinite),
+    /^RangeError: FusedMovingAvgObsFakeQuantize: MovingAverageMinMaxObserver computed scale Infinity/,
+  );
+  assert.throws(
+    () => new FusedMovingAvgObsFakeQuantize().forward(Tensor.from([NaN, 1])),
+    /^RangeError: FusedMovingAvgObsFakeQuantize: min\/max: ChooseQuantizationParams needs min <= max/,
+  );
+});

@@ -10,7 +10,7 @@ import { show } from "../../reference/_check.ts";
 import type { KernelSet } from "../../kernels/kernel_set.ts";
 import type { Module } from "../module.ts";
 import { QuantizedOps } from "../quantized/ops.ts";
-import type { ConvertContext, Converter } from "./from_float.ts";
+import type { ConvertContext, Converter, UncalibratedPolicy } from "./from_float.ts";
 import { STATIC_QUANT_MAPPINGS } from "./mappings.ts";
 import { isFusedModule, observerForwardHook, removeQConfig } from "./observers.ts";
 import type { ModuleClass } from "./propagate.ts";
@@ -29,6 +29,11 @@ export interface ConvertOptions {
   mapping?: ReadonlyMap<ModuleClass, Converter>;
   /** Remove qconfigs and observers at the end (default true). */
   removeQConfig?: boolean;
+  /**
+   * An observer that has seen no data: `warn` once per observer (default, as PyTorch), `error`,
+   * or `ignore` (a model converted only to load a quantized state dict into).
+   */
+  uncalibrated?: UncalibratedPolicy;
 }
 
 /**
@@ -70,7 +75,10 @@ export function swapModule(
   return swapped;
 }
 
-/** `_convert`: swaps the children of `module` bottom-up (fused modules are swapped whole). */
+/**
+ * `_convert`: swaps the children of `module` bottom-up (fused modules are swapped whole);
+ * `context.path` is `module`'s dotted name in the model.
+ */
 export function convertModules(
   module: Module,
   mapping: ReadonlyMap<ModuleClass, Converter>,
@@ -78,8 +86,9 @@ export function convertModules(
 ): void {
   const reassign: [string, Module, Module][] = [];
   for (const [name, child] of module.namedChildren()) {
-    if (!isFusedModule(child)) convertModules(child, mapping, context);
-    reassign.push([name, child, swapModule(child, mapping, context)]);
+    const childContext = { ...context, path: context.path ? `${context.path}.${name}` : name };
+    if (!isFusedModule(child)) convertModules(child, mapping, childContext);
+    reassign.push([name, child, swapModule(child, mapping, childContext)]);
   }
   for (const [name, old, swapped] of reassign) {
     if (swapped !== old) module.registerModule(name, swapped);
@@ -97,7 +106,13 @@ export function convertModules(
  */
 export function convert<M extends Module>(model: M, options: ConvertOptions = {}): M {
   const target = options.inplace ? model : model.clone({ shareHistograms: true });
-  const context = { ops: quantizedOps(options) };
+  const uncalibrated = options.uncalibrated ?? "warn";
+  if (!["warn", "error", "ignore"].includes(uncalibrated)) {
+    throw new RangeError(
+      `uncalibrated: expected "warn", "error" or "ignore", got ${JSON.stringify(uncalibrated)}`,
+    );
+  }
+  const context = { ops: quantizedOps(options), uncalibrated, warned: new Set<object>() };
   convertModules(target, options.mapping ?? STATIC_QUANT_MAPPINGS, context);
   if (options.removeQConfig ?? true) removeQConfig(target);
   return target;

@@ -7,6 +7,7 @@
  */
 import { fuseConvBnWeights, fuseLinearBnWeights } from "../../reference/fusion.ts";
 import type { Observer } from "../../reference/observers/observer.ts";
+import { checkObservedQParams, isDefaultQParams } from "../../reference/observers/uniform.ts";
 import type { Tensor } from "../../reference/tensor.ts";
 import { show, typeName } from "../_util.ts";
 import type { Module } from "../module.ts";
@@ -60,10 +61,24 @@ import type { ActivationQParams } from "../quantized/qtensor.ts";
 import { DeQuantize, Quantize } from "../quantized/quantize.ts";
 import { quantizeWeight } from "../quantized/weights.ts";
 
+/**
+ * What convert does with an observer that has seen no data (PyTorch warns "must run observer
+ * before calling calculate_qparams" and uses scale 1, zero point 0): `warn` once per observer
+ * (the default, as PyTorch), `error` (throw), or `ignore` (e.g. a model converted only to load a
+ * quantized state dict into).
+ */
+export type UncalibratedPolicy = "warn" | "error" | "ignore";
+
 /** What a conversion needs besides the module: the kernels of the converted model. */
 export interface ConvertContext {
   /** The quantized ops (kernel set) the converted modules run on (not needed by QAT swaps). */
   ops?: QuantizedOps;
+  /** The module's dotted name in the model (`features.0`), for messages. */
+  path?: string;
+  /** What to do with an observer that has seen no data (default `warn`). */
+  uncalibrated?: UncalibratedPolicy;
+  /** The observers warned about so far in this conversion (each is warned about once). */
+  warned?: Set<object>;
 }
 
 function opsOf(context: ConvertContext): QuantizedOps {
@@ -91,8 +106,28 @@ function activationPostProcess(mod: Module): ActivationPostProcess {
   return found;
 }
 
+/** How messages name a module: its dotted name in the model and its class. */
+function moduleName(mod: Module, context: ConvertContext): string {
+  return context.path ? `${context.path} (${mod.getName()})` : mod.getName();
+}
+
+/** Warns about (or refuses) an observer that has seen no data, as `context.uncalibrated` says. */
+function uncalibrated(mod: Module, observer: Observer, context: ConvertContext): void {
+  const policy = context.uncalibrated ?? "warn";
+  if (policy === "ignore" || context.warned?.has(observer)) return;
+  const message = `convert: ${moduleName(mod, context)}: its observer (${observer.className}) ` +
+    `has seen no data, so it gets scale 1 and zero point 0 (PyTorch warns: "must run observer ` +
+    `before calling calculate_qparams"); run the prepared model on calibration data before ` +
+    `convert()`;
+  if (policy === "error") throw new Error(message);
+  context.warned?.add(observer);
+  console.warn(
+    `Warning: ${message} (convert(model, { uncalibrated: "error" }) makes this an error)`,
+  );
+}
+
 /** The output qparams from an observer; only quint8 activations are supported. */
-function outputQParams(mod: Module): ActivationQParams {
+function outputQParams(mod: Module, context: ConvertContext): ActivationQParams {
   const obs = activationPostProcess(mod);
   if (obs.dtype !== "quint8") {
     throw new TypeError(
@@ -100,17 +135,19 @@ function outputQParams(mod: Module): ActivationQParams {
         `dtype), got ${show(obs.dtype)}`,
     );
   }
-  const { scale, zeroPoint } = obs.calculateQParams();
-  return { scale: scale[0], zeroPoint: zeroPoint[0] };
+  const qparams = obs.calculateQParams();
+  if (isDefaultQParams(qparams)) uncalibrated(mod, reference(obs), context);
+  checkObservedQParams(`convert: ${moduleName(mod, context)}`, reference(obs), qparams);
+  return { scale: qparams.scale[0], zeroPoint: qparams.zeroPoint[0] };
 }
 
 /** Runs the weight observer over the weight (outside any gradient tape) and quantizes. */
-function observeAndQuantize(weight: Tensor, observer: ActivationPostProcess) {
+function observeAndQuantize(weight: Tensor, observer: ActivationPostProcess, owner: string) {
   observer.forward(weight);
   if (observer.dtype !== "qint8") {
     throw new TypeError(`weight observer: dtype must be qint8, got ${show(observer.dtype)}`);
   }
-  return quantizeWeight(weight, reference(observer));
+  return quantizeWeight(weight, reference(observer), owner);
 }
 
 /** The weight observer of a float module: a fresh one from `mod.qconfig.weight`. */
@@ -123,7 +160,7 @@ function freshWeightObserver(mod: Module): ActivationPostProcess {
 
 /** `nnq.Quantize.from_float`: the QuantStub's observed qparams. */
 export function quantizeFromFloat(mod: Module, context: ConvertContext): Module {
-  const { scale, zeroPoint } = outputQParams(mod);
+  const { scale, zeroPoint } = outputQParams(mod, context);
   return new Quantize(scale, zeroPoint, opsOf(context));
 }
 
@@ -143,8 +180,8 @@ export function relu6FromFloat(): Module {
 }
 
 /** `nnq.QFunctional.from_float`: the FloatFunctional's observed output qparams. */
-export function functionalFromFloat(mod: Module): Module {
-  const { scale, zeroPoint } = outputQParams(mod);
+export function functionalFromFloat(mod: Module, context: ConvertContext): Module {
+  const { scale, zeroPoint } = outputQParams(mod, context);
   return new QFunctional(scale, zeroPoint);
 }
 
@@ -182,8 +219,12 @@ export function linearFromFloat(relu: boolean): Converter {
       float = inner as Linear;
       weightObserver = freshWeightObserver(float);
     }
-    const output = outputQParams(mod);
-    const qweight = observeAndQuantize(float.weight, weightObserver);
+    const output = outputQParams(mod, context);
+    const qweight = observeAndQuantize(
+      float.weight,
+      weightObserver,
+      `convert: ${moduleName(mod, context)}.weight`,
+    );
     const Cls = relu ? QuantizedLinearReLU : QuantizedLinear;
     return new Cls(qweight, float.bias, output, opsOf(context));
   };
@@ -239,8 +280,12 @@ export function convFromFloat(relu: boolean): Converter {
       conv = inner as Conv2d;
       weightObserver = freshWeightObserver(conv);
     }
-    const output = outputQParams(mod);
-    const qweight = observeAndQuantize(conv.weight, weightObserver);
+    const output = outputQParams(mod, context);
+    const qweight = observeAndQuantize(
+      conv.weight,
+      weightObserver,
+      `convert: ${moduleName(mod, context)}.weight`,
+    );
     const geometry = {
       stride: conv.stride,
       padding: intPadding(conv),
@@ -276,7 +321,8 @@ export function dynamicLinearFromFloat(relu: boolean): Converter {
     observer.forward(float.weight);
     const Cls = relu ? DynamicQuantizedLinearReLU : DynamicQuantizedLinear;
     if (observer.dtype === "qint8") {
-      const weight = quantizeWeight(float.weight, reference(observer));
+      const owner = `quantizeDynamic: ${moduleName(mod, context)}.weight`;
+      const weight = quantizeWeight(float.weight, reference(observer), owner);
       return new Cls({ dtype: "qint8", weight }, float.bias, opsOf(context));
     }
     if (observer.dtype === "float16") {

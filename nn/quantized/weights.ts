@@ -5,6 +5,7 @@
  */
 import { FakeQuantize } from "../../reference/fake_quantize_module.ts";
 import type { Observer, QuantizingObserver } from "../../reference/observers/observer.ts";
+import { checkObservedQParams } from "../../reference/observers/uniform.ts";
 import { quantizePerChannel, quantizePerTensor } from "../../reference/quantize.ts";
 import { QuantizedTensor, type Tensor } from "../../reference/tensor.ts";
 import { show } from "../_util.ts";
@@ -23,16 +24,25 @@ function rangeObserver(observer: Observer): QuantizingObserver {
  * to the observer's `[quant_min, quant_max]` when that is narrower than qint8
  * (`_clamp_weights`, e.g. the [-127, 127] qnnpack symmetric weights).
  * @param observer a weight observer, or a FakeQuantize (QAT), that has seen the weight
- * @throws {TypeError} for a dtype other than qint8 or an unsupported qscheme.
+ * @param owner names the weight in errors (`convert: fc1 (Linear).weight`)
+ * @throws {TypeError} for a dtype other than qint8 or an unsupported qscheme; {RangeError} when
+ * the observer's scale is not finite and > 0 (a weight with ±Infinity: see
+ * `checkObservedQParams`).
  */
-export function quantizeWeight(weight: Tensor, observer: Observer): QuantizedTensor {
+export function quantizeWeight(
+  weight: Tensor,
+  observer: Observer,
+  owner = "weight",
+): QuantizedTensor {
   const obs = rangeObserver(observer);
   const dtype = observer.dtype;
   if (dtype !== "qint8") {
     throw new TypeError(`weight observer: dtype must be qint8, got ${show(dtype)}`);
   }
   const qscheme = (observer as QuantizingObserver).qscheme;
-  const { scale, zeroPoint } = observer.calculateQParams();
+  const qparams = observer.calculateQParams();
+  checkObservedQParams(owner, rangeObserver(observer), qparams);
+  const { scale, zeroPoint } = qparams;
   let q: QuantizedTensor;
   if (qscheme === "per_tensor_affine" || qscheme === "per_tensor_symmetric") {
     q = quantizePerTensor(weight, { scale: scale[0], zeroPoint: zeroPoint[0], dtype: "qint8" });

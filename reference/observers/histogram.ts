@@ -54,6 +54,14 @@ export interface HistogramObserverOptions extends UniformObserverOptions {
  *
  * Unlike MinMaxObserver, PyTorch accepts reduceRange with a symmetric quint8 histogram observer
  * (zero point 128, range [0, 127]); so does this.
+ *
+ * Where PyTorch 1.13 itself gives up, so does this, with an error that names the observer: NaN or
+ * ±Infinity in a batch, values beyond ±2^63 (torch.histc's int64 bounds), a range that grows by
+ * more than float32 expresses between batches. And where PyTorch's float32 arithmetic gives an
+ * odd answer this gives the same: with more than 2^24 bins the error search cannot tell bin
+ * indices apart, so `bins: 2e7` or `1e8` on data [0, 1] gives scale 2^-23 (the eps floor)
+ * instead of 1/255 — PyTorch 1.13 gives exactly that (recorded: 16777217 bins give
+ * 0.0039215689, 2·10^7 and 10^8 bins give 2^-23).
  */
 export class HistogramObserver extends UniformQuantizationObserverBase {
   /** PyTorch's class name. */

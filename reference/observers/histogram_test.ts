@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Tensor } from "../tensor.ts";
 import { HistogramObserver } from "./histogram.ts";
+import { HistogramCapacityError } from "./_histogram_math.ts";
 
 const f32 = Math.fround;
 
@@ -106,4 +107,49 @@ Deno.test("HistogramObserver: loadState restores a state that computes the same 
     () => copy.loadState({ histogram: new Float32Array(64), minVal: 2, maxVal: 1 }),
     /minVal, maxVal/,
   );
+});
+
+Deno.test("HistogramObserver: data PyTorch 1.13 cannot bin fails as PyTorch does, naming the observer", () => {
+  const fails = (batches: number[][], pattern: RegExp, capacity: boolean) => {
+    const o = new HistogramObserver();
+    const before = { min: o.minVal, max: o.maxVal };
+    let error: unknown;
+    try {
+      for (const b of batches) o.forward(Tensor.from(b));
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof RangeError, `${batches}: no error`);
+    assert.equal(error instanceof HistogramCapacityError, capacity, String(error));
+    assert.match(error.message, pattern);
+    if (batches.length === 1) assert.deepEqual({ min: o.minVal, max: o.maxVal }, before);
+  };
+  // torch.histc's int64 bounds: "Overflow when unpacking long" for |values| >= 2^63 (finite data).
+  fails(
+    [[-3e38, 3e38]],
+    /^HistogramObserver: the batch minimum: int\(-3\.0\d*e\+38\) does not fit int64/,
+    true,
+  );
+  fails([[0, 9.3e18]], /^HistogramObserver: the batch maximum: .* does not fit int64/, true);
+  // A range that grows by more than float32 can express: int() of an infinite rate in PyTorch.
+  fails(
+    [[0, 1e-30], [0, 1e30]],
+    /^HistogramObserver: the range grew from \[0, 1\.0\d*e-30\]/,
+    true,
+  );
+  // NaN and ±Infinity: PyTorch's int() fails.
+  fails(
+    [[0, Infinity]],
+    /^HistogramObserver: the batch maximum \(NaN or ±Infinity in x\): cannot convert Infinity/,
+    false,
+  );
+  fails(
+    [[0, 1], [NaN]],
+    /^HistogramObserver: the batch minimum \(NaN or ±Infinity in x\): cannot convert NaN/,
+    false,
+  );
+  // Values up to 2^63 still work, as in PyTorch (scale 1.7233e13 there).
+  const o = new HistogramObserver();
+  o.forward(Tensor.from([0, 9e18]));
+  assert.equal(o.calculateQParams().zeroPoint[0], 0);
 });
