@@ -4,7 +4,7 @@
  * @module
  */
 import { float32Bits, float64BitsHex } from "../reference/float32.ts";
-import type { CompareSpec, GoldenTensor } from "./golden_file.ts";
+import type { CompareSpec, GoldenDType, GoldenTensor } from "./golden_file.ts";
 
 /** An implementation's output for one golden output. */
 export interface Produced {
@@ -45,6 +45,15 @@ export function compareOutput(
   spec: CompareSpec,
 ): OutputComparison {
   const none = { differing: 0, buildDependent: 0, buildDependentDiffering: 0 };
+  const kinds = recordableDTypes(actual.data);
+  if (!kinds.includes(expected.dtype)) {
+    return {
+      status: "fail",
+      reason: `dtype: PyTorch recorded ${expected.dtype}, this implementation produced ` +
+        `${typeName(actual.data)} values (${kinds.join(" or ") || "no golden dtype"})`,
+      ...none,
+    };
+  }
   if (!sameShape(expected.shape, actual.shape)) {
     return {
       status: "fail",
@@ -104,6 +113,26 @@ export function compareOutput(
     buildDependent,
     buildDependentDiffering,
   };
+}
+
+/**
+ * The golden dtypes an output array can stand for: each typed array its own (Int32Array also
+ * int64: PyTorch's observers give int32 or int64 zero points by qscheme, and the values are
+ * compared exactly), a plain array of JS numbers the double and integer scalars.
+ */
+function recordableDTypes(data: Produced["data"]): readonly GoldenDType[] {
+  if (data instanceof Uint8Array) return ["uint8", "bool"];
+  if (data instanceof Int8Array) return ["int8"];
+  if (data instanceof Int32Array) return ["int32", "int64"];
+  if (data instanceof BigInt64Array) return ["int64"];
+  if (data instanceof Float32Array) return ["float32"];
+  if (data instanceof Float64Array) return ["float64"];
+  if (Array.isArray(data)) return ["float64", "int64", "int32"];
+  return [];
+}
+
+function typeName(data: Produced["data"]): string {
+  return Array.isArray(data) ? "number[]" : (data as object).constructor.name;
 }
 
 type Element = number | bigint;

@@ -8,7 +8,13 @@
  *        [--kernels MODULE]
  * @module
  */
-import { parseArgs } from "node:util";
+import {
+  checkWritable,
+  integerOption,
+  parseCommandLine,
+  runTool,
+  UsageError,
+} from "../scripts/cli.ts";
 import { opHandlerMap } from "./ops/mod.ts";
 import type { ConformancePath } from "./op_handler.ts";
 import {
@@ -19,7 +25,13 @@ import {
   summaryTable,
   totals,
 } from "./report.ts";
-import { type CaseResult, listGoldenFiles, loadGoldenFile, runGoldenFile } from "./runner.ts";
+import {
+  type CaseResult,
+  listGoldenFiles,
+  loadGoldenFile,
+  nothingChecked,
+  runGoldenFile,
+} from "./runner.ts";
 import { referenceProperties } from "./properties/mod.ts";
 import { kernelProperties } from "./properties/kernels.ts";
 import { registeredKernelProperties } from "./properties/registered.ts";
@@ -59,25 +71,35 @@ Options:
 const REPO_ROOT = new URL("..", import.meta.url).pathname;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      golden: { type: "string", multiple: true, default: [] },
-      "no-builtin": { type: "boolean", default: false },
-      "no-properties": { type: "boolean", default: false },
-      "no-unit": { type: "boolean", default: false },
-      runs: { type: "string", default: "100" },
-      seed: { type: "string" },
-      json: { type: "string" },
-      "allow-unsupported": { type: "boolean", default: false },
-      verbose: { type: "boolean", default: false },
-      kernels: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    },
+  const { values } = parseCommandLine(Deno.args, {
+    golden: { type: "string", multiple: true, default: [] },
+    "no-builtin": { type: "boolean", default: false },
+    "no-properties": { type: "boolean", default: false },
+    "no-unit": { type: "boolean", default: false },
+    runs: { type: "string" },
+    seed: { type: "string" },
+    json: { type: "string" },
+    "allow-unsupported": { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
+    kernels: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
   });
   if (values.help) {
     console.log(HELP);
     return 0;
+  }
+  // Every option is checked before the run: a misuse costs no time.
+  const runs = integerOption("runs", values.runs, 100, { min: 1 });
+  const seed = integerOption("seed", values.seed, Math.floor(Math.random() * 2 ** 31), {
+    min: 0,
+    max: 2 ** 31 - 1,
+  });
+  await checkWritable("json", values.json);
+  if (
+    values["no-builtin"] && values.golden.length === 0 && values["no-properties"] &&
+    values["no-unit"]
+  ) {
+    throw new UsageError("nothing to check: --no-builtin, --no-properties and --no-unit together");
   }
   const allowUnsupported = values["allow-unsupported"];
   const results: CheckResult[] = [];
@@ -86,17 +108,11 @@ async function main(): Promise<number> {
   const targets = [...(values["no-builtin"] ? [] : [`${REPO_ROOT}golden`]), ...values.golden];
   let moduleReport: KernelModuleReport | undefined;
   if (values.kernels !== undefined) {
-    const seed = values.seed !== undefined
-      ? Number(values.seed)
-      : Math.floor(Math.random() * 2 ** 31);
     const module = await loadKernelModule(values.kernels).catch((e: Error) => e);
-    if (module instanceof Error) {
-      console.error(`--kernels: ${module.message}`);
-      return 2;
-    }
+    if (module instanceof Error) throw new UsageError(`--kernels: ${module.message}`);
     moduleReport = await conformKernelModule(module, {
       targets,
-      runProperties: (checks) => runProperties(checks, { seed, runs: Number(values.runs) }),
+      runProperties: (checks) => runProperties(checks, { seed, runs }),
       shown: (f) => (f.startsWith(REPO_ROOT) ? f.slice(REPO_ROOT.length) : f),
       properties: !values["no-properties"],
     });
@@ -117,14 +133,6 @@ async function main(): Promise<number> {
   results.push(...await runGolden(targets, paths));
 
   if (!values["no-properties"]) {
-    const seed = values.seed !== undefined
-      ? Number(values.seed)
-      : Math.floor(Math.random() * 2 ** 31);
-    const runs = Number(values.runs);
-    if (!Number.isInteger(seed) || !(runs > 0)) {
-      console.error(`--seed must be an integer and --runs a positive number`);
-      return 2;
-    }
     const checks = [
       ...referenceProperties(),
       ...paths.flatMap((p) => (p.kernels ? kernelProperties(p.kernels) : [])),
@@ -149,8 +157,8 @@ async function main(): Promise<number> {
     results.push(...await runProperties(checks, { seed, runs }));
   }
   if (!values["no-unit"]) {
-    console.log("unit tests: deno test …");
-    const unit = await runUnitTests();
+    console.log("unit tests: deno test … (a progress line every 10 s)");
+    const unit = await runUnitTests((line) => console.log(line), 10_000);
     console.log(
       `unit tests: ${unit.filter((r) => r.status === "pass").length} of ${unit.length} passed`,
     );
@@ -177,8 +185,8 @@ async function main(): Promise<number> {
   }
   if (t.deviations > 0) {
     console.log(
-      `${t.deviations} deviation(s): inputs where PyTorch builds disagree (see README, ` +
-        `"Deviations"); counted neither passed nor failed`,
+      `${t.deviations} deviation(s): inputs where PyTorch builds disagree (see README.md, ` +
+        `section "Deviations"); counted neither passed nor failed`,
     );
   }
   console.log(`${t.passed} passed, ${t.failed} failed`);
@@ -203,11 +211,23 @@ async function runGolden(targets: string[], paths: ConformancePath[]): Promise<C
       });
       continue;
     }
+    if (files.length === 0) {
+      out.push({
+        kind: "golden",
+        op: "(file)",
+        path: "-",
+        name: target,
+        status: "fail",
+        reason: `no golden files (*.json) under ${target}: nothing to check`,
+      });
+    }
     for (const file of files) {
       const loaded = await loadGoldenFile(file);
       const caseResults: CaseResult[] = "cases" in loaded
         ? runGoldenFile(loaded, paths, handlers)
         : [loaded];
+      const empty = nothingChecked(file, caseResults);
+      if (empty !== undefined) caseResults.push(empty);
       const shown = file.startsWith(REPO_ROOT) ? file.slice(REPO_ROOT.length) : file;
       const failed = caseResults.filter((r) => isFailure(r.status, false)).length;
       console.log(`golden ${shown}: ${caseResults.length} checks, ${failed} not passing`);
@@ -273,4 +293,4 @@ function printReport(results: CheckResult[], allowUnsupported: boolean, verbose:
   console.log("");
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) await runTool(HELP, main);

@@ -78,6 +78,29 @@ export function runGoldenFile(
   return results;
 }
 
+/**
+ * A failure for a golden file that checked nothing — its `cases` list is empty, or every case is
+ * an op or feature this implementation does not know — so that no input passes on nothing; or
+ * undefined when some case ran.
+ */
+export function nothingChecked(
+  file: string,
+  results: readonly CaseResult[],
+): CaseResult | undefined {
+  if (results.some((r) => r.status !== "unsupported")) return undefined;
+  return {
+    kind: "golden",
+    file,
+    id: "(file)",
+    op: "(file)",
+    path: "-",
+    status: "fail",
+    reason: results.length === 0
+      ? `no cases: the file's "cases" list is empty, so it checks nothing`
+      : `nothing checked: all ${results.length} case(s) are unsupported here`,
+  };
+}
+
 /** Runs one case on every path that supports it (at least the reference). */
 export function runCase(
   filePath: string,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { listGoldenFiles, MODEL_RECORDINGS_DIR } from "./runner.ts";
+import { listGoldenFiles, MODEL_RECORDINGS_DIR, nothingChecked } from "./runner.ts";
 
 Deno.test("listGoldenFiles finds .json files recursively, sorted, and skips model recordings", async () => {
   const dir = await Deno.makeTempDir();
@@ -18,4 +18,25 @@ Deno.test("listGoldenFiles finds .json files recursively, sorted, and skips mode
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a golden file that checks nothing is a failure naming it", () => {
+  const none = nothingChecked("mine.json", []);
+  assert.equal(none?.status, "fail");
+  assert.equal(none?.file, "mine.json");
+  assert.match(none!.reason!, /no cases: the file's "cases" list is empty/);
+  const unsupported = {
+    kind: "golden" as const,
+    file: "mine.json",
+    id: "c",
+    op: "future_op",
+    path: "reference",
+    status: "unsupported" as const,
+  };
+  assert.match(
+    nothingChecked("mine.json", [unsupported])!.reason!,
+    /all 1 case\(s\) are unsupported/,
+  );
+  assert.equal(nothingChecked("mine.json", [{ ...unsupported, status: "pass" }]), undefined);
+  assert.equal(nothingChecked("mine.json", [{ ...unsupported, status: "fail" }]), undefined);
 });

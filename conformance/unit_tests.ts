@@ -7,8 +7,15 @@ import type { CheckResult } from "./report.ts";
 
 const REPO_ROOT = new URL("..", import.meta.url).pathname;
 
-/** Runs `deno test` in the repository and returns one result per test. */
-export async function runUnitTests(): Promise<CheckResult[]> {
+/**
+ * Runs `deno test` in the repository and returns one result per test; `progress` receives a line
+ * every `everyMs` while it runs (tests done so far and seconds elapsed), so a long run is never
+ * silent.
+ */
+export async function runUnitTests(
+  progress: (line: string) => void = () => {},
+  everyMs = 5000,
+): Promise<CheckResult[]> {
   const junit = await Deno.makeTempFile({ suffix: ".xml" });
   try {
     const command = new Deno.Command(Deno.execPath(), {
@@ -25,7 +32,7 @@ export async function runUnitTests(): Promise<CheckResult[]> {
       stdout: "piped",
       stderr: "piped",
     });
-    const { code, stdout, stderr } = await command.output();
+    const { code, stdout, stderr } = await withProgress(command.spawn(), progress, everyMs);
     const xml = await Deno.readTextFile(junit).catch(() => "");
     const results = parseJUnit(xml);
     if (results.length === 0 || (code !== 0 && !results.some((r) => r.status === "fail"))) {
@@ -44,6 +51,46 @@ export async function runUnitTests(): Promise<CheckResult[]> {
     return results;
   } finally {
     await Deno.remove(junit).catch(() => {});
+  }
+}
+
+/**
+ * Collects a child's output while reporting every `everyMs` how many tests the dot reporter has
+ * marked done (`.` passed, `!` failed, `,` ignored).
+ */
+async function withProgress(
+  child: Deno.ChildProcess,
+  progress: (line: string) => void,
+  everyMs: number,
+): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }> {
+  const started = performance.now();
+  let done = 0;
+  const collect = async (stream: ReadableStream<Uint8Array>, count: boolean) => {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of stream) {
+      chunks.push(chunk);
+      if (count) {
+        for (const byte of chunk) if (byte === 46 || byte === 33 || byte === 44) done++;
+      }
+    }
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) out.set(c, (at += c.length) - c.length);
+    return out;
+  };
+  const timer = setInterval(() => {
+    const seconds = ((performance.now() - started) / 1000).toFixed(0);
+    progress(`unit tests: ${done} done (${seconds} s)`);
+  }, everyMs);
+  try {
+    const [stdout, stderr, status] = await Promise.all([
+      collect(child.stdout, true),
+      collect(child.stderr, false),
+      child.status,
+    ]);
+    return { code: status.code, stdout, stderr };
+  } finally {
+    clearInterval(timer);
   }
 }
 
