@@ -5,7 +5,8 @@
  * bench input (the onnx family, and linear/conv until they join the registry) are listed.
  * @module
  */
-import { timeGroups } from "./timing.ts";
+import { timeGroups, UNTIMED } from "./timing.ts";
+import { showSpeedup, speedup } from "./spread.ts";
 import { type BenchRecord } from "./main.ts";
 import { randomSource } from "./random.ts";
 import { formatTable } from "../conformance/report.ts";
@@ -217,14 +218,14 @@ export async function benchKernelModule(
     );
     return [];
   }
-  const medians = await timeGroups(
+  const quartiles = await timeGroups(
     items.map(({ op, label, variants }) => ({ label: `${op.name} ${label}`, variants })),
   );
   const records: BenchRecord[] = [];
   for (const { op, label, variants } of items) {
-    const fp32 = medians.get(`${op.name} ${label} fp32`) ?? NaN;
+    const fp32 = quartiles.get(`${op.name} ${label} fp32`) ?? UNTIMED;
     for (const v of variants) {
-      const ns = medians.get(`${op.name} ${label} ${v.variant}`) ?? NaN;
+      const q = quartiles.get(`${op.name} ${label} ${v.variant}`) ?? UNTIMED;
       records.push({
         name: op.name,
         op: "op",
@@ -234,9 +235,9 @@ export async function benchKernelModule(
         N: 0,
         variant: v.variant,
         kernel: v.variant,
-        medianNs: ns,
+        ...q,
         gops: NaN,
-        speedupOverFp32: fp32 / ns,
+        speedupOverFp32: fp32.medianNs / q.medianNs,
       });
     }
   }
@@ -250,10 +251,10 @@ export function moduleTable(records: readonly BenchRecord[], moduleName: string)
   const rows: string[][] = [[
     "op",
     "input",
-    "fp32 ms",
+    "fp32 median ms",
     "ours: best path",
-    "ms",
-    `${moduleName} ms`,
+    "median ms",
+    `${moduleName} median ms`,
     `${moduleName} ×fp32`,
     `× (${moduleName} / ours)`,
   ]];
@@ -270,8 +271,8 @@ export function moduleTable(records: readonly BenchRecord[], moduleName: string)
       ours?.variant ?? "–",
       ms(ours),
       ms(theirs),
-      fp32 ? (fp32.medianNs / theirs.medianNs).toFixed(2) : "–",
-      ours ? (theirs.medianNs / ours.medianNs).toFixed(2) : "–",
+      fp32 ? showSpeedup(speedup(fp32, theirs)) : "–",
+      ours ? showSpeedup(speedup(theirs, ours)) : "–",
     ]);
   }
   return formatTable(rows, [0, 1, 3]);

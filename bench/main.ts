@@ -2,15 +2,15 @@
  * `deno task bench`: int8 versus the fp32 baseline on every kernel path — linear layers on GEMM
  * shapes from real models (static and dynamic), convolution layers of ResNet-18 and
  * MobileNetV2 (dense and depthwise), whole models, and dynamic LSTMs (a 1024-hidden step and a
- * 2-layer sequence). Every path's output is checked against
- * the reference before it is timed. Prints a table (time, GOP/s, speedup over fp32) and
- * mitata's summary.
+ * 2-layer sequence). Every path's output is checked against the reference before it is timed
+ * (with mitata). One statistic everywhere: the median time of each variant, with its spread
+ * (p25–p75); a speedup whose interval from the quartiles is wider than ±10% is marked `?`, and
+ * the run warns when the machine was busy.
  *
  * Usage: deno task bench [--quick] [--json FILE] [--filter REGEX] [--peer onnxruntime-web]
  *        [--kernels MODULE]
  * @module
  */
-import { parseArgs } from "node:util";
 import { SHAPES } from "./shapes.ts";
 import { type BenchCase, type BenchOp, buildCases } from "./cases.ts";
 import { CONV_SHAPES, convGemmDims } from "./conv_shapes.ts";
@@ -24,12 +24,28 @@ import { formatTable } from "../conformance/report.ts";
 import { kernelSets } from "../kernels/paths.ts";
 import { NUMERICS } from "../reference/engine.ts";
 import { defaultRuntime } from "../kernels/runtime.ts";
-import { peerTable, peerVariants } from "./peer.ts";
+import { BENCH_PEERS, peerTable, peerVariants } from "./peer.ts";
 import { benchKernelModule } from "./kernel_module.ts";
-import { timeGroups } from "./timing.ts";
+import { timeGroups, UNTIMED } from "./timing.ts";
 import { loadKernelModule } from "../ops/load_kernel_module.ts";
+import {
+  checkWritable,
+  parseCommandLine,
+  patternOption,
+  runTool,
+  UsageError,
+} from "../scripts/cli.ts";
+import {
+  type Quartiles,
+  relativeSpread,
+  showSpeedup,
+  speedup,
+  UNRELIABLE_LEGEND,
+} from "./spread.ts";
 
 const HELP = `deno task bench — int8 vs fp32 on WebAssembly SIMD (linear, conv, whole models)
+
+Usage: deno task bench [--quick] [--json FILE] [--filter REGEX] [--peer NAME] [--kernels MODULE]
 
 Options:
   --quick          a few shapes on the fastest path of each numerics (under a minute)
@@ -65,8 +81,8 @@ export type BenchSource =
   | { readonly kind: "model"; readonly graph: ReturnType<typeof resnet18>; readonly size: number }
   | { readonly kind: "rnn"; readonly shape: RnnShape };
 
-/** One measured item × variant. */
-export interface BenchRecord {
+/** One measured item × variant: its median time and spread (see bench/spread.ts). */
+export interface BenchRecord extends Quartiles {
   name: string;
   op: BenchOp;
   /** The item's label (shape). */
@@ -76,26 +92,32 @@ export interface BenchRecord {
   N: number;
   variant: string;
   kernel: string;
-  medianNs: number;
+  /** GOP/s at the median time. */
   gops: number;
+  /** The fp32 median over this variant's median. */
   speedupOverFp32: number;
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      quick: { type: "boolean", default: false },
-      json: { type: "string" },
-      filter: { type: "string" },
-      peer: { type: "string" },
-      kernels: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    },
+  const { values } = parseCommandLine(Deno.args, {
+    quick: { type: "boolean", default: false },
+    json: { type: "string" },
+    filter: { type: "string" },
+    peer: { type: "string" },
+    kernels: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
   });
   if (values.help) {
     console.log(HELP);
     return 0;
+  }
+  // Every option is checked before anything is built or timed.
+  const filter = patternOption("filter", values.filter);
+  await checkWritable("json", values.json);
+  if (values.peer !== undefined && !(BENCH_PEERS as readonly string[]).includes(values.peer)) {
+    throw new UsageError(
+      `--peer: unknown engine ${JSON.stringify(values.peer)}; known: ${BENCH_PEERS.join(", ")}`,
+    );
   }
   const runtime = defaultRuntime();
   if (!runtime.features.simd128) {
@@ -111,13 +133,9 @@ async function main(): Promise<number> {
       .map((group) => group.find((s) => s.relaxed) ?? group[0])
       .filter((s) => s !== undefined)
     : paths;
-  const filter = values.filter ? new RegExp(values.filter) : null;
   if (values.kernels !== undefined) {
     const module = await loadKernelModule(values.kernels).catch((e: Error) => e);
-    if (module instanceof Error) {
-      console.error(`--kernels: ${module.message}`);
-      return 2;
-    }
+    if (module instanceof Error) throw new UsageError(`--kernels: ${module.message}`);
     const records = await benchKernelModule(module, { sets, fp32: new Fp32Ops(runtime), filter });
     if (values.json) {
       await Deno.writeTextFile(
@@ -128,10 +146,17 @@ async function main(): Promise<number> {
     }
     return 0;
   }
-  const items = benchItems(sets, runtime).filter((item) =>
-    (!values.quick || item.quick) &&
-    (!filter || filter.test(item.label) || filter.test(item.model))
+  const candidates = benchItems(sets, runtime).filter((item) => !values.quick || item.quick);
+  const items = candidates.filter((item) =>
+    !filter || filter.test(item.label) || filter.test(item.model)
   );
+  if (items.length === 0) {
+    throw new UsageError(
+      `--filter ${JSON.stringify(values.filter)} matches no item${
+        values.quick ? " of --quick" : ""
+      }; the items are: ${candidates.map((i) => `${i.label} (${i.model})`).join(", ")}`,
+    );
+  }
   console.log(`${Deno.build.arch}, Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), one thread`);
   console.log(
     `kernel paths: ${
@@ -156,14 +181,16 @@ async function main(): Promise<number> {
     all.push({ item, cases });
   }
 
-  const medians = await timeGroups(
+  const loadBefore = loadAverage();
+  const quartiles = await timeGroups(
     all.map(({ item, cases }) => ({ label: item.label, variants: cases })),
   );
+  const loadAfter = loadAverage();
   const records: BenchRecord[] = [];
   for (const { item, cases } of all) {
-    const fp32 = medians.get(`${item.label} fp32`) ?? NaN;
+    const fp32 = quartiles.get(`${item.label} fp32`) ?? UNTIMED;
     for (const c of cases) {
-      const ns = medians.get(`${item.label} ${c.variant}`) ?? NaN;
+      const q = quartiles.get(`${item.label} ${c.variant}`) ?? UNTIMED;
       records.push({
         name: item.model,
         op: c.op,
@@ -173,19 +200,61 @@ async function main(): Promise<number> {
         N: item.n,
         variant: c.variant,
         kernel: c.kernel(),
-        medianNs: ns,
-        gops: item.ops / ns,
-        speedupOverFp32: fp32 / ns,
+        ...q,
+        gops: item.ops / q.medianNs,
+        speedupOverFp32: fp32.medianNs / q.medianNs,
       });
     }
   }
   printTable(records);
   if (peer) console.log("\n" + peerTable(records));
+  warnIfBusy(records, [loadBefore, loadAfter]);
   if (values.json) {
     await Deno.writeTextFile(values.json, JSON.stringify({ machine: machine(), records }, null, 1));
     console.log(`wrote ${values.json}`);
   }
   return 0;
+}
+
+function ms(ns: number): string {
+  return (ns / 1e6).toFixed(3);
+}
+
+/** The 1-minute load average, or undefined where the platform does not report it. */
+function loadAverage(): number | undefined {
+  try {
+    return Deno.loadavg()[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Warns when the machine was busy: a load average above half the cores before or after timing,
+ * or more than a quarter of the speedups unreliable (`?`).
+ */
+function warnIfBusy(records: readonly BenchRecord[], loads: readonly (number | undefined)[]): void {
+  const cores = navigator.hardwareConcurrency;
+  const load = Math.max(...loads.map((l) => l ?? 0));
+  const ratios = records.filter((r) => r.variant !== "fp32");
+  const unreliable = ratios.filter((r) => !speedup(fp32Of(records, r), r).reliable).length;
+  const reasons = [
+    ...(load > cores / 2 ? [`load average ${load.toFixed(2)} on ${cores} cores`] : []),
+    ...(unreliable > ratios.length / 4
+      ? [`${unreliable} of ${ratios.length} speedups unreliable`]
+      : []),
+  ];
+  if (reasons.length > 0) {
+    console.log(
+      `\nWARNING: the machine was busy (${reasons.join("; ")}): these timings and ratios are ` +
+        `not reliable; rerun on a quiet machine`,
+    );
+  }
+}
+
+/** The fp32 record of `r`'s item. */
+function fp32Of(records: readonly BenchRecord[], r: BenchRecord): BenchRecord {
+  return records.find((o) => o.shape === r.shape && o.variant === "fp32")!;
 }
 
 /** Every benchmark item: linear shapes, conv layers (and whole models), in that order. */
@@ -258,9 +327,22 @@ function machine() {
   };
 }
 
-/** One row per item × variant, then one summary row per item (best int8 static and dynamic). */
+/**
+ * One row per item × variant (median, spread, GOP/s, speedup), then one summary row per item
+ * (best int8 static and dynamic), all from medians.
+ */
 function printTable(records: BenchRecord[]): void {
-  const rows: string[][] = [["shape", "model", "variant", "ms", "GOP/s", "×fp32", "kernel"]];
+  const rows: string[][] = [[
+    "shape",
+    "model",
+    "variant",
+    "median ms",
+    "p25–p75 ms",
+    "spread",
+    "GOP/s",
+    "×fp32",
+    "kernel",
+  ]];
   let previous = "";
   for (const r of records) {
     const first = r.shape !== previous;
@@ -269,17 +351,19 @@ function printTable(records: BenchRecord[]): void {
       first ? r.shape : "",
       first ? r.name : "",
       r.variant,
-      (r.medianNs / 1e6).toFixed(3),
+      ms(r.medianNs),
+      `${ms(r.p25Ns)}–${ms(r.p75Ns)}`,
+      `${(100 * relativeSpread(r)).toFixed(0)}%`,
       r.gops.toFixed(1),
-      r.variant === "fp32" ? "1.00" : r.speedupOverFp32.toFixed(2),
+      r.variant === "fp32" ? "1.00" : showSpeedup(speedup(fp32Of(records, r), r)),
       r.kernel,
     ]);
   }
-  console.log("\n" + formatTable(rows, [0, 1, 2, 6]));
+  console.log("\n" + formatTable(rows, [0, 1, 2, 8]));
   const summary: string[][] = [[
     "shape",
     "model",
-    "fp32 ms",
+    "fp32 median ms",
     "fp32 GOP/s",
     "best int8",
     "×fp32",
@@ -298,15 +382,19 @@ function printTable(records: BenchRecord[]): void {
     summary.push([
       shape,
       fp32.name,
-      (fp32.medianNs / 1e6).toFixed(3),
+      ms(fp32.medianNs),
       fp32.gops.toFixed(1),
       `${s.variant} (${s.gops.toFixed(0)} GOP/s)`,
-      s.speedupOverFp32.toFixed(2),
+      showSpeedup(speedup(fp32, s)),
       d ? `${d.variant} (${d.gops.toFixed(0)} GOP/s)` : "",
-      d ? d.speedupOverFp32.toFixed(2) : "",
+      d ? showSpeedup(speedup(fp32, d)) : "",
     ]);
   }
   console.log("\n" + formatTable(summary, [0, 1, 4, 6]));
+  console.log(
+    `\nAll times are medians of mitata's samples; ×fp32 is the fp32 median over the ` +
+      `variant's median. ${UNRELIABLE_LEGEND}.`,
+  );
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) await runTool(HELP, main);

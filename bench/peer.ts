@@ -6,6 +6,7 @@
 import type { BenchCase } from "./cases.ts";
 import type { BenchRecord, BenchSource } from "./main.ts";
 import { formatTable } from "../conformance/report.ts";
+import { showSpeedup, speedup } from "./spread.ts";
 import { Fp32Ops } from "../kernels/fp32_ops.ts";
 import type { KernelRuntime } from "../kernels/runtime.ts";
 
@@ -47,9 +48,9 @@ export function peerTable(records: readonly BenchRecord[], peer = "onnxruntime-w
     "shape",
     "model",
     "ours best int8",
-    "ms",
+    "median ms",
     "GOP/s",
-    `${peer} ms`,
+    `${peer} median ms`,
     "GOP/s",
     `× (${peer} / ours)`,
   ]];
@@ -69,7 +70,7 @@ export function peerTable(records: readonly BenchRecord[], peer = "onnxruntime-w
       ours.gops.toFixed(1),
       (theirs.medianNs / 1e6).toFixed(3),
       theirs.gops.toFixed(1),
-      (theirs.medianNs / ours.medianNs).toFixed(2),
+      showSpeedup(speedup(theirs, ours)),
     ]);
   }
   return formatTable(rows, [0, 1, 2]);

@@ -58,9 +58,9 @@ export function patternOption(name: string, value: string | undefined): RegExp |
   try {
     return new RegExp(value);
   } catch (e) {
-    throw new UsageError(`--${name}: ${JSON.stringify(value)} is not a regular expression (${
-      (e as Error).message
-    })`);
+    throw new UsageError(
+      `--${name}: ${JSON.stringify(value)} is not a regular expression (${(e as Error).message})`,
+    );
   }
 }
 
