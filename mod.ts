@@ -9,8 +9,9 @@
  *   {@link FakeQuantize}, {@link FusedMovingAvgObsFakeQuantize}, …
  * - Default qconfigs per backend: {@link getDefaultQConfig}, {@link getDefaultQatQConfig}, …
  * - BatchNorm folding: {@link fuseConvBnWeights}, {@link fuseLinearBnWeights}.
- * - Quantized linear layers with FBGEMM or QNNPACK numerics: {@link quantizedLinear},
- *   {@link quantizedLinearDynamic}.
+ * - Quantized linear layers and 2-D convolutions with FBGEMM or QNNPACK numerics:
+ *   {@link quantizedLinear}, {@link quantizedLinearDynamic}, {@link linearWeight},
+ *   {@link quantizedConv2d}, {@link convWeight}, {@link conv2dGeometry}.
  * - Kernels: {@link kernelSets}, {@link bestKernelSet} (int8), {@link Fp32Linear} (fp32 baseline).
  * - Op registry and kernel modules (`ops/`): {@link OPS}, {@link KernelModule} — the contract
  *   by which anyone's int8 kernels run under `deno task conform --kernels MODULE`.

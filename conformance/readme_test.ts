@@ -1,12 +1,12 @@
 /**
- * The README's library example must run as written on a fresh checkout and print the same codes
- * from the reference and from the kernels.
+ * The README's library example must type-check and run as written on a fresh checkout, and print
+ * the same codes from the reference and from the kernels.
  */
 import assert from "node:assert/strict";
 
 const REPO_ROOT = new URL("..", import.meta.url).pathname;
 
-Deno.test("the README library example runs and the kernels equal the reference", async () => {
+Deno.test("the README library example type-checks, runs, and the kernels equal the reference", async () => {
   const readme = await Deno.readTextFile(`${REPO_ROOT}README.md`);
   const block = readme.match(/```ts\n([\s\S]*?)```/);
   assert.ok(block, "README.md has a ```ts block");
@@ -17,14 +17,20 @@ Deno.test("the README library example runs and the kernels equal the reference",
       block[1].replaceAll('"./mod.ts"', `"${new URL("../mod.ts", import.meta.url).href}"`),
     );
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-check", file],
+      args: ["run", "--check", file],
       cwd: REPO_ROOT,
     }).output();
     const out = new TextDecoder().decode(stdout);
     assert.equal(code, 0, new TextDecoder().decode(stderr));
-    const arrays = [...out.matchAll(/\[([^\]]*)\]/g)].map((m) => m[1].trim());
-    assert.equal(arrays.length, 2, `expected two printed arrays, got: ${out}`);
-    assert.equal(arrays[0], arrays[1], `reference and kernels differ: ${out}`);
+    // Each printed line holds the reference's codes, then the kernels'.
+    const lines = out.trim().split("\n");
+    assert.equal(lines.length, 2, `expected a line for linear and one for conv, got: ${out}`);
+    for (const line of lines) {
+      const arrays = [...line.matchAll(/\[([^\]]*)\]/g)].map((m) => m[1].trim());
+      assert.equal(arrays.length, 2, `expected two arrays: ${line}`);
+      assert.ok(arrays[0].length > 0, `empty output: ${line}`);
+      assert.equal(arrays[0], arrays[1], `reference and kernels differ: ${line}`);
+    }
   } finally {
     await Deno.remove(file);
   }

@@ -1,11 +1,12 @@
 /**
  * The digits CNN quantized three ways — dynamic PTQ, static PTQ and QAT — with the flows of
  * `nn/`, starting from the float weights PyTorch trained (`golden/models/digits/`). Prints, for
- * fp32 and each int8 model: test accuracy, model size (bytes of its safetensors file) and time
- * per batch of 360 images. (The fp32 and dynamic models run nn's scalar float forward, not the
- * fp32 SIMD kernels, so their time is not the fp32 baseline of `deno task bench`.)
+ * the float model and each int8 model: test accuracy, model size (bytes of its safetensors file)
+ * and time per batch of 360 images. The float model runs nn's scalar TypeScript forward (and the
+ * dynamic model's convolutions do too), not the fp32 SIMD kernels: its time is not the fp32
+ * baseline of `deno task bench`, and the ratio of the times is not the int8 speedup.
  *
- * Usage: deno run --allow-read examples/digits/main.ts [--kernels x86|arm] [--qat-epochs N] (QAT
+ * Usage: deno run --allow-read examples/digits/main.ts [--kernels NAME] [--qat-epochs N] (QAT
  * freezes BN statistics and observers for its last epoch; default 2 epochs)
  * @module
  */
@@ -71,14 +72,38 @@ function report(name: string, model: Module, x: Tensor, labels: readonly number[
   );
 }
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: { kernels: { type: "string" }, "qat-epochs": { type: "string", default: "2" } },
-});
+const USAGE = `usage: deno run --allow-read examples/digits/main.ts [--kernels NAME] ` +
+  `[--qat-epochs N]
+  --kernels NAME    one of ${kernelSets().map((k) => k.name).join(", ")} (default: the fastest ` +
+  `qnnpack-numerics set)
+  --qat-epochs N    QAT epochs, an integer >= 1 (default 2)`;
+
+/** Prints what is wrong with the command line and the usage, and exits 2. */
+function usageError(message: string): never {
+  console.error(`error: ${message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+
+function commandLine() {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      options: { kernels: { type: "string" }, "qat-epochs": { type: "string", default: "2" } },
+    }).values;
+  } catch (e) {
+    return usageError((e as Error).message.split("\n")[0]);
+  }
+}
+
+const values = commandLine();
+const epochs = Number(values["qat-epochs"]);
+if (!/^\d+$/.test(values["qat-epochs"]) || !(epochs >= 1)) {
+  usageError(`--qat-epochs: expected an integer >= 1, got ${JSON.stringify(values["qat-epochs"])}`);
+}
 const kernels = values.kernels === undefined
   ? bestKernelSet("qnnpack")
   : kernelSets().find((k) => k.name === values.kernels);
-if (kernels === undefined) throw new RangeError(`--kernels: no kernel set named ${values.kernels}`);
+if (kernels === undefined) usageError(`--kernels: no kernel set named ${values.kernels}`);
 
 const data = read("data.safetensors");
 const testX = toTensor(data.get("test_x")!, "test_x");
@@ -99,7 +124,7 @@ const floatCnn = () => {
 
 console.log(`kernels: ${kernels.name} (${kernels.description})\n`);
 // The float model runs nn's plain scalar TypeScript forward (not the fp32 SIMD kernels).
-report("fp32", floatCnn().eval(), testX, testY);
+report("fp32 scalar", floatCnn().eval(), testX, testY);
 
 // Dynamic PTQ: only Linear layers (here the head) get int8 weights.
 report(
@@ -125,7 +150,6 @@ const qat = prepareQat(qatFused);
 const params = qat.parameters();
 const momentum = new Map<Tensor, Float32Array>();
 const random = seededRandom(3);
-const epochs = Number(values["qat-epochs"]);
 for (let epoch = 0; epoch < epochs; epoch++) {
   if (epoch > 0 && epoch === epochs - 1) {
     qat.apply(freezeBnStats);
@@ -147,3 +171,8 @@ for (let epoch = 0; epoch < epochs; epoch++) {
   }
 }
 report("qat", convert(qat.eval(), { kernels }), testX, testY);
+console.log(
+  `\n"fp32 scalar" and the convolutions of "dynamic" run nn's scalar TypeScript forward; "static" ` +
+    `and "qat" run the int8 SIMD kernels. Their times are not an int8-over-fp32 speedup: ` +
+    `deno task bench compares int8 with the fp32 SIMD baseline.`,
+);
