@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
 import { ALIGNMENT, KernelMemory, KernelMemoryError, packAllOrNone } from "./memory.ts";
 
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected an error");
-}
-
 Deno.test("KernelMemory aligns blocks, reuses freed space and grows", () => {
   const mem = new KernelMemory(1);
   const a = mem.alloc(10);
@@ -47,7 +38,8 @@ Deno.test("KernelMemory merges neighbouring free blocks", () => {
 Deno.test("KernelMemory: an allocation beyond the limit throws and leaves the allocator as it was", () => {
   const mem = new KernelMemory(1, 4); // 256 KiB at most
   const first = mem.alloc(1000, "first");
-  const error = thrown(() => mem.alloc(300_000, "scratch test.big"));
+  let error: unknown;
+  assert.throws(() => mem.alloc(300_000, "scratch test.big"), (e) => (error = e) !== undefined);
   assert.ok(error instanceof KernelMemoryError && error instanceof RangeError);
   assert.match(
     error.message,
