@@ -358,16 +358,20 @@ function requireRnnBias(mod: RnnBase | RnnCellBase): void {
   }
 }
 
-/** Each weight observed by a fresh observer and quantized (`quantize_and_pack`). */
+/**
+ * Each weight observed by a fresh observer and quantized (`quantize_and_pack`); `owner` names
+ * the module in errors.
+ */
 function quantizeCell(
   weights: { ih: [Tensor, Tensor | null]; hh: [Tensor, Tensor | null] },
   observer: () => ActivationPostProcess,
+  owner: string,
 ): QuantizedCellWeights {
-  const part = ([w, b]: [Tensor, Tensor | null]) => ({
-    weight: observeAndQuantize(w, observer()),
+  const part = ([w, b]: [Tensor, Tensor | null], which: string) => ({
+    weight: observeAndQuantize(w, observer(), `${owner}.weight_${which}`),
     bias: b!,
   });
-  return { ih: part(weights.ih), hh: part(weights.hh) };
+  return { ih: part(weights.ih, "ih"), hh: part(weights.hh, "hh") };
 }
 
 /**
@@ -389,10 +393,14 @@ export function dynamicRnnFromFloat(mod: Module, context: ConvertContext): Modul
   const weights: QuantizedCellWeights[] = [];
   for (let layer = 0; layer < rnn.numLayers; layer++) {
     for (const reverse of rnn.bidirectional ? [false, true] : [false]) {
-      weights.push(quantizeCell({
-        ih: rnn.parameterPair(layer, reverse, "ih"),
-        hh: rnn.parameterPair(layer, reverse, "hh"),
-      }, observer));
+      weights.push(quantizeCell(
+        {
+          ih: rnn.parameterPair(layer, reverse, "ih"),
+          hh: rnn.parameterPair(layer, reverse, "hh"),
+        },
+        observer,
+        `quantizeDynamic: ${moduleName(mod, context)}`,
+      ));
     }
   }
   const Cls = rnn instanceof LSTM ? DynamicQuantizedLSTM : DynamicQuantizedGRU;
@@ -413,10 +421,14 @@ export function dynamicRnnCellFromFloat(mod: Module, context: ConvertContext): M
   const cell = mod as LSTMCell | GRUCell | RNNCell;
   const observer = rnnWeightObserver(cell);
   requireRnnBias(cell);
-  const weights = quantizeCell({
-    ih: [cell.weight_ih, cell.bias_ih],
-    hh: [cell.weight_hh, cell.bias_hh],
-  }, observer);
+  const weights = quantizeCell(
+    {
+      ih: [cell.weight_ih, cell.bias_ih],
+      hh: [cell.weight_hh, cell.bias_hh],
+    },
+    observer,
+    `quantizeDynamic: ${moduleName(mod, context)}`,
+  );
   const sizes = { inputSize: cell.inputSize, hiddenSize: cell.hiddenSize };
   if (cell instanceof RNNCell) {
     return new DynamicQuantizedRNNCell(
@@ -495,12 +507,12 @@ export function embeddingBagFromFloat(mod: Module): Module {
  * `from_float` of an activation whose class declares `static quantized` (nnq.LeakyReLU,
  * nnq.ELU, nnq.Hardswish): its parameters and the observed output qparams.
  */
-export function activationFromFloat(mod: Module): Module {
+export function activationFromFloat(mod: Module, context: ConvertContext): Module {
   const spec = (mod.constructor as { quantized?: QuantizedActivationSpec<unknown> }).quantized;
   if (spec === undefined) {
     throw new TypeError(`${mod.getName()}: has no quantized activation to convert to`);
   }
-  const { scale, zeroPoint } = outputQParams(mod);
+  const { scale, zeroPoint } = outputQParams(mod, context);
   return new QuantizedActivation(spec, spec.params(mod), scale, zeroPoint);
 }
 
@@ -508,8 +520,8 @@ export function activationFromFloat(mod: Module): Module {
  * `nnq.BatchNorm2d.from_float` / `nniq.BNReLU2d.from_float`: the float module's parameters and
  * running statistics (shared, as PyTorch assigns them) and the observed output qparams.
  */
-export function batchNormFromFloat(mod: Module): Module {
-  const { scale, zeroPoint } = outputQParams(mod);
+export function batchNormFromFloat(mod: Module, context: ConvertContext): Module {
+  const { scale, zeroPoint } = outputQParams(mod, context);
   const relu = mod instanceof BNReLU2d;
   const bn = (relu ? mod.getSubmodule("0") : mod) as BatchNorm2d;
   const q = relu
