@@ -13,7 +13,7 @@ Deno.test("bench: command-line misuse and a filter that matches nothing exit 2 w
         ["--filter", "nomatch"],
         /error: --filter "nomatch" matches no item; the items are: 1x768x768/,
       ],
-      [["--quick", "--filter", "LSTM"], /matches no item of --quick/],
+      [["--quick", "--filter", "3072"], /matches no item of --quick/],
       [["--json", "/nonexistent-dir/b.json"], /error: --json: cannot write \/nonexistent-dir/],
     ] as const
   ) {
