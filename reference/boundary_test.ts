@@ -46,6 +46,19 @@ import {
   quantizedAvgPool2d,
   quantizedMaxPool2d,
 } from "./quantized_pool.ts";
+import { floatLeakyRelu, quantizedLeakyRelu } from "./quantized_leaky_relu.ts";
+import { floatClamp, quantizedClamp, quantizedHardtanh } from "./quantized_clamp.ts";
+import { floatElu, quantizedElu } from "./quantized_elu.ts";
+import { floatHardsigmoid, quantizedHardsigmoid } from "./quantized_hardsigmoid.ts";
+import { quantizedBatchNorm2d } from "./quantized_batch_norm.ts";
+import {
+  embeddingWeight,
+  quantizedEmbedding,
+  quantizedEmbeddingBag,
+  quantizeEmbeddingWeight,
+} from "./quantized_embedding.ts";
+import { quantizedRnnDynamic, quantizeDynamicWeight } from "./quantized_rnn.ts";
+import { dequantizeLinear, dynamicQuantizeLinear, quantizeLinear } from "./onnx/mod.ts";
 import {
   quantizedHardswish,
   quantizedRelu,
@@ -429,6 +442,155 @@ const ENTRIES: readonly Entry[] = [
   },
 ];
 
+/** The ops added with the op registry, embeddings, recurrent layers and the onnx profile. */
+const MORE_ENTRIES: readonly Entry[] = [
+  {
+    name: "quantizedLeakyRelu",
+    params: ["x", "options"],
+    args: () => [q8(x23()), { negativeSlope: 0.1, outputScale: 0.1, outputZeroPoint: 3 }],
+    call: quantizedLeakyRelu,
+  },
+  {
+    name: "quantizedClamp",
+    params: ["x", "options"],
+    args: () => [q8(x23()), { engine: "qnnpack", min: -0.5, max: 1 }],
+    call: quantizedClamp,
+  },
+  {
+    name: "quantizedHardtanh",
+    params: ["x", "options"],
+    args: () => [q8(x23()), { engine: "x86", minVal: -0.5, maxVal: 1 }],
+    call: quantizedHardtanh,
+  },
+  {
+    name: "quantizedElu",
+    params: ["x", "options"],
+    args: () => [q8(x23()), { alpha: 1, outputScale: 0.1, outputZeroPoint: 3 }],
+    call: quantizedElu,
+  },
+  {
+    name: "quantizedHardsigmoid",
+    params: ["x", "options"],
+    args: () => [q8(x23()), { engine: "x86" }],
+    call: quantizedHardsigmoid,
+  },
+  {
+    name: "quantizedBatchNorm2d",
+    params: ["x", "options"],
+    args: () => [nchw(), {
+      weight: Float32Array.of(1),
+      bias: Float32Array.of(0),
+      mean: Float32Array.of(0.5),
+      var: Float32Array.of(2),
+      eps: 1e-5,
+      outputScale: 0.1,
+      outputZeroPoint: 3,
+      relu: false,
+    }],
+    call: quantizedBatchNorm2d,
+    optional: ["relu"],
+  },
+  {
+    name: "floatLeakyRelu",
+    params: ["x", "negativeSlope"],
+    args: () => [x23(), 0.1],
+    call: floatLeakyRelu,
+  },
+  {
+    name: "floatClamp",
+    params: ["x", "bounds"],
+    args: () => [x23(), { min: -1, max: 1 }],
+    call: floatClamp,
+  },
+  {
+    name: "floatElu",
+    params: ["x", "options"],
+    args: () => [x23(), { alpha: 1 }],
+    call: floatElu,
+  },
+  { name: "floatHardsigmoid", params: ["x"], args: () => [x23()], call: floatHardsigmoid },
+  {
+    name: "quantizeEmbeddingWeight",
+    params: ["weight", "dtype"],
+    args: () => [x23(), "quint8"],
+    call: quantizeEmbeddingWeight,
+  },
+  {
+    name: "embeddingWeight",
+    params: ["qweight"],
+    args: () => [quantizeEmbeddingWeight(x23(), "quint8")],
+    call: embeddingWeight,
+  },
+  {
+    name: "quantizedEmbedding",
+    params: ["table", "indices", "indicesShape"],
+    args: () => [embeddingWeight(quantizeEmbeddingWeight(x23(), "quint8")), [1, 0], [2]],
+    call: quantizedEmbedding,
+    optional: ["indicesShape"],
+  },
+  {
+    name: "quantizedEmbeddingBag",
+    params: ["table", "indices", "options"],
+    args: () => [embeddingWeight(quantizeEmbeddingWeight(x23(), "quint8")), [1, 0, 1], {
+      offsets: [0, 2],
+      includeLastOffset: false,
+    }],
+    call: quantizedEmbeddingBag,
+    optional: ["options", "offsets", "includeLastOffset"],
+    nullable: ["offsets"],
+  },
+  {
+    name: "quantizedRnnDynamic",
+    params: ["x", "weights", "config", "initial"],
+    args: () => [Tensor.from([0.5, -1, 2, 0.25, 1.5, -0.5], [2, 1, 3]), [{
+      ih: quantizeDynamicWeight(
+        Tensor.from(new Array(24).fill(0.1), [8, 3]),
+        Tensor.from(new Array(8).fill(0)),
+      ),
+      hh: quantizeDynamicWeight(
+        Tensor.from(new Array(16).fill(-0.1), [8, 2]),
+        Tensor.from(new Array(8).fill(0)),
+      ),
+    }], {
+      mode: "LSTM",
+      inputSize: 3,
+      hiddenSize: 2,
+      numLayers: 1,
+      bidirectional: false,
+      batchFirst: false,
+      engine: "qnnpack",
+    }, {}],
+    call: quantizedRnnDynamic,
+    optional: ["initial"],
+  },
+  {
+    name: "onnx quantizeLinear",
+    params: ["x", "args"],
+    args: () => [{ data: Float32Array.of(0.5, -1), shape: [2] }, {
+      scale: 0.1,
+      zeroPoint: 3,
+      type: "uint8",
+    }],
+    call: quantizeLinear,
+    optional: ["zeroPoint"],
+    nullable: ["zeroPoint"], // ONNX's absent optional input
+  },
+  {
+    name: "onnx dequantizeLinear",
+    params: ["x", "args"],
+    args: () => [{ data: Uint8Array.of(5, 7), shape: [2] }, { scale: 0.1, zeroPoint: 3 }],
+    call: dequantizeLinear,
+    optional: ["zeroPoint"],
+    nullable: ["zeroPoint"],
+  },
+  {
+    name: "onnx dynamicQuantizeLinear",
+    params: ["x"],
+    args: () => [{ data: Float32Array.of(0.5, -1), shape: [2] }],
+    call: dynamicQuantizeLinear,
+  },
+];
+
 /** Values of the wrong kind for an argument whose valid value is `valid`. */
 function wrongValues(valid: unknown): [string, unknown][] {
   const out: [string, unknown][] = [["undefined", undefined], ["null", null]];
@@ -525,13 +687,14 @@ function problems(entries: readonly Entry[]): string[] {
 }
 
 Deno.test("every public reference function refuses wrong arguments naming them", () => {
-  const found = problems(ENTRIES);
+  const entries = [...ENTRIES, ...MORE_ENTRIES];
+  const found = problems(entries);
   assert.deepEqual(
     found,
     [],
     `${found.length} bad calls not refused clearly:\n${found.join("\n")}`,
   );
-  const count = ENTRIES.reduce((n, e) => n + badCalls(e).length, 0);
+  const count = entries.reduce((n, e) => n + badCalls(e).length, 0);
   assert.ok(count > 400, `only ${count} bad calls generated`);
 });
 

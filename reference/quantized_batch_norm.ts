@@ -25,7 +25,15 @@
  * built with the channel's path) — or, equivalently, one FMA and a requantization per element.
  * @module
  */
-import { checkInteger, checkLength, checkScale, checkZeroPoint, show } from "./_check.ts";
+import {
+  checkInteger,
+  checkLength,
+  checkOptions,
+  checkScale,
+  checkZeroPoint,
+  optionalBoolean,
+  show,
+} from "./_check.ts";
 import { input8 } from "./_aten_unary.ts";
 import { allocIntRepr, dtypeRange } from "./dtype.ts";
 import { f32, fmaF32, roundHalfEven } from "./float32.ts";
@@ -67,7 +75,8 @@ export interface FusedBatchNorm {
   readonly beta: Float32Array;
 }
 
-function checkParams(params: BatchNorm2dParams, channels: number): void {
+function checkParams(argument: string, params: BatchNorm2dParams, channels: number): void {
+  checkOptions(argument, params, "weight, bias, mean, var, eps, …");
   for (const name of ["weight", "bias", "mean", "var"] as const) {
     const v = params[name];
     if (!(v instanceof Float32Array)) {
@@ -88,9 +97,11 @@ export function batchNormFusedParams(
   params: BatchNorm2dParams,
   scales: { inputScale: number; outputScale: number },
 ): FusedBatchNorm {
+  checkOptions("params", params, "weight, bias, mean, var, eps");
+  checkOptions("scales", scales, "inputScale, outputScale");
   const { inputScale, outputScale } = scales;
   const channels = params.weight?.length;
-  checkParams(params, channels);
+  checkParams("params", params, channels);
   checkScale("inputScale", inputScale);
   checkScale("outputScale", outputScale);
   const alpha = new Float32Array(channels);
@@ -159,11 +170,10 @@ export function quantizedBatchNorm2d(
     throw new RangeError(`x: expected a 4-d NCHW tensor, got shape [${x.shape}]`);
   }
   const [n, c, h, w] = x.shape;
-  checkParams(options, c);
+  checkParams("options", options, c);
   checkScale("outputScale", options.outputScale);
   checkZeroPoint("outputZeroPoint", options.outputZeroPoint, x.dtype);
-  const relu = options.relu ?? false;
-  if (typeof relu !== "boolean") throw new TypeError(`relu: expected a boolean, got ${show(relu)}`);
+  const relu = optionalBoolean("relu", options.relu, false);
   const vectorBlock = options.vectorBlock ?? VECTOR_BLOCK;
   checkInteger("vectorBlock", vectorBlock);
   const nv = batchNormVectorChannels(c, vectorBlock);
@@ -211,7 +221,7 @@ export function floatBatchNorm2d(x: Tensor, params: BatchNorm2dParams): Tensor {
     throw new RangeError(`x: expected a 4-d NCHW tensor, got shape [${x.shape}]`);
   }
   const [n, c, h, w] = x.shape;
-  checkParams(params, c);
+  checkParams("params", params, c);
   const eps = f32(params.eps);
   const out = new Float32Array(x.size);
   const hw = h * w;

@@ -18,7 +18,7 @@
  * Kernel note: a pure function of the code (a 256-entry table, or two integer compares).
  * @module
  */
-import { show } from "./_check.ts";
+import { checkOptions, show } from "./_check.ts";
 import {
   allocCodes,
   input8,
@@ -154,6 +154,7 @@ export function quantizedClamp(
   x: QuantizedTensor,
   options: QuantizedClampOptions,
 ): QuantizedTensor {
+  checkOptions("options", options, "engine, min, max");
   return clampQuantized(x, options.engine, [options.min, options.max], ["min", "max"]);
 }
 
@@ -166,6 +167,7 @@ export function quantizedHardtanh(
   x: QuantizedTensor,
   options: QuantizedHardtanhOptions,
 ): QuantizedTensor {
+  checkOptions("options", options, "engine, minVal, maxVal");
   return clampQuantized(x, options.engine, [options.minVal, options.maxVal], ["minVal", "maxVal"]);
 }
 
@@ -188,10 +190,12 @@ function clampFloat(x: Tensor, bounds: readonly [number, number], names: BoundNa
 
 /** `torch.clamp(x, min, max)` on float32 (see `clampF32`). */
 export function floatClamp(x: Tensor, bounds: ClampBounds): Tensor {
+  checkOptions("bounds", bounds, "min, max");
   return clampFloat(x, [bounds.min, bounds.max], ["min", "max"]);
 }
 
 /** `F.hardtanh(x, min_val, max_val)` on float32: the same op as `floatClamp`. */
 export function floatHardtanh(x: Tensor, bounds: HardtanhBounds): Tensor {
+  checkOptions("bounds", bounds, "minVal, maxVal");
   return clampFloat(x, [bounds.minVal, bounds.maxVal], ["minVal", "maxVal"]);
 }

@@ -16,7 +16,7 @@
  * the vector lanes (SLEEF) and one for the scalar tail (glibc) reproduce it exactly.
  * @module
  */
-import { show } from "./_check.ts";
+import { checkOptions, show } from "./_check.ts";
 import { expf } from "./_libm.ts";
 import { sleefExpf } from "./_sleef.ts";
 import {
@@ -55,6 +55,7 @@ function eluNegative(x: number, alpha: number, exp: (x: number) => number): numb
  */
 export function quantizedElu(x: QuantizedTensor, options: QuantizedEluOptions): QuantizedTensor {
   const input = input8("x", x);
+  checkOptions("options", options, "alpha, outputScale, outputZeroPoint, vectorBlock?");
   const alpha = scalarToFloat("alpha", options.alpha);
   checkOutputQParams(x, options.outputScale, options.outputZeroPoint);
   const output = { scale: options.outputScale, zeroPoint: options.outputZeroPoint };
@@ -84,6 +85,7 @@ export interface FloatEluOptions {
  */
 export function floatElu(x: Tensor, options: FloatEluOptions): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`x: expected a Tensor, got ${show(x)}`);
+  checkOptions("options", options, "alpha, vectorBlock?");
   const alpha = scalarToFloat("alpha", options.alpha);
   const block = checkVectorBlock(options.vectorBlock ?? 16);
   const nv = vectorPrefix(x.size, block);

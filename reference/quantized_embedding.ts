@@ -22,7 +22,18 @@
  * PyTorch's module).
  * @module
  */
-import { show } from "./_check.ts";
+import {
+  checkInteger,
+  checkLength,
+  checkNumbers,
+  checkObject,
+  checkOneOf,
+  checkOptions,
+  checkShape,
+  checkTypedArray,
+  optionalBoolean,
+  show,
+} from "./_check.ts";
 import { f32 } from "./float32.ts";
 import { floatQParamsWeightOnlyQConfig, floatQParamsWeightOnlyQConfig4bit } from "./qconfig.ts";
 import { quantizePerChannel } from "./quantize.ts";
@@ -133,8 +144,42 @@ export function quantizeEmbeddingWeight(weight: Tensor, dtype: EmbeddingDType): 
 /** Indices or offsets: integers given as numbers or int64 values. */
 export type IndexArray = ArrayLike<number> | BigInt64Array;
 
+/**
+ * Checks an EmbeddingWeight however it was built (`embeddingWeight` builds one): its dtype, sizes,
+ * and codes, scales and biases of those sizes.
+ * @throws {TypeError|RangeError} naming the bad field.
+ */
+export function checkEmbeddingWeight(table: EmbeddingWeight): void {
+  checkObject("table", table, "an EmbeddingWeight (embeddingWeight(qweight) builds one)");
+  checkOneOf("table.dtype", table.dtype, ["quint8", "quint4x2"]);
+  for (const name of ["numEmbeddings", "embeddingDim"] as const) {
+    checkInteger(`table.${name}`, table[name]);
+    if (table[name] < 0) {
+      throw new RangeError(`table.${name}: expected an integer >= 0, got ${table[name]}`);
+    }
+  }
+  const rows = table.numEmbeddings;
+  checkTypedArray("table.codes", table.codes, Uint8Array, "codes");
+  checkLength("table.codes", table.codes, rows * table.embeddingDim);
+  for (const name of ["scales", "biases"] as const) {
+    checkTypedArray(`table.${name}`, table[name], Float32Array, "one float per row");
+    checkLength(`table.${name}`, table[name], rows);
+  }
+}
+
+/** Checks a 1-D or 2-D shape of `count` indices. */
+function checkIndicesShape(name: string, shape: readonly number[], count: number): void {
+  const size = checkShape(name, shape);
+  if (size !== count || shape.length < 1 || shape.length > 2) {
+    throw new RangeError(
+      `${name}: expected a 1-D or 2-D shape holding ${count} indices, got [${shape}]`,
+    );
+  }
+}
+
 /** Reads an index array as numbers, checking each is a safe integer. */
 function toIndices(name: string, values: IndexArray): number[] {
+  if (!(values instanceof BigInt64Array)) checkNumbers(name, values);
   const out = new Array<number>(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = Number(values[i]);
@@ -202,6 +247,8 @@ export function quantizedEmbeddingBag(
   indices: IndexArray,
   options: QuantizedEmbeddingBagOptions = {},
 ): Tensor {
+  checkEmbeddingWeight(table);
+  checkOptions("options", options, "offsets?, indicesShape?, includeLastOffset?, …");
   const mode = options.mode ?? "sum";
   if (mode !== "sum") {
     throw new RangeError(
@@ -211,11 +258,7 @@ export function quantizedEmbeddingBag(
   }
   const idx = toIndices("indices", indices);
   const shape = options.indicesShape ?? [idx.length];
-  if (shape.reduce((a, b) => a * b, 1) !== idx.length || shape.length < 1 || shape.length > 2) {
-    throw new RangeError(
-      `indices: expected a 1-D or 2-D shape holding ${idx.length} indices, got [${shape}]`,
-    );
-  }
+  checkIndicesShape("indicesShape", shape, idx.length);
   let offsets: number[];
   const given = options.offsets ?? null;
   if (shape.length === 2) {
@@ -231,7 +274,7 @@ export function quantizedEmbeddingBag(
     }
     offsets = toIndices("offsets", given);
   }
-  const includeLast = options.includeLastOffset ?? false;
+  const includeLast = optionalBoolean("includeLastOffset", options.includeLastOffset, false);
   const bags = includeLast ? Math.max(offsets.length - 1, 0) : offsets.length;
   const ends = [...offsets.slice(0, bags + (includeLast ? 1 : 0))];
   if (!includeLast) ends.push(idx.length);
@@ -273,23 +316,17 @@ export function quantizedEmbeddingBag(
 export function quantizedEmbedding(
   table: EmbeddingWeight,
   indices: IndexArray,
-  indicesShape: readonly number[] = [indices.length],
+  indicesShape?: readonly number[],
 ): Tensor {
+  checkEmbeddingWeight(table);
   const idx = toIndices("indices", indices);
-  if (
-    indicesShape.length < 1 || indicesShape.length > 2 ||
-    indicesShape.reduce((a, b) => a * b, 1) !== idx.length
-  ) {
-    throw new RangeError(
-      `indices: qembedding supports 1-D or 2-D indices holding ${idx.length} values, got ` +
-        `shape [${indicesShape}]`,
-    );
-  }
+  const shape = indicesShape === undefined ? [idx.length] : indicesShape;
+  checkIndicesShape("indicesShape", shape, idx.length);
   const dim = table.embeddingDim;
   const out = new Float32Array(idx.length * dim);
   idx.forEach((v, i) => {
     checkIndex(table, v, i);
     accumulateRow(table, v, 1, out, i * dim);
   });
-  return new Tensor(out, [...indicesShape, dim]);
+  return new Tensor(out, [...shape, dim]);
 }

@@ -18,7 +18,7 @@
  * (QNNPACK's; ATen's vector lanes; ATen's scalar tail) reproduces it exactly.
  * @module
  */
-import { checkZeroPoint, show } from "./_check.ts";
+import { checkOptions, checkZeroPoint, show } from "./_check.ts";
 import {
   applyTable,
   atenUnary,
@@ -120,6 +120,7 @@ export function quantizedHardsigmoid(
   options: QuantizedHardsigmoidOptions,
 ): QuantizedTensor {
   const input = input8("x", x);
+  checkOptions("options", options, "engine, vectorBlock?");
   const output = hardsigmoidOutputQParams(x.dtype);
   const vectorBlock = checkVectorBlock(options.vectorBlock);
   if (usesQnnpack(x, options.engine)) {

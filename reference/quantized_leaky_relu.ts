@@ -17,7 +17,7 @@
  * only where the FMA dequantize rounds apart (ties) or at int32 saturation.
  * @module
  */
-import { show } from "./_check.ts";
+import { checkOptions, show } from "./_check.ts";
 import {
   atenUnary,
   checkOutputQParams,
@@ -59,6 +59,7 @@ export function quantizedLeakyRelu(
   options: QuantizedLeakyReluOptions,
 ): QuantizedTensor {
   const input = input8("x", x);
+  checkOptions("options", options, "negativeSlope, outputScale, outputZeroPoint, vectorBlock?");
   const slope = scalarToFloat("negativeSlope", options.negativeSlope);
   checkOutputQParams(x, options.outputScale, options.outputZeroPoint);
   const output = { scale: options.outputScale, zeroPoint: options.outputZeroPoint };

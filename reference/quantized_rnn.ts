@@ -28,13 +28,18 @@
  * to [0, 127]).
  * @module
  */
-import { show } from "./_check.ts";
+import { checkObject, checkOptions, show } from "./_check.ts";
 import { atenRelu, atenSigmoid, atenTanh } from "./aten_float.ts";
 import type { Engine } from "./engine.ts";
 import { f32 } from "./float32.ts";
 import { defaultWeightObserver } from "./qconfig.ts";
 import { quantizePerTensor } from "./quantize.ts";
-import { type LinearWeight, linearWeight, quantizedLinearDynamic } from "./quantized_linear.ts";
+import {
+  checkLinearWeight,
+  type LinearWeight,
+  linearWeight,
+  quantizedLinearDynamic,
+} from "./quantized_linear.ts";
 import { Tensor } from "./tensor.ts";
 
 /** The recurrent cell types. */
@@ -205,6 +210,11 @@ function checkPositive(name: string, v: number): void {
 
 /** Checks a config (sizes and flags) and returns the number of directions. */
 export function checkRnnConfig(config: RnnConfig): number {
+  checkOptions(
+    "config",
+    config,
+    "mode, inputSize, hiddenSize, numLayers, bidirectional, batchFirst",
+  );
   if (config.mode !== "LSTM" && config.mode !== "GRU") {
     throw new RangeError(`mode: expected "LSTM" or "GRU", got ${show(config.mode)}`);
   }
@@ -406,9 +416,11 @@ export function checkCellWeights(
   name: string,
 ): void {
   const { gates, inputSize, hiddenSize } = shape;
+  checkObject(name, weights, "cell weights { ih, hh }");
   for (
     const [part, w, k] of [["ih", weights.ih, inputSize], ["hh", weights.hh, hiddenSize]] as const
   ) {
+    checkLinearWeight(w);
     if (w.outFeatures !== gates * hiddenSize || w.inFeatures !== k) {
       throw new RangeError(
         `${name} weight_${part}: expected [${gates * hiddenSize}, ${k}], got ` +
@@ -436,6 +448,12 @@ export function quantizedRnnDynamic(
   initial: { h0?: Tensor | null; c0?: Tensor | null } = {},
 ): RnnOutput {
   const directions = checkRnnConfig(config);
+  if (!Array.isArray(weights)) {
+    throw new TypeError(
+      `weights: expected an array of cell weights { ih, hh }, got ${show(weights)}`,
+    );
+  }
+  checkOptions("initial", initial, "h0?, c0?");
   const gates = gateCount(config.mode);
   weights.forEach((w, i) => {
     const layer = Math.floor(i / directions);

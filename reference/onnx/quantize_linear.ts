@@ -13,7 +13,7 @@
  * @module
  */
 import { f32, roundHalfEven } from "../float32.ts";
-import { show } from "../_check.ts";
+import { checkNumbers, show } from "../_check.ts";
 import {
   allocInt8,
   checkOnnxOptions,
@@ -60,6 +60,7 @@ function channelPlan(
   type: OnnxInt8Type,
   zeroPointRange: OnnxInt8Type | "int32" = type,
 ): ChannelPlan {
+  if (typeof q.scale !== "number") checkNumbers("scale", q.scale);
   const perAxis = typeof q.scale !== "number";
   let channels = 1;
   let inner = 1;
