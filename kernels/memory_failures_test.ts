@@ -37,7 +37,7 @@ Deno.test("a failed allocation names the op, the bytes and the limit, and the ru
   const runtime = new KernelRuntime(undefined, { maximumPages: 64 }); // 4 MiB
   const w = weight(16, 24);
   const x = Uint8Array.from({ length: 2 * 24 }, (_, i) => (i * 11) % 256);
-  for (const set of kernelSets(runtime)) {
+  for (const set of kernelSets(undefined, { runtime })) {
     const reference = set.numerics === "fbgemm" ? linearFbgemm : linearQnnpack;
     const packed = set.packLinear(w);
     // 100 000 rows need megabytes of activations and outputs: more than the memory may hold.
@@ -65,7 +65,7 @@ Deno.test("a failed allocation names the op, the bytes and the limit, and the ru
 
 Deno.test("a weight too large to pack names packLinear and leaks no kernel memory", () => {
   const runtime = new KernelRuntime(undefined, { maximumPages: 64 });
-  for (const set of kernelSets(runtime)) {
+  for (const set of kernelSets(undefined, { runtime })) {
     const before = runtime.memory.allocatedBytes;
     const error = thrown(() => set.packLinear(weight(2048, 2048)));
     assert.ok(error instanceof KernelMemoryError, `${set.name}: ${error}`);
@@ -77,7 +77,7 @@ Deno.test("a weight too large to pack names packLinear and leaks no kernel memor
 
 Deno.test("the issue's probe: M = N = 65536 fails clearly and the next call works", () => {
   const runtime = new KernelRuntime();
-  const set = kernelSets(runtime)[0];
+  const set = kernelSets(undefined, { runtime })[0];
   const packed = set.packLinear(weight(65536, 16));
   const error = thrown(() => set.linear(new Uint8Array(65536 * 16), 65536, packed, PARAMS));
   assert.ok(error instanceof KernelMemoryError, String(error));

@@ -230,8 +230,9 @@ export const dynamicQuantizeLinear: OnnxOp<
       const mask = (n: number) => (nan ? new Uint8Array(n).fill(1) : undefined);
       return {
         y: tensorOut({ data: r.y, shape: args.x.shape }, mask(r.y.length)),
-        y_scale: { shape: [], data: [r.scale], buildDependent: mask(1) },
-        y_zero_point: { shape: [], data: [r.zeroPoint], buildDependent: mask(1) },
+        // ONNX's outputs are a float32 scale and a uint8 zero point.
+        y_scale: { shape: [], data: Float32Array.of(r.scale), buildDependent: mask(1) },
+        y_zero_point: { shape: [], data: Uint8Array.of(r.zeroPoint), buildDependent: mask(1) },
       };
     },
   },

@@ -139,7 +139,7 @@ export function pair(
   min: number,
   fallback?: IntPair,
 ): [number, number] {
-  const given = value ?? fallback;
+  const given = value === undefined ? fallback : value; // null is not "absent"
   const v = typeof given === "number" ? [given, given] : given;
   if (!Array.isArray(v) || v.length !== 2) {
     throw new RangeError(`${name}: expected an integer or a pair of integers, got ${show(value)}`);
