@@ -8,7 +8,16 @@
  * is O(1) in the tensor sizes except the weight checks of `pack*`, which run once per weight.
  * @module
  */
-import { checkInteger, checkScale, checkShape, checkZeroPoint, show } from "../reference/_check.ts";
+import {
+  checkBoolean,
+  checkInteger,
+  checkObject,
+  checkScale,
+  checkShape,
+  checkTypedArray,
+  checkZeroPoint,
+  show,
+} from "../reference/_check.ts";
 import {
   checkConvWeight,
   type Conv2dGeometry,
@@ -58,29 +67,6 @@ export function checkedKernelSet(set: KernelSet): KernelSet {
   return isChecked(set) ? set : new CheckedKernelSet(namingMemoryFailures(set));
 }
 
-function checkArray<T>(
-  name: string,
-  value: unknown,
-  type: new (n: number) => T,
-  what: string,
-): asserts value is T {
-  if (!(value instanceof type)) {
-    throw new TypeError(`${name}: expected a ${type.name} of ${what}, got ${show(value)}`);
-  }
-}
-
-function checkObject(name: string, value: unknown): void {
-  if (typeof value !== "object" || value === null) {
-    throw new TypeError(`${name}: expected an object, got ${show(value)}`);
-  }
-}
-
-function checkBoolean(name: string, value: unknown): void {
-  if (typeof value !== "boolean") {
-    throw new TypeError(`${name}: expected a boolean, got ${show(value)}`);
-  }
-}
-
 /** Checks quint8 per-tensor qparams, naming the argument. */
 export function checkQParams8(name: string, qp: QParams8): void {
   checkObject(name, qp);
@@ -103,7 +89,7 @@ export function checkNhwcTensor(
   x: NhwcTensor,
 ): readonly [number, number, number, number] {
   checkObject(name, x);
-  checkArray(`${name}.data`, x.data, Uint8Array, "quint8 codes");
+  checkTypedArray(`${name}.data`, x.data, Uint8Array, "quint8 codes");
   const s = x.shape;
   if (!Array.isArray(s) || s.length !== 4) {
     throw new RangeError(`${name}: expected an NHWC shape [N, H, W, C], got ${show(s)}`);
@@ -158,8 +144,8 @@ function checkPerChannel(args: PerChannelArgs, length: number): void {
 }
 
 function checkCodes(name: string, q: unknown, dtype: "quint8" | "qint8"): void {
-  if (dtype === "quint8") checkArray(name, q, Uint8Array, "quint8 codes");
-  else checkArray(name, q, Int8Array, "qint8 codes");
+  if (dtype === "quint8") checkTypedArray(name, q, Uint8Array, "quint8 codes");
+  else checkTypedArray(name, q, Int8Array, "qint8 codes");
 }
 
 /** A KernelSet whose every call is checked first (see the module documentation). */
@@ -188,13 +174,13 @@ class CheckedKernelSet implements KernelSet {
   }
 
   quantize(x: Float32Array, args: PerTensorArgs): Uint8Array | Int8Array {
-    checkArray("x", x, Float32Array, "floats");
+    checkTypedArray("x", x, Float32Array, "floats");
     checkPerTensor(args);
     return this.inner.quantize(x, args);
   }
 
   quantizePerChannel(x: Float32Array, args: PerChannelArgs): Uint8Array | Int8Array {
-    checkArray("x", x, Float32Array, "floats");
+    checkTypedArray("x", x, Float32Array, "floats");
     checkPerChannel(args, x.length);
     return this.inner.quantizePerChannel(x, args);
   }
@@ -217,9 +203,9 @@ class CheckedKernelSet implements KernelSet {
     m: number,
     args: { multipliers: Float32Array; zeroPoint: number; relu: boolean },
   ): Uint8Array {
-    checkArray("acc", acc, Int32Array, "int32 accumulators");
+    checkTypedArray("acc", acc, Int32Array, "int32 accumulators");
     checkObject("args", args);
-    checkArray("multipliers", args.multipliers, Float32Array, "floats");
+    checkTypedArray("multipliers", args.multipliers, Float32Array, "floats");
     checkRows(acc, m, args.multipliers.length);
     checkZeroPoint("zeroPoint", args.zeroPoint, "quint8");
     checkBoolean("relu", args.relu);
@@ -237,7 +223,7 @@ class CheckedKernelSet implements KernelSet {
     packed: PackedLinearWeight,
     params: StaticLinearParams,
   ): Uint8Array {
-    checkArray("x", x, Uint8Array, "quint8 codes");
+    checkTypedArray("x", x, Uint8Array, "quint8 codes");
     checkPacked(`${this.name}.linear`, "packed", packed);
     checkRows(x, m, packed.weight.inFeatures);
     checkObject("params", params);
@@ -251,7 +237,7 @@ class CheckedKernelSet implements KernelSet {
     packed: PackedLinearWeight,
     args: DynamicLinearArgs,
   ): Float32Array {
-    checkArray("x", x, Float32Array, "floats");
+    checkTypedArray("x", x, Float32Array, "floats");
     checkPacked(`${this.name}.linearDynamic`, "packed", packed);
     checkRows(x, m, packed.weight.inFeatures);
     checkObject("args", args);
@@ -263,7 +249,7 @@ class CheckedKernelSet implements KernelSet {
 
   packConv2d(weight: ConvWeight, geometry: Conv2dGeometry): PackedConvWeight {
     checkObject("weight", weight);
-    checkArray("weight.data", weight.data, Int8Array, "qint8 codes");
+    checkTypedArray("weight.data", weight.data, Int8Array, "qint8 codes");
     checkConvWeight(weight);
     checkObject("geometry", geometry);
     conv2dGeometry(geometry);
@@ -283,8 +269,8 @@ class CheckedKernelSet implements KernelSet {
     if (kind !== "add" && kind !== "mul") {
       throw new RangeError(`kind: expected "add" or "mul", got ${show(kind)}`);
     }
-    checkArray("a", a, Uint8Array, "quint8 codes");
-    checkArray("b", b, Uint8Array, "quint8 codes");
+    checkTypedArray("a", a, Uint8Array, "quint8 codes");
+    checkTypedArray("b", b, Uint8Array, "quint8 codes");
     if (a.length !== b.length) {
       throw new RangeError(
         `b: ${b.length} elements, a has ${a.length} (same-shape operands only; broadcasting is ` +
@@ -348,7 +334,7 @@ class CheckedKernelSet implements KernelSet {
   }
 
   clamp(x: Uint8Array, lo: number, hi: number): Uint8Array {
-    checkArray("x", x, Uint8Array, "quint8 codes");
+    checkTypedArray("x", x, Uint8Array, "quint8 codes");
     for (const [name, v] of [["lo", lo], ["hi", hi]] as const) {
       checkInteger(name, v);
       if (v < 0 || v > 255) throw new RangeError(`${name}: expected a code in [0, 255], got ${v}`);
@@ -358,7 +344,7 @@ class CheckedKernelSet implements KernelSet {
 
   lookupChannels(x: NhwcTensor, tables: Uint8Array): NhwcTensor {
     const [, , , c] = checkNhwcTensor("x", x);
-    checkArray("tables", tables, Uint8Array, "codes (256 per channel)");
+    checkTypedArray("tables", tables, Uint8Array, "codes (256 per channel)");
     if (tables.length !== 256 * c) {
       throw new RangeError(
         `tables: expected 256 codes per channel (${256 * c}), got ${tables.length}`,
@@ -368,10 +354,10 @@ class CheckedKernelSet implements KernelSet {
   }
 
   lookup(x: Uint8Array, table: CodeTable): Uint8Array {
-    checkArray("x", x, Uint8Array, "quint8 codes");
+    checkTypedArray("x", x, Uint8Array, "quint8 codes");
     checkObject("table", table);
     for (const half of ["vector", "scalar"] as const) {
-      checkArray(`table.${half}`, table[half], Uint8Array, "256 codes");
+      checkTypedArray(`table.${half}`, table[half], Uint8Array, "256 codes");
       if (table[half].length !== 256) {
         throw new RangeError(`table.${half}: expected 256 codes, got ${table[half].length}`);
       }

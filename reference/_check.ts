@@ -234,12 +234,12 @@ export function checkOneOf<T extends string>(
 }
 
 /** Throws a TypeError unless `value` is an instance of the typed array `type`. */
-export function checkTypedArray(
+export function checkTypedArray<T extends ArrayBufferView>(
   name: string,
   value: unknown,
-  type: abstract new (...args: never[]) => ArrayBufferView,
+  type: abstract new (...args: never[]) => T,
   what: string,
-): void {
+): asserts value is T {
   if (!(value instanceof type)) {
     throw new TypeError(
       `${name}: expected a ${type.name} of ${what}, got ${show(value)}`,
@@ -306,5 +306,5 @@ const INT_REPR_TYPES = {
  */
 export function checkIntRepr(name: string, intRepr: IntRepr, dtype: QuantizedDType): void {
   const type = INT_REPR_TYPES[parseQuantizedDType(dtype)];
-  checkTypedArray(name, intRepr, type, `${dtype} codes`);
+  checkTypedArray<IntRepr>(name, intRepr, type, `${dtype} codes`);
 }
