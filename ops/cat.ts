@@ -9,6 +9,7 @@ import type { KernelSet } from "../kernels/kernel_set.ts";
 import { nchwToNhwc, nhwcToNchw } from "../kernels/qconv.ts";
 import { isChannelsLastContiguous, quantizedCat } from "../reference/quantized_elementwise.ts";
 import { QuantizedTensor } from "../reference/tensor.ts";
+import { allocIntRepr } from "../reference/dtype.ts";
 import { show } from "../reference/_check.ts";
 import type { OpDescriptor } from "./op.ts";
 import type { UnaryQParams } from "./unary.ts";
@@ -39,8 +40,12 @@ function emptied(xs: readonly QuantizedTensor[]): readonly QuantizedTensor[] {
   if (!Array.isArray(xs)) return xs;
   return xs.map((x) => {
     if (!(x instanceof QuantizedTensor) || x.shape.length === 0) return x;
-    const data = x.dtype === "qint8" ? new Int8Array(0) : new Uint8Array(0);
-    return new QuantizedTensor(data, [0, ...x.shape.slice(1)], x.dtype, x.qparams);
+    return new QuantizedTensor(
+      allocIntRepr(x.dtype, 0),
+      [0, ...x.shape.slice(1)],
+      x.dtype,
+      x.qparams,
+    );
   });
 }
 

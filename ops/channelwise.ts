@@ -13,6 +13,7 @@ import { show } from "../reference/_check.ts";
 import type { Engine } from "../reference/engine.ts";
 import { type BatchNorm2dParams, quantizedBatchNorm2d } from "../reference/quantized_batch_norm.ts";
 import { QuantizedTensor } from "../reference/tensor.ts";
+import { allocIntRepr } from "../reference/dtype.ts";
 import { float } from "./domain.ts";
 import type { OpDescriptor } from "./op.ts";
 import { caseQuantized, type UnaryQParams } from "./unary.ts";
@@ -70,8 +71,12 @@ export function batchNormTables(
 /** `x` with a batch of 0 (its dtype, qparams and other dimensions), for checks. */
 function emptyBatch(x: QuantizedTensor): QuantizedTensor {
   if (!(x instanceof QuantizedTensor) || x.shape.length !== 4) return x;
-  const data = x.dtype === "quint8" ? new Uint8Array(0) : new Int8Array(0);
-  return new QuantizedTensor(data, [0, ...x.shape.slice(1)], x.dtype, x.qparams);
+  return new QuantizedTensor(
+    allocIntRepr(x.dtype, 0),
+    [0, ...x.shape.slice(1)],
+    x.dtype,
+    x.qparams,
+  );
 }
 
 /** `torch.ops.quantized.batch_norm2d` / `batch_norm2d_relu`. */

@@ -58,8 +58,11 @@ export interface GoldenCodec<A, R> {
   readonly outputs: NameSpec;
   /** Reads a case into the op's arguments (throws MalformedCase / UnsupportedCase). */
   decode(c: CaseReader): A;
-  /** The golden outputs of a result. */
-  encode(result: R, args: A): Record<string, Produced>;
+  /**
+   * The golden outputs of a result (`engine`: the case's, for outputs that mark where PyTorch
+   * builds disagree).
+   */
+  encode(result: R, args: A, engine?: Engine): Record<string, Produced>;
 }
 
 /** How an op runs on a kernel set's family methods. */

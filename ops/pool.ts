@@ -25,6 +25,7 @@ import {
   quantizedMaxPool2d,
 } from "../reference/quantized_pool.ts";
 import { QuantizedTensor } from "../reference/tensor.ts";
+import { allocIntRepr } from "../reference/dtype.ts";
 import type { OpDescriptor } from "./op.ts";
 import { caseQuantized, type UnaryQParams } from "./unary.ts";
 
@@ -64,8 +65,12 @@ function qnnpackEligible(x: QuantizedTensor, w: PoolWindowArgs): boolean {
 /** `x` with a batch of 0 (its dtype, qparams and other dimensions), for checks. */
 function emptyBatch(x: QuantizedTensor): QuantizedTensor {
   if (!(x instanceof QuantizedTensor) || x.shape.length !== 4) return x;
-  const data = x.dtype === "quint8" ? new Uint8Array(0) : new Int8Array(0);
-  return new QuantizedTensor(data, [0, ...x.shape.slice(1)], x.dtype, x.qparams);
+  return new QuantizedTensor(
+    allocIntRepr(x.dtype, 0),
+    [0, ...x.shape.slice(1)],
+    x.dtype,
+    x.qparams,
+  );
 }
 
 function poolOp<W extends PoolWindowArgs>(spec: {

@@ -9,11 +9,15 @@ import { POOL_OPS } from "./pool.ts";
 import { cat } from "./cat.ts";
 import { CHANNELWISE_OPS } from "./channelwise.ts";
 import { FLOAT_OPS } from "./float_ops.ts";
+import { GEMM_OPS } from "./gemm.ts";
+import { conv2d } from "./conv.ts";
 import { ONNX_OPS } from "./onnx.ts";
 import type { AnyOp } from "./op.ts";
 
 /** Every registered op. */
 export const OPS: readonly AnyOp[] = [
+  ...GEMM_OPS,
+  conv2d,
   ...UNARY_OPS,
   ...BINARY_OPS,
   ...POOL_OPS,

@@ -3,12 +3,10 @@
  * @module
  */
 import type { OpHandler } from "../op_handler.ts";
-import { convOps } from "./conv.ts";
 import { elementwiseOps } from "./elementwise.ts";
 import { embeddingOps } from "./embedding.ts";
 import { fakeQuantizeOps } from "./fake_quantize.ts";
 import { fusionOps } from "./fusion.ts";
-import { linearOps } from "./linear.ts";
 import { observerOps } from "./observers.ts";
 import { quantizeOps } from "./quantize.ts";
 import { registeredOps } from "./registered.ts";
@@ -17,8 +15,6 @@ import { rnnOps } from "./rnn.ts";
 /** All op handlers. */
 export const OP_HANDLERS: readonly OpHandler[] = [
   ...quantizeOps,
-  ...linearOps,
-  ...convOps,
   ...elementwiseOps,
   ...registeredOps,
   ...fakeQuantizeOps,

@@ -52,7 +52,7 @@ export function registeredHandler<A, R>(op: OpDescriptor<A, R>): OpHandler {
       const result = kernels === undefined
         ? runReference(op, args, engine)
         : runKernel(op, kernels, args, engine);
-      return op.golden.encode(result, args);
+      return op.golden.encode(result, args, engine);
     },
   };
 }

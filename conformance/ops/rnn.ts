@@ -15,7 +15,7 @@ import {
   type RunContext,
   UnsupportedCase,
 } from "../op_handler.ts";
-import { gemmEngine } from "./linear.ts";
+import { caseEngine } from "./registered.ts";
 import type { KernelSet } from "../../kernels/kernel_set.ts";
 import { packRnnCells } from "../../kernels/dynamic_rnn.ts";
 import { isEngine, linearNumerics } from "../../reference/engine.ts";
@@ -110,7 +110,7 @@ function rnnHandler(mode: "LSTM" | "GRU"): OpHandler {
     outputs: ["y", "h_n", ...(lstm ? ["c_n"] : [])],
     kernelSupport: supportsRnn,
     run(ctx): Record<string, Produced> {
-      const engine = gemmEngine(ctx);
+      const engine = caseEngine(ctx, true);
       const config = caseConfig(ctx, mode);
       const weights = caseWeights(ctx, config);
       const x = caseTensor(ctx, "x");

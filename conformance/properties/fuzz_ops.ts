@@ -146,6 +146,33 @@ function corruptions(op: AnyOp): OpCorruption[] {
         { names: "dim", apply: (a) => ({ ...a, dim: 7 }) },
         ...outputCorruptions,
       ];
+    case "gemm":
+    case "conv": {
+      const weight =
+        (f: (w: Record<string, unknown>) => Record<string, unknown>) =>
+        (a: Record<string, unknown>) => ({
+          ...a,
+          weight: f({ ...(a.weight as Record<string, unknown>) }),
+        });
+      return [
+        ...(op.name === "quantized_linear_dynamic"
+          ? [{ names: "x", apply: (a: Record<string, unknown>) => ({ ...a, x: [1, 2, 3] }) }]
+          : [...tensorCorruptions("x").slice(0, 2), ...outputCorruptions]),
+        {
+          names: "weight scales",
+          apply: weight((w) => ({ ...w, scales: (w.scales as Float64Array).map(() => 0) })),
+        },
+        { names: "weight", apply: weight(() => ({})) },
+        {
+          names: "bias",
+          apply: weight((w) => ({
+            ...w,
+            bias: new Float32Array(Number(w.outFeatures ?? w.outChannels) + 1),
+          })),
+        },
+        { names: "relu", apply: (a) => ({ ...a, relu: 1 }) },
+      ];
+    }
     case "channelwise":
       return [
         ...tensorCorruptions("x"),

@@ -114,7 +114,7 @@ const adversarialFloats = fc.array(
 );
 
 /** A random conv2d problem (a third of them depthwise), codes that may saturate int16 pairs. */
-const convProblemArb = fc.record({
+export const convProblemArb = fc.record({
   kind: fc.constantFrom("dense", "grouped", "depthwise"),
   seed: fc.integer(),
   kernel: fc.constantFrom<[number, number]>([1, 1], [3, 3], [5, 5], [1, 3], [3, 1], [2, 2]),

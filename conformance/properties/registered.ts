@@ -7,19 +7,24 @@
  */
 import fc from "fast-check";
 import assert from "node:assert/strict";
-import { kernelEngine, type KernelSet } from "../../kernels/kernel_set.ts";
+import type { KernelSet } from "../../kernels/kernel_set.ts";
+import type { Engine } from "../../reference/engine.ts";
 import { type AnyOp, runKernel, runReference } from "../../ops/op.ts";
 import { OPS } from "../../ops/registry.ts";
 import type { UnaryArgs, UnaryOp } from "../../ops/unary.ts";
 import type { BinaryArgs } from "../../ops/binary.ts";
 import type { CatArgs } from "../../ops/cat.ts";
 import { batchNorm2d, type BatchNormArgs } from "../../ops/channelwise.ts";
-import { xorshift } from "./linear.ts";
+import { linearProblemArb, xorshift } from "./linear.ts";
+import { convProblemArb } from "./kernels.ts";
+import { type LinearArgs, linearDynamic, type LinearDynamicArgs } from "../../ops/gemm.ts";
+import type { Conv2dArgs } from "../../ops/conv.ts";
 import { adaptiveAvgPool2d, maxPool2d, type PoolArgs } from "../../ops/pool.ts";
 import type { NhwcTensor, QParams8 } from "../../kernels/kernel_set.ts";
 import { nhwcToNchw } from "../../kernels/qconv.ts";
 import { poolGeometryArb } from "./pool_geometry.ts";
-import { QuantizedTensor } from "../../reference/tensor.ts";
+import { QuantizedTensor, Tensor } from "../../reference/tensor.ts";
+import { float32Bits } from "../../reference/float32.ts";
 import { codeModeArb, codes, extremeScaleArb, lengthArb, quint8, zeroPointArb } from "./codes.ts";
 import { paramsArb } from "./domain.ts";
 import type { PropertyCheck } from "./property.ts";
@@ -241,7 +246,40 @@ const batchNormArgs: fc.Arbitrary<BatchNormArgs> = fc.record({
   };
 });
 
+/** Linear problems (every tile remainder, saturating codes, per-channel or not) as op arguments. */
+function gemmArgs(op: AnyOp): fc.Arbitrary<LinearArgs | LinearDynamicArgs> {
+  return fc.tuple(linearProblemArb(), fc.boolean(), fc.double({ min: 0.01, max: 50, noNaN: true }))
+    .map(([p, reduceRange, spread]) => {
+      const k = p.weight.inFeatures;
+      if (op.name === linearDynamic.name) {
+        const rand = xorshift(k * 7919 + p.m);
+        const x = Float32Array.from({ length: p.m * k }, () => (rand() - 0.3) * spread);
+        return { x: new Tensor(x, [p.m, k]), weight: p.weight, reduceRange, relu: p.params.relu };
+      }
+      return {
+        x: quint8(p.a, [p.m, k], {
+          scale: p.params.inputScale,
+          zeroPoint: p.params.inputZeroPoint,
+        }),
+        weight: p.weight,
+        output: { scale: p.params.outputScale, zeroPoint: p.params.outputZeroPoint },
+        relu: p.params.relu,
+      };
+    });
+}
+
+/** Convolution problems (dense, grouped, depthwise; saturating codes) as op arguments. */
+const convArgs: fc.Arbitrary<Conv2dArgs> = convProblemArb.map((p) => ({
+  x: quint8(p.x, p.shape, { scale: p.params.inputScale, zeroPoint: p.params.inputZeroPoint }),
+  weight: p.weight,
+  geometry: p.geometry,
+  output: { scale: p.params.outputScale, zeroPoint: p.params.outputZeroPoint },
+  relu: p.params.relu,
+}));
+
 const FAMILY_ARBS: Partial<Record<string, FamilyArb>> = {
+  gemm: gemmArgs,
+  conv: () => convArgs,
   unary: (op) => unaryArgs(op as UnaryOp),
   binary: () => binaryArgs,
   pool: poolArgs,
@@ -266,6 +304,18 @@ export function assertSameResult(got: unknown, expected: unknown, what: string):
     }
     return;
   }
+  if (expected instanceof Tensor) {
+    assert.ok(got instanceof Tensor, `${what}: expected a Tensor`);
+    assert.deepEqual(got.shape, expected.shape, `${what}: shape`);
+    for (let i = 0; i < expected.size; i++) {
+      if (float32Bits(got.data[i]) !== float32Bits(expected.data[i])) {
+        assert.fail(
+          `${what}: element ${i} is ${got.data[i]}, the reference gives ${expected.data[i]}`,
+        );
+      }
+    }
+    return;
+  }
   assert.deepEqual(got, expected, what);
 }
 
@@ -279,7 +329,7 @@ export function familyArb(op: AnyOp): fc.Arbitrary<unknown> | undefined {
  * property spec and a family generator.
  */
 export function registeredKernelProperties(set: KernelSet): PropertyCheck[] {
-  const engine = kernelEngine(set.numerics);
+  const engine: Engine = set.numerics; // a numerics name is an engine name too
   const checks: PropertyCheck[] = [];
   for (const op of OPS) {
     const arb = familyArb(op);
