@@ -1,0 +1,146 @@
+/**
+ * Float ops that graphs use and `nn/functional` lacks — `hardswish`, `sigmoid`, `tanh`,
+ * `hardsigmoid`, `mean` — computed as PyTorch 1.13's AVX2 CPU kernels compute them on a
+ * contiguous float32 tensor in one thread: ATen's unary kernels (`cpu_kernel_vec`) run the vector
+ * lambda on the first `floor(n/16)·16` elements (two 8-lane vectors per step) and the scalar
+ * lambda on the rest, so each element's formula depends on its position:
+ *
+ * - sigmoid: vector `f32(1 / f32(1 + sleef_expf(0 − x)))`, scalar `f32(1 / f32(1 + expf(−x)))`;
+ * - tanh: vector SLEEF `tanhf` (u10), scalar glibc `tanhf`;
+ * - hardswish, hardsigmoid: the same arithmetic on both paths (`x·min(max(x+3, 0), 6)/6` and
+ *   `min(max(x+3, 0), 6)/6`, each operation rounded to float32).
+ *
+ * `mean` over trailing dimensions is `sum / count` with the sum of `torch.sum`'s cascade
+ * (`reference/torch_sum.ts`); other reductions sum in index order (PyTorch's order there is not
+ * modelled, so those are not claimed bit-exact).
+ * @module
+ */
+import { expf, tanhf } from "../../reference/_libm.ts";
+import { sleefExpf, sleefTanhf } from "../../reference/_sleef.ts";
+import { Tensor } from "../../reference/tensor.ts";
+import { torchSumFloat32 } from "../../reference/torch_sum.ts";
+import { show } from "../_util.ts";
+import { checkTensor, numel } from "../functional/_shape.ts";
+
+const f32 = Math.fround;
+
+/** Elements that take ATen's vector lambda in a contiguous unary kernel (AVX2 floats). */
+export function unaryVectorPrefix(n: number): number {
+  return Math.floor(n / 16) * 16;
+}
+
+function unary(
+  x: Tensor,
+  vector: (v: number) => number,
+  scalar: (v: number) => number,
+): Tensor {
+  checkTensor("x", x);
+  const n = x.size;
+  const prefix = unaryVectorPrefix(n);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i < prefix ? vector(x.data[i]) : scalar(x.data[i]);
+  return new Tensor(out, x.shape);
+}
+
+const sigmoidVector = (v: number) => f32(1 / f32(1 + sleefExpf(f32(0 - v))));
+const sigmoidScalar = (v: number) => f32(1 / f32(1 + expf(-v)));
+
+/** `torch.sigmoid(x)` of a float tensor. */
+export function sigmoid(x: Tensor): Tensor {
+  return unary(x, sigmoidVector, sigmoidScalar);
+}
+
+/** `torch.tanh(x)` of a float tensor. */
+export function tanh(x: Tensor): Tensor {
+  return unary(x, sleefTanhf, tanhf);
+}
+
+/** `std::min`/`std::max` as ATen's scalar lambdas use them (NaN in the first operand stays). */
+function clamp06(v: number): number {
+  const lo = v < 0 ? 0 : v;
+  return 6 < lo ? 6 : lo;
+}
+
+const hardswishOne = (v: number) => f32(f32(v * clamp06(f32(v + 3))) / 6);
+const hardsigmoidOne = (v: number) => f32(clamp06(f32(v + 3)) / 6);
+
+/** `F.hardswish(x)` of a float tensor. */
+export function hardswish(x: Tensor): Tensor {
+  return unary(x, hardswishOne, hardswishOne);
+}
+
+/** `F.hardsigmoid(x)` of a float tensor. */
+export function hardsigmoid(x: Tensor): Tensor {
+  return unary(x, hardsigmoidOne, hardsigmoidOne);
+}
+
+/**
+ * Normalises reduction dimensions: `null`/`undefined` (all), an integer or a list; negative
+ * counts from the end.
+ * @throws {RangeError} for a dimension out of range or repeated.
+ */
+export function reductionDims(dim: unknown, rank: number): number[] {
+  if (dim === null || dim === undefined) return [...Array(rank).keys()];
+  const list = Array.isArray(dim) ? dim : [dim];
+  const out: number[] = [];
+  for (const d of list) {
+    if (
+      typeof d !== "number" || !Number.isInteger(d) || d < -Math.max(rank, 1) ||
+      d >= Math.max(rank, 1)
+    ) {
+      throw new RangeError(
+        `dim: Dimension out of range (expected to be in range of [${-rank}, ${rank - 1}], but ` +
+          `got ${show(d)})`,
+      );
+    }
+    const n = d < 0 ? d + rank : d;
+    if (out.includes(n)) throw new RangeError(`dim: dim ${n} appears multiple times in the list`);
+    out.push(n);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** The output shape of a reduction over `dims`. */
+export function reducedShape(
+  shape: readonly number[],
+  dims: readonly number[],
+  keepdim: boolean,
+): number[] {
+  const out: number[] = [];
+  shape.forEach((s, i) => {
+    if (!dims.includes(i)) out.push(s);
+    else if (keepdim) out.push(1);
+  });
+  return out;
+}
+
+/**
+ * `torch.mean(x, dim, keepdim)` of a float tensor: per output, `f32(sum / count)`. Over
+ * trailing dimensions the sum is `torch.sum`'s cascade, as PyTorch's; otherwise index order.
+ */
+export function mean(x: Tensor, dim: unknown = null, keepdim = false): Tensor {
+  checkTensor("x", x);
+  const rank = x.shape.length;
+  const dims = reductionDims(dim, rank);
+  const trailing = dims.every((d, i) => d === rank - dims.length + i);
+  const outShape = reducedShape(x.shape, dims, keepdim);
+  const count = numel(dims.map((d) => x.shape[d]));
+  const kept = [...Array(rank).keys()].filter((d) => !dims.includes(d));
+  const outer = numel(kept.map((d) => x.shape[d]));
+  const out = new Float32Array(outer);
+  if (trailing) {
+    for (let o = 0; o < outer; o++) {
+      out[o] = f32(torchSumFloat32(x.data.subarray(o * count, (o + 1) * count)) / count);
+    }
+  } else {
+    const strides = x.shape.map((_, i) => numel(x.shape.slice(i + 1)));
+    const sums = new Float32Array(outer);
+    for (let i = 0; i < x.size; i++) {
+      let o = 0;
+      for (const d of kept) o = o * x.shape[d] + Math.floor(i / strides[d]) % x.shape[d];
+      sums[o] = f32(sums[o] + x.data[i]);
+    }
+    for (let o = 0; o < outer; o++) out[o] = f32(sums[o] / count);
+  }
+  return new Tensor(out, outShape);
+}

@@ -1,0 +1,596 @@
+/**
+ * Module types by PyTorch's name: every library module class has the name of its PyTorch
+ * counterpart (`Conv2d` is `torch.nn.Conv2d`, `QuantizedConvReLU2d` is
+ * `torch.nn.intrinsic.quantized.ConvReLU2d`, observers `torch.ao.quantization.<class>`), so that
+ * graphs traced here and graphs exported from PyTorch name the same modules the same way, and
+ * backend-config patterns and QConfigMapping object types are PyTorch's. Also each module's
+ * spec — its type and constructor arguments in PyTorch's keywords — from which the module can be
+ * rebuilt (JSON import and export of graph modules; weights come from a state dict).
+ * @module
+ */
+import type { QConfig } from "../../reference/qconfig.ts";
+import { QuantizedTensor, Tensor } from "../../reference/tensor.ts";
+import { show } from "../_util.ts";
+import { Module } from "../module.ts";
+import { ReLU, ReLU6 } from "../modules/activation.ts";
+import { BatchNorm1d, BatchNorm2d } from "../modules/batchnorm.ts";
+import { Dropout, Flatten, Identity, Sequential } from "../modules/container.ts";
+import { Conv2d } from "../modules/conv.ts";
+import { FloatFunctional } from "../modules/float_functional.ts";
+import {
+  BNReLU2d,
+  ConvBn2d,
+  ConvBnReLU2d,
+  ConvReLU2d,
+  LinearBn1d,
+  LinearReLU,
+} from "../modules/fused.ts";
+import { Linear } from "../modules/linear.ts";
+import { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from "../modules/pool.ts";
+import { DeQuantStub, QuantStub } from "../modules/stubs.ts";
+import { FakeQuantizeModule, ObserverModule } from "../observer_module.ts";
+import { QatConv2d, QatConvBn2d, QatConvBnReLU2d, QatConvReLU2d } from "../qat/conv.ts";
+import { QatLinear, QatLinearBn1d, QatLinearReLU } from "../qat/linear.ts";
+import { QuantizedDropout, QuantizedReLU6 } from "../quantized/activation.ts";
+import { QuantizedConv2d, QuantizedConvReLU2d } from "../quantized/conv.ts";
+import { DynamicQuantizedLinear, DynamicQuantizedLinearReLU } from "../quantized/dynamic_linear.ts";
+import { QFunctional } from "../quantized/functional_modules.ts";
+import { QuantizedLinear, QuantizedLinearReLU } from "../quantized/linear.ts";
+import type { QuantizedOps } from "../quantized/ops.ts";
+import { DeQuantize, Quantize } from "../quantized/quantize.ts";
+import {
+  FxContainer,
+  Hardswish,
+  QuantizedHardswish,
+  Sigmoid,
+  Tanh,
+  UnsupportedModule,
+} from "./modules.ts";
+import { PackedConvParams, PackedLinearParams } from "./quantized_ops.ts";
+import { observerFromSpec, observerSpecConfig } from "./observer_specs.ts";
+
+/** A module's PyTorch type name, constructor arguments and children (PyTorch's keywords). */
+export interface ModuleSpec {
+  /** The PyTorch class (`torch.nn.Conv2d`). */
+  readonly type: string;
+  /** Constructor arguments and other state that is not in the state dict. */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** The children's specs, by name (fused modules, QAT modules, containers). */
+  readonly children?: Readonly<Record<string, ModuleSpec>>;
+}
+
+/** What rebuilding a module from a spec needs. */
+export interface BuildContext {
+  /** The kernels of quantized modules. */
+  readonly ops?: QuantizedOps;
+  /** The qconfig of QAT modules. */
+  readonly qconfig?: QConfig;
+}
+
+type AnyClass = abstract new (...args: never[]) => Module;
+
+interface TypeEntry {
+  readonly name: string;
+  readonly leaf: boolean;
+  readonly config?: (m: Module) => Record<string, unknown>;
+  readonly build?: (
+    config: Record<string, unknown>,
+    children: Record<string, Module>,
+    context: BuildContext,
+  ) => Module;
+}
+
+const BY_CLASS = new Map<AnyClass, TypeEntry>();
+const BY_NAME = new Map<string, AnyClass>();
+
+function register<C extends AnyClass>(
+  cls: C,
+  name: string,
+  entry: Omit<TypeEntry, "name" | "leaf"> & { leaf?: boolean } = {},
+): void {
+  BY_CLASS.set(cls, { name, leaf: entry.leaf ?? true, ...entry });
+  BY_NAME.set(name, cls);
+}
+
+/** The module type name `typeNameOf` gives user-defined classes (never a PyTorch pattern). */
+export function userTypeName(m: Module): string {
+  return `ts.${m.constructor.name}`;
+}
+
+/**
+ * PyTorch's type name of a module (`type(m)` in PyTorch's patterns): a registered library
+ * class's name, an observer's `torch.ao.quantization.<class>`, an UnsupportedModule's own, and
+ * `ts.<Class>` for classes defined outside the library.
+ */
+export function typeNameOf(m: Module): string {
+  if (m instanceof UnsupportedModule) return m.typeName;
+  if (m instanceof ObserverModule) return `torch.ao.quantization.${m.observer.className}`;
+  if (m instanceof FakeQuantizeModule) return `torch.ao.quantization.${m.fakeQuant.className}`;
+  return BY_CLASS.get(m.constructor as AnyClass)?.name ?? userTypeName(m);
+}
+
+/** PyTorch's type name of a module class (`ts.<Class>` for classes outside the library). */
+export function typeNameOfClass(cls: abstract new (...args: never[]) => Module): string {
+  return BY_CLASS.get(cls)?.name ?? `ts.${cls.name}`;
+}
+
+/** The library class registered under a PyTorch type name, if any. */
+export function classOfType(name: string): AnyClass | undefined {
+  return BY_NAME.get(name);
+}
+
+/**
+ * Whether tracing stops at this module (PyTorch's QuantizationTracer `is_leaf_module`): library
+ * modules (`torch.nn`, `torch.ao.nn`), observers and stand-ins are leaves; Sequential, graph
+ * modules and user classes are traced through.
+ */
+export function isLeafModule(m: Module): boolean {
+  if (m instanceof UnsupportedModule || m instanceof ObserverModule) return true;
+  if (m instanceof FakeQuantizeModule) return true;
+  return BY_CLASS.get(m.constructor as AnyClass)?.leaf ?? false;
+}
+
+/** A module's spec (type, constructor arguments, children), for JSON. */
+export function moduleSpec(m: Module): ModuleSpec {
+  const entry = BY_CLASS.get(m.constructor as AnyClass);
+  let config: Record<string, unknown> = {};
+  if (m instanceof UnsupportedModule) config = { ...m.config };
+  else if (m instanceof ObserverModule || m instanceof FakeQuantizeModule) {
+    config = observerSpecConfig(m);
+  } else if (entry?.config) config = entry.config(m);
+  const children: Record<string, ModuleSpec> = {};
+  for (const [name, child] of m.namedChildren({ removeDuplicate: false })) {
+    children[name] = moduleSpec(child);
+  }
+  return Object.keys(children).length > 0
+    ? { type: typeNameOf(m), config, children }
+    : { type: typeNameOf(m), config };
+}
+
+/**
+ * Rebuilds a module from its spec (weights are defaults: load a state dict afterwards). A type
+ * this library does not have becomes an `UnsupportedModule` keeping the name and arguments.
+ * @throws {TypeError} for a malformed spec; {RangeError} for bad constructor arguments.
+ */
+export function moduleFromSpec(
+  spec: ModuleSpec,
+  context: BuildContext = {},
+  path = "module",
+): Module {
+  if (typeof spec !== "object" || spec === null || typeof spec.type !== "string") {
+    throw new TypeError(`${path}: expected a module spec {type, config}, got ${show(spec)}`);
+  }
+  const config = (spec.config ?? {}) as Record<string, unknown>;
+  if (spec.type.startsWith("torch.ao.quantization.")) {
+    return observerFromSpec(spec.type.slice("torch.ao.quantization.".length), config, path);
+  }
+  const children: Record<string, Module> = {};
+  for (const [name, child] of Object.entries(spec.children ?? {})) {
+    children[name] = moduleFromSpec(child, context, `${path}.${name}`);
+  }
+  const cls = BY_NAME.get(spec.type);
+  const entry = cls === undefined ? undefined : BY_CLASS.get(cls);
+  if (entry?.build === undefined) return new UnsupportedModule(spec.type, config);
+  try {
+    return entry.build(config, children, context);
+  } catch (e) {
+    throw new RangeError(`${path} (${spec.type}): ${(e as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// spec helpers
+
+function num(config: Record<string, unknown>, key: string, fallback?: number): number {
+  const v = config[key] ?? fallback;
+  if (typeof v !== "number") throw new TypeError(`${key}: expected a number, got ${show(v)}`);
+  return v;
+}
+
+function intPair(v: unknown, key: string): [number, number] {
+  const a = Array.isArray(v) ? v : [v, v];
+  if (a.length !== 2 || !a.every((x) => Number.isInteger(x))) {
+    throw new TypeError(`${key}: expected an integer or a pair, got ${show(v)}`);
+  }
+  return [a[0], a[1]];
+}
+
+function child(children: Record<string, Module>, name: string): Module {
+  const c = children[name];
+  if (c === undefined) throw new TypeError(`missing child "${name}"`);
+  return c;
+}
+
+function opsOf(context: BuildContext): QuantizedOps {
+  if (context.ops === undefined) {
+    throw new TypeError("a quantized module needs kernels (BuildContext.ops)");
+  }
+  return context.ops;
+}
+
+function qconfigOf(context: BuildContext): QConfig {
+  if (context.qconfig === undefined) throw new TypeError("a QAT module needs a qconfig");
+  return context.qconfig;
+}
+
+function convConfig(m: Conv2d): Record<string, unknown> {
+  return {
+    in_channels: m.inChannels,
+    out_channels: m.outChannels,
+    kernel_size: [...m.kernelSize],
+    stride: [...m.stride],
+    padding: typeof m.padding === "string" ? m.padding : [...m.padding],
+    dilation: [...m.dilation],
+    groups: m.groups,
+    bias: m.bias !== null,
+    padding_mode: "zeros",
+  };
+}
+
+function convArgs(config: Record<string, unknown>) {
+  if ((config.padding_mode ?? "zeros") !== "zeros") {
+    throw new RangeError(
+      `padding_mode: only "zeros" is supported, got ${show(config.padding_mode)}`,
+    );
+  }
+  const padding = config.padding;
+  return [
+    num(config, "in_channels"),
+    num(config, "out_channels"),
+    intPair(config.kernel_size, "kernel_size"),
+    {
+      stride: intPair(config.stride ?? 1, "stride"),
+      padding: typeof padding === "string"
+        ? padding as "same" | "valid"
+        : intPair(padding ?? 0, "padding"),
+      dilation: intPair(config.dilation ?? 1, "dilation"),
+      groups: num(config, "groups", 1),
+      bias: config.bias !== false,
+    },
+  ] as const;
+}
+
+function linearConfig(m: Linear): Record<string, unknown> {
+  return { in_features: m.inFeatures, out_features: m.outFeatures, bias: m.bias !== null };
+}
+
+function bnConfig(m: BatchNorm1d | BatchNorm2d): Record<string, unknown> {
+  return {
+    num_features: m.numFeatures,
+    eps: m.eps,
+    momentum: m.momentum,
+    affine: m.affine,
+    track_running_stats: m.trackRunningStats,
+  };
+}
+
+function bnArgs(config: Record<string, unknown>) {
+  return [num(config, "num_features"), {
+    eps: num(config, "eps", 1e-5),
+    momentum: config.momentum === null ? null : num(config, "momentum", 0.1),
+    affine: config.affine !== false,
+    trackRunningStats: config.track_running_stats !== false,
+  }] as const;
+}
+
+function outputConfig(m: { scale: number; zeroPoint: number }): Record<string, unknown> {
+  return { scale: m.scale, zero_point: m.zeroPoint };
+}
+
+function placeholderWeight(shape: readonly number[]): QuantizedTensor {
+  return new QuantizedTensor(new Int8Array(shape.reduce((a, b) => a * b, 1)), shape, "qint8", {
+    qscheme: "per_tensor_affine",
+    scale: 1,
+    zeroPoint: 0,
+  });
+}
+
+function placeholderBias(n: number, has: unknown): Tensor | null {
+  return has === false ? null : new Tensor(new Float32Array(n));
+}
+
+// ---------------------------------------------------------------------------------------------
+// the registry
+
+register(Conv2d, "torch.nn.Conv2d", {
+  config: (m) => convConfig(m as Conv2d),
+  build: (c) => new Conv2d(...convArgs(c)),
+});
+register(Linear, "torch.nn.Linear", {
+  config: (m) => linearConfig(m as Linear),
+  build: (c) =>
+    new Linear(num(c, "in_features"), num(c, "out_features"), { bias: c.bias !== false }),
+});
+register(BatchNorm2d, "torch.nn.BatchNorm2d", {
+  config: (m) => bnConfig(m as BatchNorm2d),
+  build: (c) => new BatchNorm2d(...bnArgs(c)),
+});
+register(BatchNorm1d, "torch.nn.BatchNorm1d", {
+  config: (m) => bnConfig(m as BatchNorm1d),
+  build: (c) => new BatchNorm1d(...bnArgs(c)),
+});
+for (
+  const [cls, name] of [
+    [ReLU, "torch.nn.ReLU"],
+    [ReLU6, "torch.nn.ReLU6"],
+    [Hardswish, "torch.nn.Hardswish"],
+    [Sigmoid, "torch.nn.Sigmoid"],
+    [Tanh, "torch.nn.Tanh"],
+    [Identity, "torch.nn.Identity"],
+    [QuantStub, "torch.ao.quantization.QuantStub"],
+    [DeQuantStub, "torch.ao.quantization.DeQuantStub"],
+    [DeQuantize, "torch.nn.quantized.DeQuantize"],
+    [QuantizedReLU6, "torch.nn.quantized.ReLU6"],
+  ] as const
+) {
+  register(cls, name, { config: () => ({}), build: () => new (cls as new () => Module)() });
+}
+register(MaxPool2d, "torch.nn.MaxPool2d", {
+  config: (m) => {
+    const o = (m as MaxPool2d).options;
+    return {
+      kernel_size: o.kernelSize,
+      stride: o.stride ?? o.kernelSize,
+      padding: o.padding ?? 0,
+      dilation: o.dilation ?? 1,
+      ceil_mode: o.ceilMode ?? false,
+    };
+  },
+  build: (c) =>
+    new MaxPool2d(c.kernel_size as number, {
+      stride: (c.stride ?? null) as number | null,
+      padding: (c.padding ?? 0) as number,
+      dilation: (c.dilation ?? 1) as number,
+      ceilMode: c.ceil_mode === true,
+    }),
+});
+register(AvgPool2d, "torch.nn.AvgPool2d", {
+  config: (m) => {
+    const o = (m as AvgPool2d).options;
+    return {
+      kernel_size: o.kernelSize,
+      stride: o.stride ?? o.kernelSize,
+      padding: o.padding ?? 0,
+      ceil_mode: o.ceilMode ?? false,
+      count_include_pad: o.countIncludePad ?? true,
+      divisor_override: o.divisorOverride ?? null,
+    };
+  },
+  build: (c) =>
+    new AvgPool2d(c.kernel_size as number, {
+      stride: (c.stride ?? null) as number | null,
+      padding: (c.padding ?? 0) as number,
+      ceilMode: c.ceil_mode === true,
+      countIncludePad: c.count_include_pad !== false,
+      divisorOverride: (c.divisor_override ?? null) as number | null,
+    }),
+});
+register(AdaptiveAvgPool2d, "torch.nn.AdaptiveAvgPool2d", {
+  config: (m) => ({ output_size: [...(m as AdaptiveAvgPool2d).outputSize] }),
+  build: (c) => new AdaptiveAvgPool2d(intPair(c.output_size, "output_size")),
+});
+register(Flatten, "torch.nn.Flatten", {
+  config: (m) => ({ start_dim: (m as Flatten).startDim, end_dim: (m as Flatten).endDim }),
+  build: (c) => new Flatten(num(c, "start_dim", 1), num(c, "end_dim", -1)),
+});
+register(Dropout, "torch.nn.Dropout", {
+  config: (m) => ({ p: (m as Dropout).p }),
+  build: (c) => new Dropout(num(c, "p", 0.5)),
+});
+register(QuantizedDropout, "torch.nn.quantized.Dropout", {
+  config: (m) => ({ p: (m as QuantizedDropout).p }),
+  build: (c) => new QuantizedDropout(num(c, "p", 0.5)),
+});
+register(Sequential, "torch.nn.Sequential", {
+  leaf: false,
+  config: () => ({}),
+  build: (_, children) => {
+    const s = new Sequential();
+    for (const [name, m] of Object.entries(children)) s.registerModule(name, m);
+    return s;
+  },
+});
+register(FxContainer, "torch.nn.Module", {
+  config: () => ({}),
+  build: (_, children) => {
+    const m = new FxContainer();
+    for (const [name, c] of Object.entries(children)) m.registerModule(name, c);
+    return m;
+  },
+});
+register(FloatFunctional, "torch.nn.quantized.FloatFunctional", {
+  config: () => ({}),
+  build: () => new FloatFunctional(),
+});
+register(QFunctional, "torch.nn.quantized.QFunctional", {
+  config: (m) => outputConfig(m as QFunctional),
+  build: (c) => new QFunctional(num(c, "scale"), num(c, "zero_point")),
+});
+
+const FUSED: [AnyClass, string, string[]][] = [
+  [ConvReLU2d, "torch.nn.intrinsic.ConvReLU2d", ["0", "1"]],
+  [LinearReLU, "torch.nn.intrinsic.LinearReLU", ["0", "1"]],
+  [BNReLU2d, "torch.nn.intrinsic.BNReLU2d", ["0", "1"]],
+  [ConvBn2d, "torch.nn.intrinsic.ConvBn2d", ["0", "1"]],
+  [ConvBnReLU2d, "torch.nn.intrinsic.ConvBnReLU2d", ["0", "1", "2"]],
+  [LinearBn1d, "torch.nn.intrinsic.LinearBn1d", ["0", "1"]],
+];
+for (const [cls, name, names] of FUSED) {
+  register(cls, name, {
+    config: () => ({}),
+    build: (_, children) =>
+      new (cls as unknown as new (...m: Module[]) => Module)(
+        ...names.map((n) => child(children, n)),
+      ),
+  });
+}
+
+register(QatLinear, "torch.nn.qat.Linear", {
+  config: (m) => linearConfig(m as Linear),
+  build: (c, _, ctx) =>
+    new QatLinear(num(c, "in_features"), num(c, "out_features"), {
+      bias: c.bias !== false,
+      qconfig: qconfigOf(ctx),
+    }),
+});
+register(QatLinearReLU, "torch.nn.intrinsic.qat.LinearReLU", {
+  config: (m) => linearConfig(m as Linear),
+});
+register(QatLinearBn1d, "torch.nn.intrinsic.qat.LinearBn1d", {
+  config: (m) => linearConfig(m as Linear),
+});
+register(QatConv2d, "torch.nn.qat.Conv2d", { config: (m) => convConfig(m as Conv2d) });
+register(QatConvReLU2d, "torch.nn.intrinsic.qat.ConvReLU2d", {
+  config: (m) => convConfig(m as Conv2d),
+});
+register(QatConvBn2d, "torch.nn.intrinsic.qat.ConvBn2d", {
+  config: (m) => convConfig(m as Conv2d),
+});
+register(QatConvBnReLU2d, "torch.nn.intrinsic.qat.ConvBnReLU2d", {
+  config: (m) => convConfig(m as Conv2d),
+});
+
+function quantizedLinearBuild(cls: typeof QuantizedLinear) {
+  return (c: Record<string, unknown>, _: Record<string, Module>, ctx: BuildContext) =>
+    new cls(
+      placeholderWeight([num(c, "out_features"), num(c, "in_features")]),
+      placeholderBias(num(c, "out_features"), c.bias),
+      { scale: num(c, "scale"), zeroPoint: num(c, "zero_point") },
+      opsOf(ctx),
+    );
+}
+function quantizedLinearConfig(m: Module): Record<string, unknown> {
+  const q = m as QuantizedLinear;
+  return {
+    in_features: q.inFeatures,
+    out_features: q.outFeatures,
+    bias: q.bias() !== null,
+    ...outputConfig(q),
+  };
+}
+register(QuantizedLinear, "torch.nn.quantized.Linear", {
+  config: quantizedLinearConfig,
+  build: quantizedLinearBuild(QuantizedLinear),
+});
+register(QuantizedLinearReLU, "torch.nn.intrinsic.quantized.LinearReLU", {
+  config: quantizedLinearConfig,
+  build: quantizedLinearBuild(QuantizedLinearReLU),
+});
+
+function quantizedConvBuild(cls: typeof QuantizedConv2d) {
+  return (c: Record<string, unknown>, _: Record<string, Module>, ctx: BuildContext) => {
+    const [inC, outC, k, o] = convArgs(c);
+    const groups = o.groups;
+    return new cls(
+      placeholderWeight([outC, inC / groups, ...k]),
+      placeholderBias(outC, c.bias),
+      {
+        stride: o.stride,
+        padding: typeof o.padding === "string" ? [0, 0] : o.padding,
+        dilation: o.dilation,
+        groups,
+      },
+      { scale: num(c, "scale"), zeroPoint: num(c, "zero_point") },
+      opsOf(ctx),
+    );
+  };
+}
+function quantizedConvConfig(m: Module): Record<string, unknown> {
+  const q = m as QuantizedConv2d;
+  const w = q.weight();
+  const g = q.geometry;
+  return {
+    in_channels: w.shape[1] * g.groups,
+    out_channels: w.shape[0],
+    kernel_size: [w.shape[2], w.shape[3]],
+    stride: [...g.stride],
+    padding: [...g.padding],
+    dilation: [...g.dilation],
+    groups: g.groups,
+    bias: q.bias() !== null,
+    padding_mode: "zeros",
+    ...outputConfig(q),
+  };
+}
+register(QuantizedConv2d, "torch.nn.quantized.Conv2d", {
+  config: quantizedConvConfig,
+  build: quantizedConvBuild(QuantizedConv2d),
+});
+register(QuantizedConvReLU2d, "torch.nn.intrinsic.quantized.ConvReLU2d", {
+  config: quantizedConvConfig,
+  build: quantizedConvBuild(QuantizedConvReLU2d),
+});
+
+function dynamicBuild(cls: typeof DynamicQuantizedLinear) {
+  return (c: Record<string, unknown>, _: Record<string, Module>, ctx: BuildContext) =>
+    new cls(
+      {
+        dtype: "qint8",
+        weight: placeholderWeight([num(c, "out_features"), num(c, "in_features")]),
+      },
+      placeholderBias(num(c, "out_features"), c.bias),
+      opsOf(ctx),
+    );
+}
+function dynamicConfig(m: Module): Record<string, unknown> {
+  const q = m as DynamicQuantizedLinear;
+  return {
+    in_features: q.inFeatures,
+    out_features: q.outFeatures,
+    bias: q.bias() !== null,
+    dtype: q.dtype,
+  };
+}
+register(DynamicQuantizedLinear, "torch.nn.quantized.dynamic.Linear", {
+  config: dynamicConfig,
+  build: dynamicBuild(DynamicQuantizedLinear),
+});
+register(DynamicQuantizedLinearReLU, "torch.nn.intrinsic.quantized.dynamic.LinearReLU", {
+  config: dynamicConfig,
+  build: dynamicBuild(DynamicQuantizedLinearReLU),
+});
+register(QuantizedHardswish, "torch.nn.quantized.Hardswish", {
+  config: (m) => outputConfig(m as QuantizedHardswish),
+  build: (c) => new QuantizedHardswish(num(c, "scale"), num(c, "zero_point")),
+});
+register(Quantize, "torch.nn.quantized.Quantize", {
+  config: (m) => ({ ...outputConfig(m as Quantize), dtype: "quint8" }),
+  build: (c, _, ctx) => new Quantize(num(c, "scale"), num(c, "zero_point"), opsOf(ctx)),
+});
+register(PackedLinearParams, "torch.nn.quantized.modules.linear.LinearPackedParams", {
+  config: (m) => {
+    const p = m as PackedLinearParams;
+    return {
+      in_features: p.weight.shape[1],
+      out_features: p.weight.shape[0],
+      bias: p.bias !== null,
+    };
+  },
+  build: (c) =>
+    new PackedLinearParams(
+      placeholderWeight([num(c, "out_features"), num(c, "in_features")]),
+      placeholderBias(num(c, "out_features"), c.bias),
+    ),
+});
+register(PackedConvParams, "torch.nn.quantized.modules.conv.Conv2dPackedParams", {
+  config: (m) => {
+    const p = m as PackedConvParams;
+    return {
+      weight_shape: [...p.weight.shape],
+      bias: p.bias !== null,
+      stride: [...p.geometry.stride],
+      padding: [...p.geometry.padding],
+      dilation: [...p.geometry.dilation],
+      groups: p.geometry.groups,
+    };
+  },
+  build: (c) => {
+    const shape = c.weight_shape as number[];
+    return new PackedConvParams(placeholderWeight(shape), placeholderBias(shape[0], c.bias), {
+      stride: intPair(c.stride, "stride"),
+      padding: intPair(c.padding, "padding"),
+      dilation: intPair(c.dilation, "dilation"),
+      groups: num(c, "groups", 1),
+    });
+  },
+});

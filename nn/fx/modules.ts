@@ -1,0 +1,135 @@
+/**
+ * Modules graph mode needs that the eager library lacks: the float activations `Hardswish`,
+ * `Sigmoid` and `Tanh` (which also run on quantized tensors, as PyTorch's do after convert:
+ * sigmoid and tanh with their fixed output qparams), `QuantizedHardswish` (`nnq.Hardswish`), the
+ * plain container a GraphModule builds for intermediate paths (`torch.nn.Module()`), and
+ * `UnsupportedModule`, which stands for a PyTorch module this library cannot run, so that an
+ * imported graph still prepares and names what is missing.
+ * @module
+ */
+import type { Tensor } from "../../reference/tensor.ts";
+import { checkScale, checkZeroPoint } from "../../reference/_check.ts";
+import { Module, type StateDict, type StateDictReader } from "../module.ts";
+import { QTensor } from "../quantized/qtensor.ts";
+import { loadOutputQParams, saveOutputQParams } from "../quantized/state_dict.ts";
+import { hardswish, sigmoid, tanh } from "./float_ops.ts";
+import { quantizedHardswish, quantizedSigmoid, quantizedTanh } from "./quantized_ops.ts";
+
+/** `torch.nn.Hardswish()`: `x·relu6(x + 3)/6` (float only; convert makes it `QuantizedHardswish`). */
+export class Hardswish extends Module {
+  /** `F.hardswish(x)`. */
+  forward(x: Tensor): Tensor {
+    return hardswish(x);
+  }
+}
+
+/** `torch.nn.Sigmoid()`: float, or quantized with output qparams (1/256, 0). */
+export class Sigmoid extends Module {
+  /** `torch.sigmoid(x)`. */
+  forward(x: Tensor): Tensor;
+  /** The quantized sigmoid. */
+  forward(x: QTensor): QTensor;
+  forward(x: Tensor | QTensor): Tensor | QTensor {
+    return x instanceof QTensor ? quantizedSigmoid(x) : sigmoid(x);
+  }
+}
+
+/** `torch.nn.Tanh()`: float, or quantized with output qparams (2/256, 128). */
+export class Tanh extends Module {
+  /** `torch.tanh(x)`. */
+  forward(x: Tensor): Tensor;
+  /** The quantized tanh. */
+  forward(x: QTensor): QTensor;
+  forward(x: Tensor | QTensor): Tensor | QTensor {
+    return x instanceof QTensor ? quantizedTanh(x) : tanh(x);
+  }
+}
+
+/**
+ * `torch.ao.nn.quantized.Hardswish(scale, zero_point)`: `quantized::hardswish` to the output
+ * qparams. State dict: `scale` (F64 `[]`), `zero_point` (I64 `[]`).
+ */
+export class QuantizedHardswish extends Module {
+  /** The output scale. */
+  scale: number;
+  /** The output zero point. */
+  zeroPoint: number;
+
+  /** @throws {RangeError} for a bad scale or zero point. */
+  constructor(scale: number, zeroPoint: number) {
+    super();
+    checkScale("scale", scale);
+    checkZeroPoint("zeroPoint", zeroPoint, "quint8");
+    this.scale = scale;
+    this.zeroPoint = zeroPoint;
+  }
+
+  /** The quantized hardswish of `x`. */
+  forward(x: QTensor): QTensor {
+    return quantizedHardswish(x, this.scale, this.zeroPoint);
+  }
+
+  /** Adds `scale` and `zero_point`. */
+  protected override saveToStateDict(destination: StateDict, prefix: string): void {
+    super.saveToStateDict(destination, prefix);
+    saveOutputQParams(destination, prefix, this.scale, this.zeroPoint);
+  }
+
+  /** Reads `scale` and `zero_point`. */
+  protected override loadFromStateDict(reader: StateDictReader, prefix: string): void {
+    super.loadFromStateDict(reader, prefix);
+    loadOutputQParams(reader, prefix, this);
+  }
+
+  /** PyTorch's class name. */
+  override getName(): string {
+    return "QuantizedHardswish";
+  }
+}
+
+/**
+ * A plain `torch.nn.Module()`: what a GraphModule puts at an intermediate path whose children
+ * it copies (`layer1` holding `layer1.0.conv1`). Not callable.
+ */
+export class FxContainer extends Module {
+  /** Not callable, as PyTorch's empty Module. */
+  forward(): never {
+    throw new Error(`${this.getName()}: an intermediate container of a GraphModule has no forward`);
+  }
+
+  /** PyTorch prints it as `Module`. */
+  override getName(): string {
+    return "Module";
+  }
+}
+
+/**
+ * A PyTorch module this library does not implement (imported from a graph): it keeps its type
+ * name and constructor arguments for pattern matching and reports, and refuses to run.
+ */
+export class UnsupportedModule extends Module {
+  /** PyTorch's class name (`torch.nn.LayerNorm`). */
+  readonly typeName: string;
+  /** Its constructor arguments as PyTorch exported them. */
+  readonly config: Readonly<Record<string, unknown>>;
+
+  /** A stand-in for a module of type `typeName`. */
+  constructor(typeName: string, config: Record<string, unknown> = {}) {
+    super();
+    this.typeName = typeName;
+    this.config = Object.freeze({ ...config });
+  }
+
+  /** @throws {Error} always: the module cannot run here. */
+  forward(): never {
+    throw new Error(
+      `${this.typeName}: this module is not supported by this library (imported from PyTorch ` +
+        `as a stand-in); the graph cannot run through it`,
+    );
+  }
+
+  /** The PyTorch class name's last part. */
+  override getName(): string {
+    return this.typeName.slice(this.typeName.lastIndexOf(".") + 1);
+  }
+}

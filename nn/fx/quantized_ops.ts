@@ -1,0 +1,279 @@
+/**
+ * The quantized ops a converted graph calls that `QuantizedOps` (nn/quantized/ops.ts) does not
+ * offer as such, each on the kernels of its input tensor: the fixed-qparams activations
+ * (`torch.sigmoid`, `torch.tanh` of a quantized tensor), `quantized::hardswish`, `relu6`,
+ * reshapes (`view`, `reshape`), `mean`, the functional linear/conv with a prepacked weight
+ * (`quantized::linear(x, packed, scale, zp)`), dynamic linear, and the packed-weight objects
+ * that `linear_prepack` / `conv2d_prepack` produce (`PackedLinearParams`, `PackedConvParams`).
+ * @module
+ */
+import { type Conv2dGeometry, convWeight } from "../../reference/quantized_conv2d.ts";
+import { linearWeight } from "../../reference/quantized_linear.ts";
+import { quantizePerTensor } from "../../reference/quantize.ts";
+import { type QuantizedTensor, Tensor } from "../../reference/tensor.ts";
+import type { PackedConvWeight, PackedLinearWeight } from "../../kernels/kernel_set.ts";
+import { show } from "../_util.ts";
+import { Module, type StateDict } from "../module.ts";
+import type { QuantizedOps } from "../quantized/ops.ts";
+import { checkQTensor, QTensor } from "../quantized/qtensor.ts";
+import { saveQuantizedWeight } from "../quantized/state_dict.ts";
+import { toNhwc } from "../quantized/layout.ts";
+import { mean as floatMean, reducedShape, reductionDims } from "./float_ops.ts";
+
+/** A QTensor with the same layout as `like` over new codes and qparams. */
+function sameLayout(
+  like: QTensor,
+  data: Uint8Array,
+  qparams: { scale: number; zeroPoint: number },
+) {
+  return new QTensor(data, like.shape, qparams, {
+    channelsLast: like.channelsLast,
+    ops: like.ops,
+  });
+}
+
+/** `torch.sigmoid` of a quantized tensor: output qparams fixed at (1/256, 0). */
+export function quantizedSigmoid(x: QTensor): QTensor {
+  checkQTensor("x", x);
+  return sameLayout(x, x.ops.kernels.sigmoid(x.data, x), { scale: 1 / 256, zeroPoint: 0 });
+}
+
+/** `torch.tanh` of a quantized tensor: output qparams fixed at (2/256, 128). */
+export function quantizedTanh(x: QTensor): QTensor {
+  checkQTensor("x", x);
+  return sameLayout(x, x.ops.kernels.tanh(x.data, x), { scale: 2 / 256, zeroPoint: 128 });
+}
+
+/** `quantized::hardswish(x, output_scale, output_zero_point)`. */
+export function quantizedHardswish(x: QTensor, scale: number, zeroPoint: number): QTensor {
+  checkQTensor("x", x);
+  const output = { scale, zeroPoint };
+  return sameLayout(x, x.ops.kernels.hardswish(x.data, x, output), output);
+}
+
+/**
+ * `F.relu6` / `nn.ReLU6` of a quantized tensor (ATen's `relu6` for quantized input,
+ * `min(max(q, zp), quantize(6))`, qparams and memory format kept).
+ */
+export function quantizedRelu6(x: QTensor): QTensor {
+  checkQTensor("x", x);
+  return sameLayout(x, x.ops.kernels.relu6(x.data, x), x);
+}
+
+/**
+ * `x.view(shape)` / `x.reshape(shape)` of a quantized tensor: the codes in logical order under
+ * a new shape (one dimension may be −1).
+ * @throws {RangeError} when the element counts differ.
+ */
+export function quantizedReshape(x: QTensor, shape: readonly number[]): QTensor {
+  checkQTensor("x", x);
+  const full = inferShape(shape, x.size);
+  const codes = x.logicalCodes();
+  const data = full.length === 4 ? toNhwc(codes, full) : codes;
+  return new QTensor(data, full, x, { channelsLast: false, ops: x.ops });
+}
+
+/** Resolves one −1 in a view shape. @throws {RangeError} for an incompatible shape. */
+export function inferShape(shape: readonly number[], size: number): number[] {
+  const known = shape.filter((d) => d !== -1);
+  if (shape.length - known.length > 1 || known.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new RangeError(`shape: invalid shape ${show(shape)}`);
+  }
+  const rest = known.reduce((a, b) => a * b, 1);
+  const full = shape.map((d) => (d === -1 ? (rest === 0 ? 0 : size / rest) : d));
+  if (full.reduce((a, b) => a * b, 1) !== size || full.some((d) => !Number.isInteger(d))) {
+    throw new RangeError(`shape: shape [${shape}] is invalid for input of size ${size}`);
+  }
+  return full;
+}
+
+/**
+ * `torch.mean` of a quantized tensor (`mean_quantized_cpu`, ReduceOps.cpp): the result keeps the
+ * input's qparams. Only the generic path is implemented — dequantize, float mean, quantize with
+ * the input's qparams — which PyTorch takes when neither QNNPACK's global average pooling
+ * (qnnpack engine, 4-D, dims exactly (2, 3)) nor the inner-dimension kernel applies.
+ * @throws {Error} where PyTorch would take one of the other two kernels (not reproduced).
+ */
+export function quantizedMean(x: QTensor, dim: unknown, keepdim = false): QTensor {
+  checkQTensor("x", x);
+  const rank = x.shape.length;
+  const dims = reductionDims(dim, rank);
+  const innermost = dims.every((d, i) => d === rank - dims.length + i);
+  if (innermost || (x.ops.engine === "qnnpack" && rank === 4 && String(dim) === "2,3")) {
+    throw new Error(
+      `mean: the mean of a quantized tensor over dims [${dims}] runs ${
+        innermost ? "ATen's inner-dimension kernel" : "QNNPACK's global average pooling"
+      } in PyTorch, which this library does not reproduce; keep this mean in float ` +
+        `(QConfigMapping.setObjectType("mean", null))`,
+    );
+  }
+  const y = floatMean(x.dequantize(), dims, keepdim);
+  const codes = x.ops.kernels.quantize(y.data, {
+    scale: x.scale,
+    zeroPoint: x.zeroPoint,
+    dtype: "quint8",
+  }) as Uint8Array;
+  const shape = reducedShape(x.shape, dims, keepdim);
+  return new QTensor(shape.length === 4 ? toNhwc(codes, shape) : codes, shape, x, {
+    channelsLast: false,
+    ops: x.ops,
+  });
+}
+
+/**
+ * A weight prepacked by `quantized::linear_prepack` (PyTorch's `LinearPackedParams`): the qint8
+ * weight and float bias, packed once per kernel set on first use. A module so that a graph's
+ * `get_attr` reaches it and the state dict holds it (`<name>.weight`, `.bias`, qparams).
+ */
+export class PackedLinearParams extends Module {
+  /** The qint8 weight `[out, in]`. */
+  readonly weight: QuantizedTensor;
+  /** The float bias, or null. */
+  readonly bias: Tensor | null;
+  private readonly packs = new Map<QuantizedOps, PackedLinearWeight>();
+
+  /** Checks and keeps the weight (`linearWeight`'s checks). */
+  constructor(weight: QuantizedTensor, bias: Tensor | null) {
+    super();
+    linearWeight(weight, bias);
+    this.weight = weight;
+    this.bias = bias;
+  }
+
+  /** The weight packed for `ops`. */
+  packedFor(ops: QuantizedOps): PackedLinearWeight {
+    let p = this.packs.get(ops);
+    if (p === undefined) {
+      p = ops.kernels.packLinear(linearWeight(this.weight, this.bias));
+      this.packs.set(ops, p);
+    }
+    return p;
+  }
+
+  /** Not callable: a packed weight is an argument of `quantized::linear`. */
+  forward(): never {
+    throw new Error("PackedLinearParams is a packed weight, not a callable module");
+  }
+
+  /** The weight entries (`weight`, `weight_scale`, … as the quantized modules save them). */
+  protected override saveToStateDict(destination: StateDict, prefix: string): void {
+    saveQuantizedWeight(destination, prefix, this.weight, this.bias);
+  }
+
+  /** PyTorch's name. */
+  override getName(): string {
+    return "LinearPackedParams";
+  }
+}
+
+/** A conv weight prepacked by `quantized::conv2d_prepack`, with its geometry. */
+export class PackedConvParams extends Module {
+  /** The qint8 weight `[O, I/groups, kH, kW]`. */
+  readonly weight: QuantizedTensor;
+  /** The float bias, or null. */
+  readonly bias: Tensor | null;
+  /** Stride, padding, dilation, groups. */
+  readonly geometry: Conv2dGeometry;
+  private readonly packs = new Map<QuantizedOps, PackedConvWeight>();
+
+  /** Checks and keeps the weight, bias and geometry. */
+  constructor(weight: QuantizedTensor, bias: Tensor | null, geometry: Conv2dGeometry) {
+    super();
+    convWeight(weight, bias);
+    this.weight = weight;
+    this.bias = bias;
+    this.geometry = geometry;
+  }
+
+  /** The weight packed for `ops`. */
+  packedFor(ops: QuantizedOps): PackedConvWeight {
+    let p = this.packs.get(ops);
+    if (p === undefined) {
+      p = ops.kernels.packConv2d(convWeight(this.weight, this.bias), this.geometry);
+      this.packs.set(ops, p);
+    }
+    return p;
+  }
+
+  /** Not callable: a packed weight is an argument of `quantized::conv2d`. */
+  forward(): never {
+    throw new Error("PackedConvParams is a packed weight, not a callable module");
+  }
+
+  /** The weight entries. */
+  protected override saveToStateDict(destination: StateDict, prefix: string): void {
+    saveQuantizedWeight(destination, prefix, this.weight, this.bias);
+  }
+
+  /** PyTorch's name. */
+  override getName(): string {
+    return "Conv2dPackedParams";
+  }
+}
+
+/** `quantized::linear[_relu](x, packed, scale, zero_point)`. */
+export function quantizedLinearPacked(
+  x: QTensor,
+  packed: PackedLinearParams,
+  output: { scale: number; zeroPoint: number },
+  relu: boolean,
+): QTensor {
+  checkQTensor("x", x);
+  return x.ops.linear(x, packed.packedFor(x.ops), {
+    inputScale: x.scale,
+    inputZeroPoint: x.zeroPoint,
+    outputScale: output.scale,
+    outputZeroPoint: output.zeroPoint,
+    relu,
+  });
+}
+
+/** `quantized::conv2d[_relu](x, packed, scale, zero_point)`. */
+export function quantizedConv2dPacked(
+  x: QTensor,
+  packed: PackedConvParams,
+  output: { scale: number; zeroPoint: number },
+  relu: boolean,
+): QTensor {
+  checkQTensor("x", x);
+  return x.ops.conv2d(x, packed.packedFor(x.ops), {
+    inputScale: x.scale,
+    inputZeroPoint: x.zeroPoint,
+    outputScale: output.scale,
+    outputZeroPoint: output.zeroPoint,
+    relu,
+  });
+}
+
+/**
+ * `quantized::linear_dynamic[_relu](x, packed, reduce_range)`: float in, float out, the input
+ * quantized per call (over the last dimension).
+ */
+export function quantizedLinearDynamic(
+  x: Tensor,
+  packed: PackedLinearParams,
+  ops: QuantizedOps,
+  options: { reduceRange: boolean; relu: boolean },
+): Tensor {
+  if (!(x instanceof Tensor)) {
+    throw new TypeError(`x: dynamic linear expects a float Tensor, got ${show(x)}`);
+  }
+  const k = packed.weight.shape[1];
+  if (x.shape.length === 0 || x.shape[x.shape.length - 1] !== k) {
+    throw new RangeError(
+      `x: the last dimension of shape [${x.shape}] must be the in_features ${k}`,
+    );
+  }
+  const y = ops.kernels.linearDynamic(x.data, x.size / k, packed.packedFor(ops), options);
+  return new Tensor(y, [...x.shape.slice(0, -1), packed.weight.shape[0]]);
+}
+
+/** `torch.quantize_per_tensor` of a weight (prepack subgraphs): the reference quantizer. */
+export function quantizeWeightPerTensor(
+  w: Tensor,
+  scale: number,
+  zeroPoint: number,
+  dtype: "qint8" | "quint8",
+): QuantizedTensor {
+  return quantizePerTensor(w, { scale, zeroPoint, dtype });
+}
