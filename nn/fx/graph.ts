@@ -160,8 +160,9 @@ export class Node {
    */
   private update(args: readonly Argument[], kwargs: Kwargs): void {
     for (const old of this.inputs) old.users.delete(this);
-    this.argsValue = Object.freeze([...args]);
-    this.kwargsValue = Object.freeze({ ...kwargs });
+    // Copies, not frozen: a deep copy of a graph must copy the nodes inside them.
+    this.argsValue = [...args];
+    this.kwargsValue = { ...kwargs };
     const inputs = new Set<Node>();
     for (const a of [...this.argsValue, ...Object.values(this.kwargsValue)]) {
       for (const n of nodesIn(a)) inputs.add(n);

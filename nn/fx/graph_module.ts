@@ -56,6 +56,8 @@ export class GraphModule extends Module {
   scopes: Map<string, Scope>;
   /** The kernels `quantize_per_tensor` nodes run on (set by `convertFx`). */
   ops: QuantizedOps | undefined = undefined;
+  /** What convert left float and why (one line per node). */
+  notes: string[] = [];
 
   /** An empty graph module; use `fromRoot`. */
   constructor(graph: Graph = new Graph(), scopes: ReadonlyMap<string, Scope> = new Map()) {

@@ -11,3 +11,5 @@ export * from "./modules.ts";
 export * from "./module_types.ts";
 export * from "./backend_config.ts";
 export * from "./qconfig_mapping.ts";
+export * from "./prepare.ts";
+export * from "./convert.ts";

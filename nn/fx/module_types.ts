@@ -48,6 +48,7 @@ import {
 } from "./modules.ts";
 import { PackedConvParams, PackedLinearParams } from "./quantized_ops.ts";
 import { observerFromSpec, observerSpecConfig } from "./observer_specs.ts";
+import { ReferenceQuantizedModule, referenceTypeName } from "./reference_modules.ts";
 
 /** A module's PyTorch type name, constructor arguments and children (PyTorch's keywords). */
 export interface ModuleSpec {
@@ -104,6 +105,7 @@ export function userTypeName(m: Module): string {
  */
 export function typeNameOf(m: Module): string {
   if (m instanceof UnsupportedModule) return m.typeName;
+  if (m instanceof ReferenceQuantizedModule) return referenceTypeName(m);
   if (m instanceof ObserverModule) return `torch.ao.quantization.${m.observer.className}`;
   if (m instanceof FakeQuantizeModule) return `torch.ao.quantization.${m.fakeQuant.className}`;
   return BY_CLASS.get(m.constructor as AnyClass)?.name ?? userTypeName(m);
@@ -161,8 +163,8 @@ export function moduleFromSpec(
     throw new TypeError(`${path}: expected a module spec {type, config}, got ${show(spec)}`);
   }
   const config = (spec.config ?? {}) as Record<string, unknown>;
-  if (spec.type.startsWith("torch.ao.quantization.")) {
-    return observerFromSpec(spec.type.slice("torch.ao.quantization.".length), config, path);
+  if (spec.type.startsWith("torch.ao.quantization.") && !BY_NAME.has(spec.type)) {
+    return observerFromSpec(spec.type.slice("torch.ao.quantization.".length), spec, path);
   }
   const children: Record<string, Module> = {};
   for (const [name, child] of Object.entries(spec.children ?? {})) {

@@ -502,6 +502,12 @@ export const FUNCTIONS: ReadonlyMap<string, OpImpl> = new Map<string, OpImpl>([
   ["torch.ops.quantized.linear_relu_dynamic", qLinearDynamic(true)],
   ["torch.ops.quantized.linear_prepack", linearPrepack],
   ["torch.ops.quantized.conv2d_prepack", convPrepack],
+  ["torch.ops.quantized.dropout", (args, kwargs) => {
+    if (arg(args, kwargs, 4, "training", false)) {
+      throw new RangeError("training: quantized dropout runs in eval mode only");
+    }
+    return args[0];
+  }],
   ["torch.ops.quantized.hardswish", (args, kwargs) => {
     const x = arg(args, kwargs, 0, "input") as QTensor;
     return quantizedHardswish(
