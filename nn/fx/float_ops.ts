@@ -6,7 +6,8 @@
  * lambda on the rest, so each element's formula depends on its position:
  *
  * - sigmoid: vector `f32(1 / f32(1 + sleef_expf(0 − x)))`, scalar `f32(1 / f32(1 + expf(−x)))`;
- * - tanh: vector SLEEF `tanhf` (u10), scalar glibc `tanhf`;
+ * - tanh: SLEEF `tanhf` (u10) on every element (ATen's `vml::vtanh` maps a partial vector over
+ *   the tail, so there is no scalar path);
  * - hardswish, hardsigmoid: the same arithmetic on both paths (`x·min(max(x+3, 0), 6)/6` and
  *   `min(max(x+3, 0), 6)/6`, each operation rounded to float32).
  *
@@ -15,7 +16,7 @@
  * modelled, so those are not claimed bit-exact).
  * @module
  */
-import { expf, tanhf } from "../../reference/_libm.ts";
+import { expf } from "../../reference/_libm.ts";
 import { sleefExpf, sleefTanhf } from "../../reference/_sleef.ts";
 import { Tensor } from "../../reference/tensor.ts";
 import { torchSumFloat32 } from "../../reference/torch_sum.ts";
@@ -52,7 +53,7 @@ export function sigmoid(x: Tensor): Tensor {
 
 /** `torch.tanh(x)` of a float tensor. */
 export function tanh(x: Tensor): Tensor {
-  return unary(x, sleefTanhf, tanhf);
+  return unary(x, sleefTanhf, sleefTanhf);
 }
 
 /** `std::min`/`std::max` as ATen's scalar lambdas use them (NaN in the first operand stays). */

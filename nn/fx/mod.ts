@@ -13,3 +13,4 @@ export * from "./backend_config.ts";
 export * from "./qconfig_mapping.ts";
 export * from "./prepare.ts";
 export * from "./convert.ts";
+export * from "./graph_json.ts";

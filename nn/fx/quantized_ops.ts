@@ -13,10 +13,10 @@ import { quantizePerTensor } from "../../reference/quantize.ts";
 import { type QuantizedTensor, Tensor } from "../../reference/tensor.ts";
 import type { PackedConvWeight, PackedLinearWeight } from "../../kernels/kernel_set.ts";
 import { show } from "../_util.ts";
-import { Module, type StateDict } from "../module.ts";
+import { Module, type StateDict, type StateDictReader } from "../module.ts";
 import type { QuantizedOps } from "../quantized/ops.ts";
 import { checkQTensor, QTensor } from "../quantized/qtensor.ts";
-import { saveQuantizedWeight } from "../quantized/state_dict.ts";
+import { readQuantizedWeight, saveQuantizedWeight } from "../quantized/state_dict.ts";
 import { toNhwc } from "../quantized/layout.ts";
 import { mean as floatMean, reducedShape, reductionDims } from "./float_ops.ts";
 
@@ -127,10 +127,10 @@ export function quantizedMean(x: QTensor, dim: unknown, keepdim = false): QTenso
  */
 export class PackedLinearParams extends Module {
   /** The qint8 weight `[out, in]`. */
-  readonly weight: QuantizedTensor;
+  weight: QuantizedTensor;
   /** The float bias, or null. */
-  readonly bias: Tensor | null;
-  private readonly packs = new Map<QuantizedOps, PackedLinearWeight>();
+  bias: Tensor | null;
+  private packs = new Map<QuantizedOps, PackedLinearWeight>();
 
   /** Checks and keeps the weight (`linearWeight`'s checks). */
   constructor(weight: QuantizedTensor, bias: Tensor | null) {
@@ -160,6 +160,19 @@ export class PackedLinearParams extends Module {
     saveQuantizedWeight(destination, prefix, this.weight, this.bias);
   }
 
+  /** Reads the weight entries (checked against the current shape). */
+  protected override loadFromStateDict(reader: StateDictReader, prefix: string): void {
+    const w = readQuantizedWeight(reader, prefix, this.weight.shape, this.bias !== null);
+    if (w !== undefined) {
+      reader.defer(() => {
+        linearWeight(w.weight, w.bias);
+        this.weight = w.weight;
+        this.bias = w.bias;
+        this.packs = new Map();
+      });
+    }
+  }
+
   /** PyTorch's name. */
   override getName(): string {
     return "LinearPackedParams";
@@ -169,12 +182,12 @@ export class PackedLinearParams extends Module {
 /** A conv weight prepacked by `quantized::conv2d_prepack`, with its geometry. */
 export class PackedConvParams extends Module {
   /** The qint8 weight `[O, I/groups, kH, kW]`. */
-  readonly weight: QuantizedTensor;
+  weight: QuantizedTensor;
   /** The float bias, or null. */
-  readonly bias: Tensor | null;
+  bias: Tensor | null;
   /** Stride, padding, dilation, groups. */
   readonly geometry: Conv2dGeometry;
-  private readonly packs = new Map<QuantizedOps, PackedConvWeight>();
+  private packs = new Map<QuantizedOps, PackedConvWeight>();
 
   /** Checks and keeps the weight, bias and geometry. */
   constructor(weight: QuantizedTensor, bias: Tensor | null, geometry: Conv2dGeometry) {
@@ -203,6 +216,19 @@ export class PackedConvParams extends Module {
   /** The weight entries. */
   protected override saveToStateDict(destination: StateDict, prefix: string): void {
     saveQuantizedWeight(destination, prefix, this.weight, this.bias);
+  }
+
+  /** Reads the weight entries (checked against the current shape). */
+  protected override loadFromStateDict(reader: StateDictReader, prefix: string): void {
+    const w = readQuantizedWeight(reader, prefix, this.weight.shape, this.bias !== null);
+    if (w !== undefined) {
+      reader.defer(() => {
+        convWeight(w.weight, w.bias);
+        this.weight = w.weight;
+        this.bias = w.bias;
+        this.packs = new Map();
+      });
+    }
   }
 
   /** PyTorch's name. */
