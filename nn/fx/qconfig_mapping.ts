@@ -255,11 +255,17 @@ export function getDefaultQatQConfigMapping(
 }
 
 /**
- * The mapping of the dynamic flow on a traced graph: `default_dynamic_qconfig` globally (what
- * `quantize_dynamic` uses for Linear): only the ops with a dynamic dtype config are quantized.
+ * The mapping of the dynamic flow on a traced graph: `default_dynamic_qconfig` for the module
+ * types `quantize_dynamic` quantizes by default (Linear, LSTM, GRU, LSTMCell, RNNCell, GRUCell)
+ * and for functional linear. (A global dynamic qconfig would also reach sigmoid and tanh, which
+ * prepare refuses.)
  */
 export function getDefaultDynamicQConfigMapping(): QConfigMapping {
-  return new QConfigMapping().setGlobal(defaultDynamicQConfig);
+  const m = new QConfigMapping();
+  for (const t of ["Linear", "LSTM", "GRU", "LSTMCell", "RNNCell", "GRUCell"]) {
+    m.setObjectType(`torch.nn.${t}`, defaultDynamicQConfig);
+  }
+  return m.setObjectType("torch._C._nn.linear", defaultDynamicQConfig);
 }
 
 /** `obs_or_fq_ctr_equals`: the same class with the same arguments (nested ones compared so). */

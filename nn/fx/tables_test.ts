@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { FakeQuantize } from "../../reference/fake_quantize_module.ts";
-import type { ObserverFactory, QConfig } from "../../reference/qconfig.ts";
+import type { ObserverFactory } from "../../reference/qconfig.ts";
 import {
   type BackendConfig,
   type BackendPatternConfig,
@@ -117,8 +117,10 @@ Deno.test("default QConfigMappings (PTQ and QAT, four backends) equal PyTorch 1.
       assert.deepEqual(got, want.object_type, `${flow}/${backend}: object types`);
     }
   }
+  const dynamic = getDefaultDynamicQConfigMapping();
+  assert.equal(dynamic.globalQConfig, null);
   assert.deepEqual(
-    describeQConfig(getDefaultDynamicQConfigMapping().globalQConfig as QConfig),
-    TABLES.dynamic_qconfig,
+    [...dynamic.objectTypeQConfigs].map(([k, q]) => [k, describeQConfig(q)]),
+    TABLES.qconfig_mappings_dynamic.object_type,
   );
 });

@@ -26,6 +26,21 @@ NAMESPACES = [
 ]
 
 
+DYNAMIC_OBJECT_TYPES = ["Linear", "LSTM", "GRU", "LSTMCell", "RNNCell", "GRUCell"]
+
+
+def dynamic_qconfig_mapping():
+    """The dynamic flow's mapping: default_dynamic_qconfig for the types quantize_dynamic
+    quantizes by default, and for functional linear (a global dynamic qconfig would also reach
+    sigmoid and tanh, which prepare_fx refuses)."""
+    from torch.ao.quantization import QConfigMapping, default_dynamic_qconfig
+    mapping = QConfigMapping()
+    for name in DYNAMIC_OBJECT_TYPES:
+        mapping.set_object_type(getattr(torch.nn, name), default_dynamic_qconfig)
+    mapping.set_object_type(torch.nn.functional.linear, default_dynamic_qconfig)
+    return mapping
+
+
 def type_name(cls):
     """The public PyTorch name of a class."""
     for ns in NAMESPACES:

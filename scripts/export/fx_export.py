@@ -8,7 +8,8 @@
 FACTORY() builds the float model (after torch.manual_seed(S)). The model is traced with
 PyTorch's own tracer (QuantizationTracer, as prepare_fx traces), prepared with the backend's
 default QConfigMapping and BackendConfig (PTQ: get_default_qconfig_mapping(backend); QAT:
-get_default_qat_qconfig_mapping(backend); dynamic: default_dynamic_qconfig globally), run on N
+get_default_qat_qconfig_mapping(backend); dynamic: default_dynamic_qconfig for Linear,
+F.linear and the RNN modules), run on N
 calibration batches of torch.randn(input shape) drawn from a generator seeded with S (QAT: those
 batches in training mode, or the model file's `qat_train(prepared, batches)` when it defines
 one), converted with convert_fx, and run on one more batch. Single-threaded. The quantized model
@@ -43,12 +44,11 @@ sys.path.insert(0, os.path.join(HERE, "..", "models"))
 
 import torch  # noqa: E402
 import torch.fx  # noqa: E402
-from torch.ao.quantization import QConfigMapping  # noqa: E402
 from torch.ao.quantization import get_default_qat_qconfig_mapping, get_default_qconfig_mapping  # noqa: E402
 from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx, prepare_qat_fx  # noqa: E402
 
 import safetensors_io  # noqa: E402
-from fx_common import graph_module_json  # noqa: E402
+from fx_common import dynamic_qconfig_mapping, graph_module_json  # noqa: E402
 
 FLOWS = ("static", "qat", "dynamic")
 BACKENDS = ("qnnpack", "fbgemm", "x86", "onednn")
@@ -77,12 +77,14 @@ def qconfig_mapping(flow, backend):
         return get_default_qconfig_mapping(backend)
     if flow == "qat":
         return get_default_qat_qconfig_mapping(backend)
-    return QConfigMapping().set_global(torch.ao.quantization.default_dynamic_qconfig)
+    return dynamic_qconfig_mapping()
 
 
 def choose_engine(backend):
+    """fbgemm/x86 run on their own engine where this PyTorch has it; everything else (and onednn,
+    whose conv/linear numerics no kernel path reproduces) on qnnpack."""
     engines = torch.backends.quantized.supported_engines
-    return backend if backend in engines else "qnnpack"
+    return backend if backend in ("fbgemm", "x86") and backend in engines else "qnnpack"
 
 
 def trace(model):
@@ -124,12 +126,12 @@ def quantized_state(gm):
 
     for name, m in gm.named_modules():
         prefix = name + "." if name else ""
-        if isinstance(m, (nnq.Linear, nnq.Conv2d)):
-            weight(prefix, m.weight(), m.bias())
-            output(prefix, m)
-        elif isinstance(m, torch.ao.nn.quantized.dynamic.Linear):
+        if isinstance(m, torch.ao.nn.quantized.dynamic.Linear):
             w, b = m._packed_params._weight_bias()
             weight(prefix, w, b)
+        elif isinstance(m, (nnq.Linear, nnq.Conv2d)):
+            weight(prefix, m.weight(), m.bias())
+            output(prefix, m)
         elif isinstance(m, (nnq.Hardswish,)):
             output(prefix, m)
     for key, value in gm.__dict__.items():

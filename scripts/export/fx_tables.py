@@ -22,7 +22,8 @@ from torch.ao.quantization import backend_config as bc  # noqa: E402
 from torch.ao.quantization import qconfig_mapping as qm  # noqa: E402
 from torch.ao.quantization.backend_config.x86 import get_x86_backend_config as x86_backend_config  # noqa: E402
 
-from fx_common import encode_pattern, jsonable, observer_config, pattern_leaf, type_name  # noqa: E402
+from fx_common import (  # noqa: E402
+    dynamic_qconfig_mapping, encode_pattern, jsonable, observer_config, pattern_leaf, type_name)
 
 BACKENDS = {
     "native": bc.get_native_backend_config,
@@ -118,7 +119,7 @@ def main():
                    for backend in ("fbgemm", "x86", "qnnpack", "onednn")}
             for flow, make in (("static", qm.get_default_qconfig_mapping),
                                ("qat", qm.get_default_qat_qconfig_mapping))},
-        "dynamic_qconfig": describe_qconfig(torch.ao.quantization.default_dynamic_qconfig),
+        "qconfig_mappings_dynamic": describe_mapping(dynamic_qconfig_mapping()),
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
