@@ -124,7 +124,9 @@ function compareGraph(section: string, gm: GraphModule, want: GraphModuleJSON, r
   want.nodes.forEach((w, i) => {
     const g = got[i]?.name === w.name ? got[i] : byName.get(w.name);
     const diff = describeNodeDiff(g, w);
-    const position = g !== undefined && got.indexOf(g) !== i ? ` (at position ${got.indexOf(g)}, PyTorch ${i})` : "";
+    const position = g !== undefined && got.indexOf(g) !== i
+      ? ` (at position ${got.indexOf(g)}, PyTorch ${i})`
+      : "";
     rows.push({
       section,
       item: w.name,
@@ -154,9 +156,13 @@ function compareGraph(section: string, gm: GraphModule, want: GraphModuleJSON, r
       item: `module ${target}`,
       path: "-",
       status: ok ? "pass" : "fail",
-      detail: ok ? "" : type !== spec.type
+      detail: ok
+        ? ""
+        : type !== spec.type
         ? `${type} here, ${spec.type} in PyTorch`
-        : `settings ${JSON.stringify(moduleSpec(m!).config)} here, ${JSON.stringify(spec.config)} in PyTorch`,
+        : `settings ${JSON.stringify(moduleSpec(m!).config)} here, ${
+          JSON.stringify(spec.config)
+        } in PyTorch`,
     });
   }
 }
@@ -228,7 +234,10 @@ function unclaimedNodes(gm: GraphModule, values: ReadonlyMap<string, unknown>): 
 }
 
 /** Runs a converted model keeping every node's value; an error stops the run. */
-function runCapture(gm: GraphModule, input: Tensor): { values: Map<string, unknown>; error?: string } {
+function runCapture(
+  gm: GraphModule,
+  input: Tensor,
+): { values: Map<string, unknown>; error?: string } {
   const values = new Map<string, unknown>();
   try {
     gm.run([input], { onNode: (n, v) => values.set(n.name, v) });
@@ -240,7 +249,9 @@ function runCapture(gm: GraphModule, input: Tensor): { values: Map<string, unkno
 
 function qparamsOf(m: ActivationPostProcess): string {
   const { scale, zeroPoint } = m.calculateQParams();
-  return `scale ${[...scale].slice(0, 4).join(",")} zero point ${[...zeroPoint].slice(0, 4).join(",")}`;
+  return `scale ${[...scale].slice(0, 4).join(",")} zero point ${
+    [...zeroPoint].slice(0, 4).join(",")
+  }`;
 }
 
 /**
@@ -262,11 +273,15 @@ export async function checkExport(dir: string, options: CheckOptions = {}): Prom
   ).map((k) => toTensor(ex.io.get(k)!));
 
   log(`${dir}: ${manifest.flow} ${backend}, recorded on the ${manifest.engine} engine`);
-  const rebuild = () => graphModuleFromJSON(ex.floatGraph, { stateDict: ex.floatState }).train(isQat);
+  const rebuild = () =>
+    graphModuleFromJSON(ex.floatGraph, { stateDict: ex.floatState }).train(isQat);
   const float = rebuild();
   const floatOut = (isQat ? float.clone().eval() : float).forward(input) as Tensor;
   const want = ex.io.get("float_output")!;
-  const maxDiff = floatOut.data.reduce((m, v, i) => Math.max(m, Math.abs(v - (want.data as Float32Array)[i])), 0);
+  const maxDiff = floatOut.data.reduce(
+    (m, v, i) => Math.max(m, Math.abs(v - (want.data as Float32Array)[i])),
+    0,
+  );
   rows.push({
     section: "float",
     item: "float forward",
@@ -337,13 +352,25 @@ export async function checkExport(dir: string, options: CheckOptions = {}): Prom
     const unclaimed = unclaimedNodes(converted, values);
     for (const node of converted.graph) {
       if (node.op === "output") continue;
-      const row = nodes.get(node.name) ?? { node: node.name, what: `${node.op} ${node.target}`, cells: {} };
+      const row = nodes.get(node.name) ??
+        { node: node.name, what: `${node.op} ${node.target}`, cells: {} };
       nodes.set(node.name, row);
       const rec = recordedNode(ex.io, node.name);
       if (!values.has(node.name)) {
         row.cells[kernels.name] = "error";
-        if (error !== undefined && !rows.some((r) => r.path === kernels.name && r.section === "outputs" && r.item === node.name)) {
-          rows.push({ section: "outputs", item: node.name, path: kernels.name, status: "fail", detail: error });
+        if (
+          error !== undefined &&
+          !rows.some((r) =>
+            r.path === kernels.name && r.section === "outputs" && r.item === node.name
+          )
+        ) {
+          rows.push({
+            section: "outputs",
+            item: node.name,
+            path: kernels.name,
+            status: "fail",
+            detail: error,
+          });
         }
         break;
       }
@@ -360,7 +387,9 @@ export async function checkExport(dir: string, options: CheckOptions = {}): Prom
             item: node.name,
             path: kernels.name,
             status: "info",
-            detail: `${c.reason}${options.calibrate ? "" : " (after a float conv/linear, not claimed)"}`,
+            detail: `${c.reason}${
+              options.calibrate ? "" : " (after a float conv/linear, not claimed)"
+            }`,
           });
         }
         continue;
@@ -376,7 +405,14 @@ export async function checkExport(dir: string, options: CheckOptions = {}): Prom
     }
   }
   if (numerics === "qnnpack" && (backend === "fbgemm" || backend === "x86")) {
-    libraryConsistency(calibrated, input, backendConfig, all.filter((k) => k.numerics === "fbgemm"), rows, log);
+    libraryConsistency(
+      calibrated,
+      input,
+      backendConfig,
+      all.filter((k) => k.numerics === "fbgemm"),
+      rows,
+      log,
+    );
   }
   const counted = rows.filter((r) => r.status !== "info");
   return {
@@ -419,7 +455,9 @@ function libraryConsistency(
           zeroPoint: value.zeroPoint,
         }
         : { tensor: { dtype: "F32", shape: value.shape, data: value.data } };
-      const c = got === undefined ? { equal: false as const, reason: error ?? "not computed" } : compareValue(got, rec);
+      const c = got === undefined
+        ? { equal: false as const, reason: error ?? "not computed" }
+        : compareValue(got, rec);
       rows.push({
         section: "library",
         item: name,
@@ -430,4 +468,3 @@ function libraryConsistency(
     }
   }
 }
-

@@ -33,7 +33,9 @@ function shapeDiffers(a: readonly number[], b: readonly number[]): boolean {
 export function compareValue(value: unknown, want: Recorded): Comparison {
   const t = want.tensor;
   if (value instanceof QTensor) {
-    if (want.scale === undefined) return { equal: false, reason: "quantized here, float in PyTorch" };
+    if (want.scale === undefined) {
+      return { equal: false, reason: "quantized here, float in PyTorch" };
+    }
     if (shapeDiffers(value.shape, t.shape)) {
       return { equal: false, reason: `shape [${value.shape}] vs PyTorch's [${t.shape}]` };
     }
@@ -41,7 +43,10 @@ export function compareValue(value: unknown, want: Recorded): Comparison {
       return { equal: false, reason: `scale ${value.scale} vs PyTorch's ${want.scale}` };
     }
     if (value.zeroPoint !== want.zeroPoint) {
-      return { equal: false, reason: `zero point ${value.zeroPoint} vs PyTorch's ${want.zeroPoint}` };
+      return {
+        equal: false,
+        reason: `zero point ${value.zeroPoint} vs PyTorch's ${want.zeroPoint}`,
+      };
     }
     const codes = value.logicalCodes();
     for (let i = 0; i < codes.length; i++) {
@@ -49,7 +54,8 @@ export function compareValue(value: unknown, want: Recorded): Comparison {
         const diff = codes.filter((c, j) => c !== Number(t.data[j])).length;
         return {
           equal: false,
-          reason: `${diff} of ${codes.length} codes differ; first at ${indexToCoords(i, t.shape)}: ` +
+          reason:
+            `${diff} of ${codes.length} codes differ; first at ${indexToCoords(i, t.shape)}: ` +
             `${codes[i]} vs PyTorch's ${t.data[i]}`,
         };
       }
@@ -59,7 +65,9 @@ export function compareValue(value: unknown, want: Recorded): Comparison {
   if (want.scale !== undefined) return { equal: false, reason: "float here, quantized in PyTorch" };
   if (isTyped(value)) return compareEntries(value, t);
   if (value instanceof Tensor) {
-    if (t.dtype !== "F32") return { equal: false, reason: `a float tensor here, ${t.dtype} in PyTorch` };
+    if (t.dtype !== "F32") {
+      return { equal: false, reason: `a float tensor here, ${t.dtype} in PyTorch` };
+    }
     if (shapeDiffers(value.shape, t.shape)) {
       return { equal: false, reason: `shape [${value.shape}] vs PyTorch's [${t.shape}]` };
     }
@@ -75,7 +83,8 @@ export function compareValue(value: unknown, want: Recorded): Comparison {
     if (differing === 0) return EQUAL;
     return {
       equal: false,
-      reason: `${differing} of ${d.length} floats differ; first at ${indexToCoords(first, t.shape)}: ` +
+      reason:
+        `${differing} of ${d.length} floats differ; first at ${indexToCoords(first, t.shape)}: ` +
         `${value.data[first]} vs PyTorch's ${d[first]}`,
     };
   }
@@ -96,7 +105,9 @@ function isTyped(v: unknown): v is TypedTensor {
 /** Compares two state-dict entries byte for byte (dtype and shape first). */
 export function compareEntries(got: TypedTensor | undefined, want: TypedTensor): Comparison {
   if (got === undefined) return { equal: false, reason: "missing here" };
-  if (got.dtype !== want.dtype) return { equal: false, reason: `dtype ${got.dtype} vs PyTorch's ${want.dtype}` };
+  if (got.dtype !== want.dtype) {
+    return { equal: false, reason: `dtype ${got.dtype} vs PyTorch's ${want.dtype}` };
+  }
   const scalar = (s: readonly number[]) => s.length === 0 || (s.length === 1 && s[0] === 1);
   if (shapeDiffers(got.shape, want.shape) && !(scalar(got.shape) && scalar(want.shape))) {
     return { equal: false, reason: `shape [${got.shape}] vs PyTorch's [${want.shape}]` };
@@ -110,7 +121,9 @@ export function compareEntries(got: TypedTensor | undefined, want: TypedTensor):
       const k = Math.floor(i / size);
       return {
         equal: false,
-        reason: `element ${indexToCoords(k, want.shape)}: ${got.data[k]} vs PyTorch's ${want.data[k]}`,
+        reason: `element ${indexToCoords(k, want.shape)}: ${got.data[k]} vs PyTorch's ${
+          want.data[k]
+        }`,
       };
     }
   }

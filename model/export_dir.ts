@@ -49,7 +49,9 @@ export async function readExportDir(dir: string): Promise<ExportDir> {
     try {
       return await Deno.readTextFile(path(name));
     } catch (e) {
-      throw new Error(`${dir}: cannot read ${name} (${(e as Error).message}); is this an fx_export.py output?`);
+      throw new Error(
+        `${dir}: cannot read ${name} (${(e as Error).message}); is this an fx_export.py output?`,
+      );
     }
   };
   const json = async <T>(name: string): Promise<T> => {
@@ -69,10 +71,14 @@ export async function readExportDir(dir: string): Promise<ExportDir> {
   };
   const manifest = await json<ExportManifest>("manifest.json");
   if (manifest.format !== "qint8-fx-export/1") {
-    throw new Error(`${dir}/manifest.json: format ${JSON.stringify(manifest.format)}, expected qint8-fx-export/1`);
+    throw new Error(
+      `${dir}/manifest.json: format ${JSON.stringify(manifest.format)}, expected qint8-fx-export/1`,
+    );
   }
   if (!FLOWS.includes(manifest.flow) || !BACKENDS.includes(manifest.backend)) {
-    throw new Error(`${dir}/manifest.json: flow ${manifest.flow} / backend ${manifest.backend} is not one of ${FLOWS} / ${BACKENDS}`);
+    throw new Error(
+      `${dir}/manifest.json: flow ${manifest.flow} / backend ${manifest.backend} is not one of ${FLOWS} / ${BACKENDS}`,
+    );
   }
   const io = await tensors("io.safetensors");
   if (!io.has("input") || !io.has("float_output")) {

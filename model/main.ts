@@ -25,10 +25,17 @@ Options:
 export function formatReport(report: ModelReport, verbose = false): string {
   const lines: string[] = [];
   const m = report.manifest;
-  lines.push(`${m.description || "model"}: ${m.flow} ${m.backend}, PyTorch ${m.source.torch} on the ${m.engine} engine`);
+  lines.push(
+    `${
+      m.description || "model"
+    }: ${m.flow} ${m.backend}, PyTorch ${m.source.torch} on the ${m.engine} engine`,
+  );
   lines.push("");
   const header = ["node", "op", ...report.paths];
-  const table = [header, ...report.nodes.map((n) => [n.node, n.what, ...report.paths.map((p) => n.cells[p] ?? "-")])];
+  const table = [
+    header,
+    ...report.nodes.map((n) => [n.node, n.what, ...report.paths.map((p) => n.cells[p] ?? "-")]),
+  ];
   lines.push(formatTable(table, 2));
   lines.push("");
   const sections = [...new Set(report.rows.map((r) => r.section))];
@@ -54,7 +61,9 @@ export function formatReport(report: ModelReport, verbose = false): string {
   if (shown.length > 0) {
     lines.push("", verbose ? "checks:" : "failures:");
     for (const r of shown.slice(0, verbose ? Infinity : 40)) {
-      lines.push(`  ${r.status === "pass" ? "ok  " : "FAIL"} ${r.section} ${r.item} [${r.path}] ${r.detail}`);
+      lines.push(
+        `  ${r.status === "pass" ? "ok  " : "FAIL"} ${r.section} ${r.item} [${r.path}] ${r.detail}`,
+      );
     }
     if (!verbose && shown.length > 40) lines.push(`  … ${shown.length - 40} more (--verbose)`);
   }

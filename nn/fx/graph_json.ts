@@ -13,7 +13,16 @@ import { show } from "../_util.ts";
 import type { Module, StateDictSource } from "../module.ts";
 import { isActivationPostProcess } from "../observer_module.ts";
 import { arrayTypeOf, type TypedTensor } from "../typed_tensor.ts";
-import { type Argument, dtypeArg, Graph, isDTypeArg, type Kwargs, Node, NODE_OPS, type NodeOp } from "./graph.ts";
+import {
+  type Argument,
+  dtypeArg,
+  Graph,
+  isDTypeArg,
+  type Kwargs,
+  Node,
+  NODE_OPS,
+  type NodeOp,
+} from "./graph.ts";
 import { GraphModule, type Scope } from "./graph_module.ts";
 import { FxContainer } from "./modules.ts";
 import { type BuildContext, moduleFromSpec, type ModuleSpec, moduleSpec } from "./module_types.ts";
@@ -101,7 +110,9 @@ export function decodeArg(a: ArgJSON, lookup: (name: string) => Node): Argument 
     for (const [k, v] of Object.entries(a.dict)) out[k] = decodeArg(v, lookup);
     return out;
   }
-  throw new RangeError(`argument: cannot decode ${show(a)} (a Python value this library cannot hold)`);
+  throw new RangeError(
+    `argument: cannot decode ${show(a)} (a Python value this library cannot hold)`,
+  );
 }
 
 /** The nodes of a graph as JSON (with scopes when given). */
@@ -124,7 +135,9 @@ export function graphToJSON(graph: Graph, scopes?: ReadonlyMap<string, Scope>): 
  * A graph from JSON nodes (names kept), with the scopes they carry.
  * @throws {TypeError|RangeError} for malformed nodes or arguments naming unknown nodes.
  */
-export function graphFromJSON(nodes: readonly NodeJSON[]): { graph: Graph; scopes: Map<string, Scope> } {
+export function graphFromJSON(
+  nodes: readonly NodeJSON[],
+): { graph: Graph; scopes: Map<string, Scope> } {
   if (!Array.isArray(nodes)) throw new TypeError(`nodes: expected an array, got ${show(nodes)}`);
   const graph = new Graph();
   const byName = new Map<string, Node>();
@@ -135,12 +148,16 @@ export function graphFromJSON(nodes: readonly NodeJSON[]): { graph: Graph; scope
     }
     const lookup = (name: string) => {
       const node = byName.get(name);
-      if (node === undefined) throw new RangeError(`nodes[${i}] (${n.name}): unknown node ${show(name)}`);
+      if (node === undefined) {
+        throw new RangeError(`nodes[${i}] (${n.name}): unknown node ${show(name)}`);
+      }
       return node;
     };
     const args = (n.args ?? []).map((a: ArgJSON) => decodeArg(a, lookup));
     const kwargs: Record<string, Argument> = {};
-    for (const [k, v] of Object.entries(n.kwargs ?? {})) kwargs[k] = decodeArg(v as ArgJSON, lookup);
+    for (const [k, v] of Object.entries(n.kwargs ?? {})) {
+      kwargs[k] = decodeArg(v as ArgJSON, lookup);
+    }
     const node = graph.createNode(n.op, n.target, args, kwargs as Kwargs, n.name);
     if (node.name !== n.name) {
       throw new RangeError(`nodes[${i}]: node name ${show(n.name)} is used twice or reserved`);
@@ -205,7 +222,11 @@ const TYPED: Record<string, TypedTensor["dtype"]> = {
   float16: "F16",
 };
 
-function installAt(root: Module, path: string, install: (owner: Module, field: string) => void): void {
+function installAt(
+  root: Module,
+  path: string,
+  install: (owner: Module, field: string) => void,
+): void {
   const parts = path.split(".");
   const field = parts.pop()!;
   let owner = root;
@@ -237,11 +258,15 @@ export function graphModuleFromJSON(
   options: GraphModuleFromJSONOptions = {},
 ): GraphModule {
   if (typeof json !== "object" || json === null || json.format !== "qint8-fx-graph/1") {
-    throw new TypeError(`json: expected a qint8-fx-graph/1 object, got ${show(json?.format ?? json)}`);
+    throw new TypeError(
+      `json: expected a qint8-fx-graph/1 object, got ${show(json?.format ?? json)}`,
+    );
   }
   const { graph, scopes } = graphFromJSON(json.nodes);
   const gm = new GraphModule(graph, scopes);
-  const paths = Object.keys(json.modules ?? {}).sort((a, b) => a.split(".").length - b.split(".").length);
+  const paths = Object.keys(json.modules ?? {}).sort((a, b) =>
+    a.split(".").length - b.split(".").length
+  );
   const built = new Map<string, Module>();
   for (const path of paths) {
     const inside = [...built.keys()].some((p) => path.startsWith(`${p}.`));
@@ -252,12 +277,18 @@ export function graphModuleFromJSON(
   }
   for (const group of json.shared_observers ?? []) {
     const shared = built.get(group[0]);
-    if (shared === undefined) throw new RangeError(`shared_observers: unknown observer ${show(group[0])}`);
-    for (const path of group.slice(1)) installAt(gm, path, (owner, field) => owner.registerModule(field, shared));
+    if (shared === undefined) {
+      throw new RangeError(`shared_observers: unknown observer ${show(group[0])}`);
+    }
+    for (const path of group.slice(1)) {
+      installAt(gm, path, (owner, field) => owner.registerModule(field, shared));
+    }
   }
   for (const [path, a] of Object.entries(json.attributes ?? {})) {
     if (a.shape === undefined || a.dtype === undefined) {
-      throw new RangeError(`attributes.${path}: a ${a.type ?? "non-tensor"} attribute cannot be rebuilt`);
+      throw new RangeError(
+        `attributes.${path}: a ${a.type ?? "non-tensor"} attribute cannot be rebuilt`,
+      );
     }
     const size = a.shape.reduce((x, y) => x * y, 1);
     installAt(gm, path, (owner, field) => {
@@ -266,12 +297,16 @@ export function graphModuleFromJSON(
         return;
       }
       const dtype = TYPED[a.dtype!];
-      if (dtype === undefined) throw new RangeError(`attributes.${path}: unsupported dtype ${a.dtype}`);
-      owner.registerBuffer(field, { dtype, shape: a.shape!, data: new (arrayTypeOf(dtype))(size) } as TypedTensor);
+      if (dtype === undefined) {
+        throw new RangeError(`attributes.${path}: unsupported dtype ${a.dtype}`);
+      }
+      owner.registerBuffer(
+        field,
+        { dtype, shape: a.shape!, data: new (arrayTypeOf(dtype))(size) } as TypedTensor,
+      );
     });
   }
   gm.ops = options.ops;
   if (options.stateDict !== undefined) gm.loadStateDict(options.stateDict);
   return gm;
 }
-

@@ -6,9 +6,10 @@
  * and edges (`HistogramObserver.loadState`); everything else loads through `loadStateDict`.
  * @module
  */
+import { FixedQParamsObserver } from "../../reference/observers/fixed_qparams.ts";
 import { HistogramObserver } from "../../reference/observers/histogram.ts";
 import { show } from "../_util.ts";
-import type { Module, StateDictSource } from "../module.ts";
+import type { StateDictSource } from "../module.ts";
 import { ObserverModule } from "../observer_module.ts";
 import type { TensorLike, TypedTensor } from "../typed_tensor.ts";
 import { asTypedTensor } from "../typed_tensor.ts";
@@ -23,43 +24,61 @@ function f32(source: Map<string, TypedTensor>, key: string, size?: number): Floa
   const t = source.get(key);
   if (t === undefined) throw new RangeError(`state: missing ${key}`);
   if (t.dtype !== "F32" || (size !== undefined && t.data.length !== size)) {
-    throw new RangeError(`state: ${key} should be F32${size === undefined ? "" : ` of ${size}`}, got ${t.dtype} [${t.shape}]`);
+    throw new RangeError(
+      `state: ${key} should be F32${
+        size === undefined ? "" : ` of ${size}`
+      }, got ${t.dtype} [${t.shape}]`,
+    );
   }
   return t.data as Float32Array;
 }
 
 /**
  * Loads PyTorch's prepared state into a prepared graph module (strict: every key of both must
- * match, as `load_state_dict`).
- * @throws {RangeError} for a missing or unexpected key, a shape or dtype mismatch, or an
- * observer built with another eps than the state's.
+ * match, as `load_state_dict`). Observers shared under several names take their state once.
+ * @throws {RangeError} for a missing or unexpected key, a shape or dtype mismatch, fixed qparams
+ * that are not the observer's, or an observer built with another eps than the state's.
  */
 export function loadPreparedState(gm: GraphModule, state: StateDictSource): void {
   const rest = entries(state);
-  const loaded = new Set<Module>();
-  for (const [name, child] of gm.namedChildren({ removeDuplicate: false })) {
-    if (!(child instanceof ObserverModule) || !(child.observer instanceof HistogramObserver)) continue;
-    const o = child.observer;
-    const eps = f32(rest, `${name}.eps`, 1)[0];
-    if (eps !== o.eps) {
-      throw new RangeError(`${name}.eps: the state has ${show(eps)}, the observer was built with ${show(o.eps)}`);
+  const histograms: string[] = [];
+  for (const [path, m] of gm.namedModules({ removeDuplicate: false })) {
+    if (!(m instanceof ObserverModule)) continue;
+    const o = m.observer;
+    const prefix = path === "" ? "" : `${path}.`;
+    if (o instanceof FixedQParamsObserver) {
+      // PyTorch keeps the fixed qparams as buffers: they must be this observer's.
+      const scale = f32(rest, `${prefix}scale`, 1)[0];
+      const zp = rest.get(`${prefix}zero_point`);
+      if (
+        scale !== Math.fround(o.scale) || zp === undefined || Number(zp.data[0]) !== o.zeroPoint
+      ) {
+        throw new RangeError(
+          `${path}: the state's fixed qparams (${scale}, ${zp?.data[0]}) are not the ` +
+            `observer's (${o.scale}, ${o.zeroPoint})`,
+        );
+      }
+      rest.delete(`${prefix}scale`);
+      rest.delete(`${prefix}zero_point`);
+    } else if (o instanceof HistogramObserver) {
+      const eps = f32(rest, `${prefix}eps`, 1)[0];
+      if (eps !== o.eps) {
+        throw new RangeError(
+          `${path}.eps: the state has ${show(eps)}, the observer was built with ${show(o.eps)}`,
+        );
+      }
+      o.loadState({
+        histogram: f32(rest, `${prefix}histogram`, o.bins),
+        minVal: f32(rest, `${prefix}min_val`, 1)[0],
+        maxVal: f32(rest, `${prefix}max_val`, 1)[0],
+      });
+      for (const k of ["eps", "histogram", "min_val", "max_val"]) rest.delete(prefix + k);
+      histograms.push(prefix);
     }
-    const histogram = f32(rest, `${name}.histogram`, o.bins);
-    const minVal = f32(rest, `${name}.min_val`, 1)[0];
-    const maxVal = f32(rest, `${name}.max_val`, 1)[0];
-    if (!loaded.has(child)) o.loadState({ histogram, minVal, maxVal });
-    loaded.add(child);
-    for (const k of ["eps", "histogram", "min_val", "max_val"]) rest.delete(`${name}.${k}`);
   }
-  const mine = new Map<string, TypedTensor>();
-  for (const [k, v] of gm.stateDict()) {
-    const [head] = k.split(".");
-    const m = gm.namedChildren({ removeDuplicate: false }).find(([n]) => n === head)?.[1];
-    if (m instanceof ObserverModule && m.observer instanceof HistogramObserver) continue;
-    mine.set(k, v);
-  }
-  const unexpected = [...rest.keys()].filter((k) => !mine.has(k));
-  const missing = [...mine.keys()].filter((k) => !rest.has(k));
+  const mine = [...gm.stateDict().keys()].filter((k) => !histograms.some((p) => k.startsWith(p)));
+  const unexpected = [...rest.keys()].filter((k) => !mine.includes(k));
+  const missing = mine.filter((k) => !rest.has(k));
   if (unexpected.length > 0 || missing.length > 0) {
     throw new RangeError(
       `state: keys differ from the prepared model's — missing: ${missing.join(", ") || "none"}; ` +
@@ -68,7 +87,7 @@ export function loadPreparedState(gm: GraphModule, state: StateDictSource): void
   }
   // Load the rest child by child: a histogram observer's own loader refuses histograms.
   for (const [name, child] of gm.namedChildren({ removeDuplicate: false })) {
-    if (child instanceof ObserverModule && child.observer instanceof HistogramObserver) continue;
+    if (histograms.includes(`${name}.`)) continue;
     const sub = new Map<string, TypedTensor>();
     for (const [k, v] of rest) if (k.startsWith(`${name}.`)) sub.set(k.slice(name.length + 1), v);
     child.loadStateDict(sub);
@@ -77,7 +96,12 @@ export function loadPreparedState(gm: GraphModule, state: StateDictSource): void
     if (k.includes(".")) continue;
     const own = gm.getParameter(k) ?? gm.getBuffer(k);
     if (own === null) throw new RangeError(`state: unexpected ${k}`);
-    if (own.data.length !== v.data.length) throw new RangeError(`state: ${k} has ${v.data.length} values, expected ${own.data.length}`);
+    if (
+      !("dtype" in own ? own.dtype === v.dtype : v.dtype === "F32") ||
+      own.data.length !== v.data.length
+    ) {
+      throw new RangeError(`state: ${k} is ${v.dtype} [${v.shape}], the model's differs`);
+    }
     (own.data as Float32Array).set(v.data as Float32Array);
   }
 }

@@ -255,17 +255,14 @@ export function getDefaultQatQConfigMapping(
 }
 
 /**
- * The mapping of the dynamic flow on a traced graph: `default_dynamic_qconfig` for the module
- * types `quantize_dynamic` quantizes by default (Linear, LSTM, GRU, LSTMCell, RNNCell, GRUCell)
- * and for functional linear. (A global dynamic qconfig would also reach sigmoid and tanh, which
- * prepare refuses.)
+ * The mapping of the dynamic flow on a traced graph: `default_dynamic_qconfig` globally (only
+ * ops with a dynamic dtype config — linear, the RNNs — take it), the fixed-qparams ops (sigmoid,
+ * tanh, …) opted out, since prepare refuses a dynamic qconfig on them.
  */
 export function getDefaultDynamicQConfigMapping(): QConfigMapping {
-  const m = new QConfigMapping();
-  for (const t of ["Linear", "LSTM", "GRU", "LSTMCell", "RNNCell", "GRUCell"]) {
-    m.setObjectType(`torch.nn.${t}`, defaultDynamicQConfig);
-  }
-  return m.setObjectType("torch._C._nn.linear", defaultDynamicQConfig);
+  const m = new QConfigMapping().setGlobal(defaultDynamicQConfig);
+  for (const op of FIXED_QPARAMS_OP_TO_OBSERVER.keys()) m.setObjectType(op, null);
+  return m;
 }
 
 /** `obs_or_fq_ctr_equals`: the same class with the same arguments (nested ones compared so). */

@@ -52,11 +52,19 @@ export function quantizedHardswish(x: QTensor, scale: number, zeroPoint: number)
 }
 
 /**
- * `F.relu6` / `nn.ReLU6` of a quantized tensor (ATen's `relu6` for quantized input,
- * `min(max(q, zp), quantize(6))`, qparams and memory format kept).
+ * `F.relu6` / `nn.ReLU6` (ATen's `hardtanh(x, 0, 6)`) of a quantized tensor:
+ * `min(max(q, zp), quantize(6))`, qparams kept. Under the qnnpack engine PyTorch 1.13 clamps
+ * with QNNPACK's operator over the input's memory order and writes the result as an
+ * NCHW-contiguous tensor: a channels-last input comes out with its values in NHWC order
+ * reinterpreted as NCHW (reproduced here, as it is what PyTorch computes). Other engines keep
+ * the layout.
  */
 export function quantizedRelu6(x: QTensor): QTensor {
   checkQTensor("x", x);
+  if (x.ops.engine === "qnnpack" && x.shape.length === 4 && x.channelsLast) {
+    const flat = x.ops.kernels.relu6(x.memoryOrderCodes(), x);
+    return new QTensor(toNhwc(flat, x.shape), x.shape, x, { channelsLast: false, ops: x.ops });
+  }
   return sameLayout(x, x.ops.kernels.relu6(x.data, x), x);
 }
 

@@ -11,8 +11,9 @@
 import type { QuantizedDType } from "../../reference/dtype.ts";
 import { fuseConvBnWeights, fuseLinearBnWeights } from "../../reference/fusion.ts";
 import type { Observer, QuantizingObserver } from "../../reference/observers/observer.ts";
-import { quantizePerChannel, quantizePerTensor } from "../../reference/quantize.ts";
-import type { QuantizedTensor } from "../../reference/tensor.ts";
+import { dequantize, quantizePerChannel, quantizePerTensor } from "../../reference/quantize.ts";
+import type { QuantizedTensor, Tensor } from "../../reference/tensor.ts";
+import { linear } from "../functional/linear.ts";
 import { Module } from "../module.ts";
 import { ReLU } from "../modules/activation.ts";
 import { Conv2d } from "../modules/conv.ts";
@@ -96,12 +97,17 @@ export class ReferenceQuantizedModule extends Module {
     });
   }
 
-  /** Not run: lowering replaces reference modules. */
-  forward(): never {
-    throw new Error(
-      "a reference quantized module is not lowered here; convertFx lowers every reference " +
-        "module it makes",
-    );
+  /**
+   * The reference module's float forward (PyTorch's `nnqr.Linear` / `nnqr.Conv2d`): the op with
+   * the quantized-then-dequantized weight. Lowering replaces reference modules whose input and
+   * output are quantized; the others (a float input, e.g. after an op PyTorch leaves float) run
+   * this.
+   */
+  forward(x: Tensor): Tensor {
+    const w = dequantize(this.quantizedWeight());
+    const f = this.float;
+    if (f instanceof Linear) return linear(x, w, f.bias);
+    return f.convForward(x, w, f.bias);
   }
 
   /** PyTorch's class name. */

@@ -118,7 +118,7 @@ Deno.test("default QConfigMappings (PTQ and QAT, four backends) equal PyTorch 1.
     }
   }
   const dynamic = getDefaultDynamicQConfigMapping();
-  assert.equal(dynamic.globalQConfig, null);
+  assert.deepEqual(describeQConfig(dynamic.globalQConfig), TABLES.qconfig_mappings_dynamic.global);
   assert.deepEqual(
     [...dynamic.objectTypeQConfigs].map(([k, q]) => [k, describeQConfig(q)]),
     TABLES.qconfig_mappings_dynamic.object_type,

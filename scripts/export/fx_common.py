@@ -26,18 +26,15 @@ NAMESPACES = [
 ]
 
 
-DYNAMIC_OBJECT_TYPES = ["Linear", "LSTM", "GRU", "LSTMCell", "RNNCell", "GRUCell"]
-
-
 def dynamic_qconfig_mapping():
-    """The dynamic flow's mapping: default_dynamic_qconfig for the types quantize_dynamic
-    quantizes by default, and for functional linear (a global dynamic qconfig would also reach
-    sigmoid and tanh, which prepare_fx refuses)."""
+    """The dynamic flow's mapping: default_dynamic_qconfig globally (only ops with a dynamic dtype
+    config — linear, the RNNs — take it), the fixed-qparams ops (sigmoid, tanh, ...) opted out,
+    since prepare_fx refuses a dynamic qconfig on them."""
     from torch.ao.quantization import QConfigMapping, default_dynamic_qconfig
-    mapping = QConfigMapping()
-    for name in DYNAMIC_OBJECT_TYPES:
-        mapping.set_object_type(getattr(torch.nn, name), default_dynamic_qconfig)
-    mapping.set_object_type(torch.nn.functional.linear, default_dynamic_qconfig)
+    from torch.ao.quantization.qconfig_mapping import _FIXED_QPARAMS_OP_TO_OBSERVER
+    mapping = QConfigMapping().set_global(default_dynamic_qconfig)
+    for op in _FIXED_QPARAMS_OP_TO_OBSERVER:
+        mapping.set_object_type(op, None)
     return mapping
 
 

@@ -104,11 +104,8 @@ def describe_mapping(m):
     }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=os.path.join(HERE, "..", "..", "golden", "models", "fx",
-                                                      "pytorch_fx_tables.json"))
-    args = parser.parse_args()
+def main_to(out):
+    """Writes the tables to `out`."""
     tables = {
         "format": "qint8-fx-tables/1",
         "source": {"torch": torch.__version__, "generator": "scripts/export/fx_tables.py"},
@@ -121,12 +118,19 @@ def main():
                                ("qat", qm.get_default_qat_qconfig_mapping))},
         "qconfig_mappings_dynamic": describe_mapping(dynamic_qconfig_mapping()),
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
         json.dump(tables, f, indent=1, sort_keys=False)
         f.write("\n")
     count = sum(len(v) for v in tables["backend_configs"].values())
-    print(f"wrote {args.out}: {count} pattern configs in 4 backend configs, 8 QConfigMappings")
+    print(f"wrote {out}: {count} pattern configs in 4 backend configs, 9 QConfigMappings")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=os.path.join(HERE, "..", "..", "golden", "models", "fx",
+                                                      "pytorch_fx_tables.json"))
+    main_to(parser.parse_args().out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Records the graph-mode proof: DigitsNet and MobileBlockNet (fx_models.py) quantized by
+PyTorch's prepare_fx / prepare_qat_fx / convert_fx, three flows (static, qat, dynamic) on two
+backend configs (qnnpack, x86), each written by scripts/export/fx_export.py's `export` into
+golden/models/fx/<model>_<flow>_<backend>/ (the directory format `deno task model` reads).
+
+DigitsNet starts from the trained digits CNN (golden/models/digits/float_cnn.safetensors) and
+runs on the digits split of digits.py: calibration = the 64 calibration images in 4 batches of
+16, test input = the first 32 test images; its QAT is SGD (lr 1e-3, momentum 0.9, batch 32) for
+one pass over 320 training images, BatchNorm statistics frozen after 6 steps, observers
+disabled after 8. MobileBlockNet has random weights and BatchNorm statistics and runs on
+torch.randn batches [4, 3, 16, 16] (4 calibration, 1 test); its QAT is 10 SGD steps on random
+labels with the same schedule scaled. Every directory is seeded from its own name.
+
+Run: /usr/bin/python3 scripts/models/record_fx.py [--out DIR] [--only NAME]
+Also writes golden/models/fx/pytorch_fx_tables.json (scripts/export/fx_tables.py).
+"""
+import argparse
+import hashlib
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "export"))
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.nn.intrinsic.qat import freeze_bn_stats  # noqa: E402
+from torch.ao.quantization import disable_observer  # noqa: E402
+
+import digits  # noqa: E402
+import fx_export  # noqa: E402
+import fx_models  # noqa: E402
+import fx_tables  # noqa: E402
+import safetensors_io  # noqa: E402
+
+ROOT = os.path.join(HERE, "..", "..")
+FLOWS = ("static", "qat", "dynamic")
+BACKENDS = ("qnnpack", "x86")
+
+
+def seed_of(name):
+    """A seed from a directory name (adding directories never reseeds the others)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
+
+
+def qat_trainer(batches_of, steps, freeze_bn_after, disable_observer_after, seed):
+    """SGD on (input, label) batches with the digits recipe's freeze schedule."""
+    def train(prepared, _calibration):
+        torch.manual_seed(seed)
+        optimizer = torch.optim.SGD(prepared.parameters(), lr=1e-3, momentum=0.9)
+        loss_fn = nn.CrossEntropyLoss()
+        prepared.train()
+        for step, (x, y) in enumerate(batches_of()):
+            if step >= steps:
+                break
+            if step == freeze_bn_after:
+                prepared.apply(freeze_bn_stats)
+            if step == disable_observer_after:
+                prepared.apply(disable_observer)
+            optimizer.zero_grad()
+            loss_fn(prepared(x), y).backward()
+            optimizer.step()
+    return train
+
+
+def digits_case(name, flow):
+    data = digits.load_split()
+    model = fx_models.DigitsNet()
+    state, _ = safetensors_io.read(os.path.join(ROOT, "golden", "models", "digits", "float_cnn.safetensors"))
+    model.load_state_dict(state)
+    calibration = list(data["calibration_x"].split(16))
+    test_input = data["test_x"][:32]
+
+    def batches():
+        x, y = data["train_x"][:320], data["train_y"][:320]
+        return zip(x.split(32), y.split(32))
+    train = qat_trainer(batches, 10, 6, 8, seed_of(name)) if flow == "qat" else None
+    return model, calibration, test_input, train
+
+
+def mobile_case(name, flow):
+    seed = seed_of(name)
+    torch.manual_seed(seed)
+    model = fx_models.MobileBlockNet()
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    generator = torch.Generator().manual_seed(seed)
+    calibration = [torch.randn(4, 3, 16, 16, generator=generator) for _ in range(4)]
+    test_input = torch.randn(4, 3, 16, 16, generator=generator)
+
+    def batches():
+        g = torch.Generator().manual_seed(seed + 1)
+        for _ in range(10):
+            yield torch.randn(4, 3, 16, 16, generator=g), torch.randint(0, 10, (4,), generator=g)
+    train = qat_trainer(batches, 10, 6, 8, seed) if flow == "qat" else None
+    return model, calibration, test_input, train
+
+
+CASES = {"digits": digits_case, "mobile": mobile_case}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=os.path.join(ROOT, "golden", "models", "fx"))
+    parser.add_argument("--only", help="record only this directory name")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    for model_name, make in CASES.items():
+        for flow in FLOWS:
+            for backend in BACKENDS:
+                name = f"{model_name}_{flow}_{backend}"
+                if args.only and args.only != name:
+                    continue
+                model, calibration, test_input, train = make(name, flow)
+                manifest = fx_export.export(
+                    model, flow=flow, backend=backend, calibration=calibration,
+                    test_input=test_input, out=os.path.join(args.out, name), train=train,
+                    description=f"{model_name} ({type(model).__name__}), {flow}, {backend} config")
+                print(f"{name}: engine {manifest['engine']}")
+    fx_tables.main_to(os.path.join(args.out, "pytorch_fx_tables.json"))
+
+
+if __name__ == "__main__":
+    main()
