@@ -21,6 +21,7 @@ import { sleefExpf, sleefTanhf } from "../../reference/_sleef.ts";
 import { Tensor } from "../../reference/tensor.ts";
 import { torchSumFloat32 } from "../../reference/torch_sum.ts";
 import { show } from "../_util.ts";
+import { ELLIPSIS, SliceArg } from "./graph.ts";
 import { checkTensor, numel } from "../functional/_shape.ts";
 
 const f32 = Math.fround;
@@ -144,4 +145,60 @@ export function mean(x: Tensor, dim: unknown = null, keepdim = false): Tensor {
     for (let o = 0; o < outer; o++) out[o] = f32(sums[o] / count);
   }
   return new Tensor(out, outShape);
+}
+
+/** One index of `x[...]`: an integer, a slice, or `...`. */
+export type TensorIndex = number | SliceArg | typeof ELLIPSIS;
+
+/**
+ * `x[index]` of a float tensor (basic indexing: integers remove a dimension, slices keep it,
+ * one `...` stands for the dimensions not indexed), a copy as PyTorch's `.contiguous()` of the
+ * view would be.
+ * @throws {RangeError} for an index out of range, a zero step, or too many indices.
+ */
+export function indexTensor(x: Tensor, index: TensorIndex | readonly TensorIndex[]): Tensor {
+  checkTensor("x", x);
+  const items = Array.isArray(index) ? [...index] : [index as TensorIndex];
+  const ell = items.indexOf(ELLIPSIS);
+  const explicit = items.filter((i) => i !== ELLIPSIS).length;
+  if (explicit > x.shape.length) {
+    throw new RangeError(`index: too many indices for a tensor of rank ${x.shape.length}`);
+  }
+  const full: (number | SliceArg)[] = ell < 0
+    ? [...items as (number | SliceArg)[], ...Array(x.shape.length - explicit).fill(new SliceArg())]
+    : [
+      ...items.slice(0, ell) as (number | SliceArg)[],
+      ...Array(x.shape.length - explicit).fill(new SliceArg()),
+      ...items.slice(ell + 1) as (number | SliceArg)[],
+    ];
+  const picks: number[][] = full.map((ix, d) => {
+    const size = x.shape[d];
+    if (typeof ix === "number") {
+      const i = ix < 0 ? ix + size : ix;
+      if (!Number.isInteger(ix) || i < 0 || i >= size) {
+        throw new RangeError(`index: ${ix} is out of bounds for dimension ${d} with size ${size}`);
+      }
+      return [i];
+    }
+    const step = ix.step ?? 1;
+    if (step <= 0) throw new RangeError(`index: slice step must be positive, got ${step}`);
+    const clampTo = (v: number | null, fallback: number) =>
+      v === null ? fallback : Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+    const out: number[] = [];
+    for (let i = clampTo(ix.start, 0); i < clampTo(ix.stop, size); i += step) out.push(i);
+    return out;
+  });
+  const strides = x.shape.map((_, i) => numel(x.shape.slice(i + 1)));
+  const shape = picks.filter((_, d) => typeof full[d] !== "number").map((p) => p.length);
+  const out = new Float32Array(numel(picks.map((p) => p.length)));
+  let k = 0;
+  const walk = (d: number, offset: number) => {
+    if (d === picks.length) {
+      out[k++] = x.data[offset];
+      return;
+    }
+    for (const i of picks[d]) walk(d + 1, offset + i * strides[d]);
+  };
+  walk(0, 0);
+  return new Tensor(out, shape);
 }

@@ -19,12 +19,25 @@
 import type { Tensor } from "../../reference/tensor.ts";
 import type { QTensor } from "../quantized/qtensor.ts";
 import { dispatch } from "./dispatch.ts";
+import { ELLIPSIS, SliceArg } from "./graph.ts";
 import type { Proxy } from "./proxy.ts";
 
 /** A value a graph-mode op takes: a float tensor, a quantized tensor or a proxy while tracing. */
 export type FxValue = Tensor | QTensor | Proxy;
 
 type Num = number | Proxy;
+
+/** Python's `slice(start, stop, step)` for `operator.getitem`. */
+export function slice(
+  start: number | null = null,
+  stop: number | null = null,
+  step: number | null = null,
+): SliceArg {
+  return new SliceArg(start, stop, step);
+}
+
+/** Python's `...` for `operator.getitem`. */
+export { ELLIPSIS };
 
 function fn<T>(target: string, args: unknown[], kwargs: Record<string, unknown> = {}): T {
   return dispatch("call_function", target, args, kwargs) as T;
@@ -177,8 +190,15 @@ export const operator = {
   truediv<T extends FxValue>(a: T | number, b: T | number): T {
     return fn("operator.truediv", [a, b]);
   },
-  /** `a[i]` of a list or tuple (e.g. of `x.size()`). */
-  getitem(a: unknown, i: number): Num {
+  /**
+   * `a[i]`: of a list or tuple (e.g. of `x.size()`), or basic indexing of a tensor with
+   * integers, `slice(start, stop, step)` and `ELLIPSIS` (`x[:, :8]` is
+   * `getitem(x, [slice(), slice(null, 8)])`).
+   */
+  getitem<T>(
+    a: T,
+    i: number | SliceArg | typeof ELLIPSIS | readonly (number | SliceArg | typeof ELLIPSIS)[],
+  ): T {
     return fn("operator.getitem", [a, i]);
   },
 };

@@ -36,14 +36,41 @@ export const NODE_OPS: readonly NodeOp[] = [
 ];
 
 /** A dtype constant in a node's arguments (`torch.quint8`). */
-export interface DTypeArg {
+export class DTypeArg {
   /** The dtype name without `torch.` (`quint8`, `qint8`, `float16`, `float32`). */
   readonly dtype: string;
+
+  /** @internal use `dtypeArg`. */
+  constructor(dtype: string) {
+    this.dtype = dtype;
+    Object.freeze(this);
+  }
 }
+
+/** A Python slice in a node's arguments (`x[:, 1:8]`); null for an omitted bound. */
+export class SliceArg {
+  /** The start, or null. */
+  readonly start: number | null;
+  /** The stop, or null. */
+  readonly stop: number | null;
+  /** The step, or null. */
+  readonly step: number | null;
+
+  /** A slice `start:stop:step`. */
+  constructor(start: number | null = null, stop: number | null = null, step: number | null = null) {
+    this.start = start;
+    this.stop = stop;
+    this.step = step;
+    Object.freeze(this);
+  }
+}
+
+/** Python's `...` in a node's arguments. */
+export const ELLIPSIS: Readonly<{ ellipsis: true }> = Object.freeze({ ellipsis: true as const });
 
 /**
  * A node argument: another node, a Python constant (number, bool, string, None = `null`), a
- * dtype, a list or tuple (an array), or a dict of arguments.
+ * dtype, a slice or `...`, a list or tuple (an array), or a dict of arguments.
  */
 export type Argument =
   | Node
@@ -52,6 +79,8 @@ export type Argument =
   | string
   | null
   | DTypeArg
+  | SliceArg
+  | typeof ELLIPSIS
   | readonly Argument[]
   | { readonly [key: string]: Argument };
 
@@ -60,20 +89,24 @@ export type Kwargs = { readonly [key: string]: Argument };
 
 /** A dtype argument (`torch.quint8` → `dtypeArg("quint8")`). */
 export function dtypeArg(dtype: string): DTypeArg {
-  return Object.freeze({ dtype });
+  return new DTypeArg(dtype);
 }
 
 /** Whether `a` is a dtype argument. */
 export function isDTypeArg(a: unknown): a is DTypeArg {
-  return typeof a === "object" && a !== null && !Array.isArray(a) && !(a instanceof Node) &&
-    Object.keys(a).length === 1 && typeof (a as DTypeArg).dtype === "string";
+  return a instanceof DTypeArg;
+}
+
+/** Whether `a` is an argument constant other than a plain value (dtype, slice, `...`). */
+export function isConstantArg(a: unknown): boolean {
+  return a instanceof DTypeArg || a instanceof SliceArg || a === ELLIPSIS;
 }
 
 /** Applies `fn` to every node inside an argument structure (`torch.fx.node.map_arg`). */
 export function mapArg(a: Argument, fn: (n: Node) => Argument): Argument {
   if (a instanceof Node) return fn(a);
   if (Array.isArray(a)) return a.map((x) => mapArg(x, fn));
-  if (typeof a === "object" && a !== null && !isDTypeArg(a)) {
+  if (typeof a === "object" && a !== null && !isConstantArg(a)) {
     const out: Record<string, Argument> = {};
     for (const [k, v] of Object.entries(a)) out[k] = mapArg(v, fn);
     return out;
@@ -247,6 +280,11 @@ export function formatArg(a: Argument, nodePrefix = "%"): string {
   if (a === true) return "True";
   if (a === false) return "False";
   if (isDTypeArg(a)) return `torch.${a.dtype}`;
+  if (a instanceof SliceArg) {
+    const b = (v: number | null) => (v === null ? "None" : String(v));
+    return `slice(${b(a.start)}, ${b(a.stop)}, ${b(a.step)})`;
+  }
+  if (a === ELLIPSIS) return "Ellipsis";
   if (typeof a === "object") {
     return `{${Object.entries(a).map(([k, v]) => `${k}: ${formatArg(v, nodePrefix)}`).join(", ")}}`;
   }

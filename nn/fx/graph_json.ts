@@ -16,12 +16,14 @@ import { arrayTypeOf, type TypedTensor } from "../typed_tensor.ts";
 import {
   type Argument,
   dtypeArg,
+  ELLIPSIS,
   Graph,
   isDTypeArg,
   type Kwargs,
   Node,
   NODE_OPS,
   type NodeOp,
+  SliceArg,
 } from "./graph.ts";
 import { GraphModule, type Scope } from "./graph_module.ts";
 import { FxContainer } from "./modules.ts";
@@ -37,6 +39,8 @@ export type ArgJSON =
   | { node: string }
   | { dtype: string }
   | { float: string }
+  | { slice: [ArgJSON, ArgJSON, ArgJSON] }
+  | { ellipsis: true }
   | { dict: Record<string, ArgJSON> };
 
 /** A node in JSON. */
@@ -84,6 +88,8 @@ export function encodeArg(a: Argument): ArgJSON {
   if (a instanceof Node) return { node: a.name };
   if (Array.isArray(a)) return a.map(encodeArg);
   if (isDTypeArg(a)) return { dtype: a.dtype };
+  if (a instanceof SliceArg) return { slice: [a.start, a.stop, a.step] };
+  if (a === ELLIPSIS) return { ellipsis: true };
   if (typeof a === "number" && !Number.isFinite(a)) {
     return { float: Number.isNaN(a) ? "nan" : a > 0 ? "inf" : "-inf" };
   }
@@ -105,6 +111,14 @@ export function decodeArg(a: ArgJSON, lookup: (name: string) => Node): Argument 
   if ("node" in a) return lookup(a.node);
   if ("dtype" in a) return dtypeArg(a.dtype);
   if ("float" in a) return a.float === "nan" ? NaN : a.float.startsWith("-") ? -Infinity : Infinity;
+  if ("slice" in a) {
+    const [start, stop, step] = a.slice.map((v) => (v === null || typeof v === "number" ? v : NaN));
+    if ([start, stop, step].some((v) => Number.isNaN(v))) {
+      throw new RangeError(`argument: a slice with non-integer bounds ${show(a)}`);
+    }
+    return new SliceArg(start as number | null, stop as number | null, step as number | null);
+  }
+  if ("ellipsis" in a) return ELLIPSIS;
   if ("dict" in a) {
     const out: Record<string, Argument> = {};
     for (const [k, v] of Object.entries(a.dict)) out[k] = decodeArg(v, lookup);

@@ -40,6 +40,7 @@ import type { QuantizedOps } from "../quantized/ops.ts";
 import { DeQuantize, Quantize } from "../quantized/quantize.ts";
 import {
   FxContainer,
+  Hardsigmoid,
   Hardswish,
   QuantizedHardswish,
   Sigmoid,
@@ -316,6 +317,7 @@ for (
     [ReLU, "torch.nn.ReLU"],
     [ReLU6, "torch.nn.ReLU6"],
     [Hardswish, "torch.nn.Hardswish"],
+    [Hardsigmoid, "torch.nn.Hardsigmoid"],
     [Sigmoid, "torch.nn.Sigmoid"],
     [Tanh, "torch.nn.Tanh"],
     [Identity, "torch.nn.Identity"],

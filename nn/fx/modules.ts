@@ -12,7 +12,7 @@ import { checkScale, checkZeroPoint } from "../../reference/_check.ts";
 import { Module, type StateDict, type StateDictReader } from "../module.ts";
 import { QTensor } from "../quantized/qtensor.ts";
 import { loadOutputQParams, saveOutputQParams } from "../quantized/state_dict.ts";
-import { hardswish, sigmoid, tanh } from "./float_ops.ts";
+import { hardsigmoid, hardswish, sigmoid, tanh } from "./float_ops.ts";
 import { quantizedHardswish, quantizedSigmoid, quantizedTanh } from "./quantized_ops.ts";
 
 /** `torch.nn.Hardswish()`: `x·relu6(x + 3)/6` (float only; convert makes it `QuantizedHardswish`). */
@@ -20,6 +20,14 @@ export class Hardswish extends Module {
   /** `F.hardswish(x)`. */
   forward(x: Tensor): Tensor {
     return hardswish(x);
+  }
+}
+
+/** `torch.nn.Hardsigmoid()`: `relu6(x + 3)/6` (float only: no quantized kernel here). */
+export class Hardsigmoid extends Module {
+  /** `F.hardsigmoid(x)`. */
+  forward(x: Tensor): Tensor {
+    return hardsigmoid(x);
   }
 }
 
@@ -131,5 +139,15 @@ export class UnsupportedModule extends Module {
   /** The PyTorch class name's last part. */
   override getName(): string {
     return this.typeName.slice(this.typeName.lastIndexOf(".") + 1);
+  }
+
+  /** Keeps whatever own entries the state dict has for it (their meaning is unknown here). */
+  protected override loadFromStateDict(reader: StateDictReader, prefix: string): void {
+    for (const key of reader.unexpectedKeys()) {
+      const field = key.slice(prefix.length);
+      if (!key.startsWith(prefix) || field.includes(".")) continue;
+      const t = reader.take(key)!;
+      reader.defer(() => this.registerBuffer(field, t));
+    }
   }
 }

@@ -29,12 +29,22 @@ import {
 } from "../functional/elementwise.ts";
 import { linear } from "../functional/linear.ts";
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from "../functional/pool.ts";
+import { broadcastShapes, sameShape } from "../functional/_shape.ts";
 import type { QuantizedOps } from "../quantized/ops.ts";
 import { QTensor } from "../quantized/qtensor.ts";
 import { defaultRandom } from "../random.ts";
 import { isTypedTensorLike, scalarValue } from "./_values.ts";
-import { hardsigmoid, hardswish, mean, sigmoid, tanh } from "./float_ops.ts";
 import {
+  hardsigmoid,
+  hardswish,
+  indexTensor,
+  mean,
+  sigmoid,
+  tanh,
+  type TensorIndex,
+} from "./float_ops.ts";
+import {
+  expandQTensor,
   inferShape,
   PackedConvParams,
   PackedLinearParams,
@@ -362,7 +372,16 @@ function qBinary(op: "add" | "mul", relu: boolean): OpImpl {
     const [a, b, scale, zp] = args;
     if (isQ(a) && isQ(b)) {
       const out = { scale: scalarValue(scale, "scale"), zeroPoint: scalarValue(zp, "zero_point") };
-      return a.ops.binary(op, a, b, out, relu);
+      if (sameShape(a.shape, b.shape)) return a.ops.binary(op, a, b, out, relu);
+      if (op === "add") {
+        throw new RangeError(
+          `quantized::add of shapes [${a.shape}] and [${b.shape}]: broadcasting add runs ATen's ` +
+            `kernel in PyTorch (position-dependent numerics), which this library does not reproduce`,
+        );
+      }
+      // Quantized mul is elementwise and layout-independent: broadcast both operands.
+      const shape = broadcastShapes(a.shape, b.shape);
+      return a.ops.binary(op, expandQTensor(a, shape), expandQTensor(b, shape, a), out, relu);
     }
     const [q, c] = isQ(a) ? [a, b] : [b, a];
     if (!isQ(q) || typeof scalarOrTensor(c) !== "number") {
@@ -436,6 +455,7 @@ function convPrepack(args: readonly unknown[], kwargs: Readonly<Record<string, u
 
 function getitem(args: readonly unknown[]): unknown {
   const [a, i] = args;
+  if (a instanceof Tensor) return indexTensor(a, i as TensorIndex);
   if (Array.isArray(a) && typeof i === "number") {
     const v = a[i < 0 ? i + a.length : i];
     if (v === undefined) throw new RangeError(`getitem: index ${i} out of range`);

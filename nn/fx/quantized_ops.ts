@@ -10,6 +10,7 @@
 import { type Conv2dGeometry, convWeight } from "../../reference/quantized_conv2d.ts";
 import { linearWeight } from "../../reference/quantized_linear.ts";
 import { quantizePerTensor } from "../../reference/quantize.ts";
+import { qnnpackAvgPoolScale, qnnpackAvgPoolValue } from "../../reference/quantized_pool.ts";
 import { type QuantizedTensor, Tensor } from "../../reference/tensor.ts";
 import type { PackedConvWeight, PackedLinearWeight } from "../../kernels/kernel_set.ts";
 import { show } from "../_util.ts";
@@ -18,6 +19,7 @@ import type { QuantizedOps } from "../quantized/ops.ts";
 import { checkQTensor, QTensor } from "../quantized/qtensor.ts";
 import { readQuantizedWeight, saveQuantizedWeight } from "../quantized/state_dict.ts";
 import { toNhwc } from "../quantized/layout.ts";
+import { broadcastIndex } from "../functional/_shape.ts";
 import { mean as floatMean, reducedShape, reductionDims } from "./float_ops.ts";
 
 /** A QTensor with the same layout as `like` over new codes and qparams. */
@@ -81,6 +83,24 @@ export function quantizedReshape(x: QTensor, shape: readonly number[]): QTensor 
   return new QTensor(data, full, x, { channelsLast: false, ops: x.ops });
 }
 
+/**
+ * A quantized tensor broadcast to `shape` (codes repeated, qparams kept), in the memory format
+ * of `like` (default: its own).
+ */
+export function expandQTensor(x: QTensor, shape: readonly number[], like: QTensor = x): QTensor {
+  checkQTensor("x", x);
+  const out = shape.length === x.shape.length && x.shape.every((d, i) => d === shape[i]);
+  if (out && like === x) return x;
+  const index = broadcastIndex(x.shape, shape);
+  const codes = x.logicalCodes();
+  const flat = Uint8Array.from(index, (i) => codes[i]);
+  const channelsLast = shape.length === 4 && like.channelsLast;
+  return new QTensor(shape.length === 4 ? toNhwc(flat, shape) : flat, shape, x, {
+    channelsLast,
+    ops: x.ops,
+  });
+}
+
 /** Resolves one −1 in a view shape. @throws {RangeError} for an incompatible shape. */
 export function inferShape(shape: readonly number[], size: number): number[] {
   const known = shape.filter((d) => d !== -1);
@@ -96,23 +116,47 @@ export function inferShape(shape: readonly number[], size: number): number[] {
 }
 
 /**
- * `torch.mean` of a quantized tensor (`mean_quantized_cpu`, ReduceOps.cpp): the result keeps the
- * input's qparams. Only the generic path is implemented — dequantize, float mean, quantize with
- * the input's qparams — which PyTorch takes when neither QNNPACK's global average pooling
- * (qnnpack engine, 4-D, dims exactly (2, 3)) nor the inner-dimension kernel applies.
- * @throws {Error} where PyTorch would take one of the other two kernels (not reproduced).
+ * `torch.mean` of a quantized tensor (`mean_quantized_cpu`, ReduceOps.cpp); the result keeps the
+ * input's qparams. Two of PyTorch's three paths:
+ *
+ * - qnnpack engine, 4-D, `dim` exactly `(2, 3)`: QNNPACK's global average pooling —
+ *   `clamp(sat16(rne(f32(f32(Σ(q − zp))·f32(s / f32(s·HW))))) + zp)` per (n, c);
+ * - other dims that are not the innermost ones: dequantize, float mean, quantize with the
+ *   input's qparams.
+ *
+ * @throws {Error} where PyTorch takes ATen's inner-dimension kernel (innermost dims on the other
+ * engines, or given as `(-2, -1)`), which this library does not reproduce.
  */
 export function quantizedMean(x: QTensor, dim: unknown, keepdim = false): QTensor {
   checkQTensor("x", x);
   const rank = x.shape.length;
   const dims = reductionDims(dim, rank);
+  if (
+    x.ops.engine === "qnnpack" && rank === 4 && Array.isArray(dim) && dim.length === 2 &&
+    dim[0] === 2 && dim[1] === 3
+  ) {
+    const [n, c, h, w] = x.shape;
+    const scale = qnnpackAvgPoolScale(x.scale, h * w);
+    const nhwc = x.memoryOrderCodes();
+    const planeStride = x.channelsLast ? 1 : h * w;
+    const pixelStride = x.channelsLast ? c : 1;
+    const out = new Uint8Array(n * c);
+    for (let b = 0; b < n; b++) {
+      for (let ch = 0; ch < c; ch++) {
+        const base = b * c * h * w + ch * planeStride;
+        let acc = 0;
+        for (let p = 0; p < h * w; p++) acc += nhwc[base + p * pixelStride] - x.zeroPoint;
+        out[b * c + ch] = qnnpackAvgPoolValue(acc, scale, x.zeroPoint);
+      }
+    }
+    const shape = keepdim ? [n, c, 1, 1] : [n, c];
+    return new QTensor(out, shape, x, { channelsLast: false, ops: x.ops });
+  }
   const innermost = dims.every((d, i) => d === rank - dims.length + i);
-  if (innermost || (x.ops.engine === "qnnpack" && rank === 4 && String(dim) === "2,3")) {
+  if (innermost) {
     throw new Error(
-      `mean: the mean of a quantized tensor over dims [${dims}] runs ${
-        innermost ? "ATen's inner-dimension kernel" : "QNNPACK's global average pooling"
-      } in PyTorch, which this library does not reproduce; keep this mean in float ` +
-        `(QConfigMapping.setObjectType("mean", null))`,
+      `mean: the mean of a quantized tensor over its innermost dims [${dims}] runs ATen's ` +
+        `inner-dimension kernel in PyTorch, which this library does not reproduce`,
     );
   }
   const y = floatMean(x.dequantize(), dims, keepdim);

@@ -19,7 +19,7 @@ import { show, typeName } from "../_util.ts";
 import { Module } from "../module.ts";
 import { FloatFunctional } from "../modules/float_functional.ts";
 import { QTensor } from "../quantized/qtensor.ts";
-import { type Argument, Graph, isDTypeArg, type Kwargs } from "./graph.ts";
+import { type Argument, Graph, isConstantArg, type Kwargs } from "./graph.ts";
 import { GraphModule, ROOT_SCOPE, type Scope } from "./graph_module.ts";
 import { isLeafModule, typeNameOf } from "./module_types.ts";
 import { Proxy, type Recorder } from "./proxy.ts";
@@ -136,7 +136,7 @@ export class Tracer implements Recorder {
     }
     if (a === undefined) return null;
     if (Array.isArray(a)) return a.map((x) => this.createArg(x));
-    if (isDTypeArg(a)) return a;
+    if (isConstantArg(a)) return a as Argument;
     if (a instanceof Module || a instanceof QTensor || typeof a === "function") {
       throw new TypeError(`a graph argument cannot be ${show(a)}`);
     }

@@ -82,6 +82,10 @@ def encode_arg(a):
         return {"dtype": str(a).replace("torch.", "")}
     if isinstance(a, float) and not math.isfinite(a):
         return {"float": str(a)}
+    if isinstance(a, slice):
+        return {"slice": [encode_arg(a.start), encode_arg(a.stop), encode_arg(a.step)]}
+    if a is Ellipsis:
+        return {"ellipsis": True}
     if a is None or isinstance(a, (bool, int, float, str)):
         return a
     if isinstance(a, torch.memory_format) or isinstance(a, torch.device):
