@@ -19,38 +19,26 @@ import type { QuantizedOps } from "../quantized/ops.ts";
 import { checkQTensor, QTensor } from "../quantized/qtensor.ts";
 import { readQuantizedWeight, saveQuantizedWeight } from "../quantized/state_dict.ts";
 import { toNhwc } from "../quantized/layout.ts";
+import { hardswish, relu6, sigmoid, tanh } from "../../ops/activations.ts";
 import { broadcastIndex } from "../functional/_shape.ts";
 import { mean as floatMean, reducedShape, reductionDims } from "./float_ops.ts";
-
-/** A QTensor with the same layout as `like` over new codes and qparams. */
-function sameLayout(
-  like: QTensor,
-  data: Uint8Array,
-  qparams: { scale: number; zeroPoint: number },
-) {
-  return new QTensor(data, like.shape, qparams, {
-    channelsLast: like.channelsLast,
-    ops: like.ops,
-  });
-}
 
 /** `torch.sigmoid` of a quantized tensor: output qparams fixed at (1/256, 0). */
 export function quantizedSigmoid(x: QTensor): QTensor {
   checkQTensor("x", x);
-  return sameLayout(x, x.ops.kernels.sigmoid(x.data, x), { scale: 1 / 256, zeroPoint: 0 });
+  return x.ops.unary(sigmoid, x, {});
 }
 
 /** `torch.tanh` of a quantized tensor: output qparams fixed at (2/256, 128). */
 export function quantizedTanh(x: QTensor): QTensor {
   checkQTensor("x", x);
-  return sameLayout(x, x.ops.kernels.tanh(x.data, x), { scale: 2 / 256, zeroPoint: 128 });
+  return x.ops.unary(tanh, x, {});
 }
 
 /** `quantized::hardswish(x, output_scale, output_zero_point)`. */
 export function quantizedHardswish(x: QTensor, scale: number, zeroPoint: number): QTensor {
   checkQTensor("x", x);
-  const output = { scale, zeroPoint };
-  return sameLayout(x, x.ops.kernels.hardswish(x.data, x, output), output);
+  return x.ops.unary(hardswish, x, {}, { scale, zeroPoint });
 }
 
 /**
@@ -63,11 +51,15 @@ export function quantizedHardswish(x: QTensor, scale: number, zeroPoint: number)
  */
 export function quantizedRelu6(x: QTensor): QTensor {
   checkQTensor("x", x);
+  const [lo, hi] = relu6.spec.clampBounds!(x, {});
   if (x.ops.engine === "qnnpack" && x.shape.length === 4 && x.channelsLast) {
-    const flat = x.ops.kernels.relu6(x.memoryOrderCodes(), x);
+    const flat = x.ops.kernels.clamp(x.memoryOrderCodes(), lo, hi);
     return new QTensor(toNhwc(flat, x.shape), x.shape, x, { channelsLast: false, ops: x.ops });
   }
-  return sameLayout(x, x.ops.kernels.relu6(x.data, x), x);
+  return new QTensor(x.ops.kernels.clamp(x.data, lo, hi), x.shape, x, {
+    channelsLast: x.channelsLast,
+    ops: x.ops,
+  });
 }
 
 /**
