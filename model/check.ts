@@ -39,6 +39,7 @@ import {
   prepareFx,
   prepareQatFx,
   sharedObserverGroups,
+  symbolicTrace,
   typeNameOf,
 } from "../nn/fx/mod.ts";
 import { loadPreparedState } from "../nn/fx/observer_state.ts";
@@ -95,6 +96,12 @@ export interface CheckOptions {
   kernelSets?: readonly KernelSet[];
   /** Progress lines. */
   log?: (line: string) => void;
+  /**
+   * Builds the float model in TypeScript instead of importing PyTorch's traced graph: its
+   * `symbolicTrace` is compared with PyTorch's trace node for node (scopes included), PyTorch's
+   * float weights are loaded into it, and it goes through the same steps.
+   */
+  model?: () => Module;
 }
 
 function numericsOfEngine(engine: string): "qnnpack" | "fbgemm" {
@@ -192,8 +199,33 @@ function recordedNode(io: Map<string, TypedTensor>, name: string): Recorded | un
   };
 }
 
+/** A TypeScript model's trace against PyTorch's, node for node with scopes. */
+function compareTrace(traced: GraphModule, want: GraphModuleJSON, rows: Row[]): void {
+  const got = graphToJSON(traced.graph, traced.scopes);
+  want.nodes.forEach((w, i) => {
+    const a = JSON.stringify(got[i]);
+    const b = JSON.stringify(w);
+    rows.push({
+      section: "trace",
+      item: w.name,
+      path: "-",
+      status: a === b ? "pass" : "fail",
+      detail: a === b ? "" : `${a} here, ${b} in PyTorch`,
+    });
+  });
+  if (got.length !== want.nodes.length) {
+    rows.push({
+      section: "trace",
+      item: "node count",
+      path: "-",
+      status: "fail",
+      detail: `${got.length} nodes here, ${want.nodes.length} in PyTorch`,
+    });
+  }
+}
+
 /** The float model against PyTorch's float output (measured: float conv is not claimed). */
-function floatDrift(float: GraphModule, isQat: boolean, input: Tensor, ex: ExportDir): string {
+function floatDrift(float: Module, isQat: boolean, input: Tensor, ex: ExportDir): string {
   try {
     const out = (isQat ? float.clone().eval() : float).forward(input) as Tensor;
     const want = ex.io.get("float_output")!.data as Float32Array;
@@ -285,9 +317,16 @@ export async function checkExport(dir: string, options: CheckOptions = {}): Prom
   ).map((k) => toTensor(ex.io.get(k)!));
 
   log(`${dir}: ${manifest.flow} ${backend}, recorded on the ${manifest.engine} engine`);
-  const rebuild = () =>
-    graphModuleFromJSON(ex.floatGraph, { stateDict: ex.floatState }).train(isQat);
+  const rebuild = (): Module => {
+    if (options.model === undefined) {
+      return graphModuleFromJSON(ex.floatGraph, { stateDict: ex.floatState }).train(isQat);
+    }
+    const m = options.model();
+    m.loadStateDict(ex.floatState);
+    return m.train(isQat);
+  };
   const float = rebuild();
+  if (options.model !== undefined) compareTrace(symbolicTrace(float), ex.floatGraph, rows);
   rows.push({
     section: "float",
     item: "float forward",
