@@ -19,10 +19,10 @@
 import { expf } from "../../reference/_libm.ts";
 import { sleefExpf, sleefTanhf } from "../../reference/_sleef.ts";
 import { Tensor } from "../../reference/tensor.ts";
-import { torchSumFloat32 } from "../../reference/torch_sum.ts";
 import { show } from "../_util.ts";
 import { ELLIPSIS, SliceArg } from "./graph.ts";
 import { checkTensor, numel } from "../functional/_shape.ts";
+import { sumOverDims } from "./float_reduce.ts";
 
 const f32 = Math.fround;
 
@@ -77,12 +77,14 @@ export function hardsigmoid(x: Tensor): Tensor {
 }
 
 /**
- * Normalises reduction dimensions: `null`/`undefined` (all), an integer or a list; negative
+ * Normalises reduction dimensions: `null`/`undefined`/`[]` (all, as PyTorch 1.13), an integer or a list; negative
  * counts from the end.
  * @throws {RangeError} for a dimension out of range or repeated.
  */
 export function reductionDims(dim: unknown, rank: number): number[] {
-  if (dim === null || dim === undefined) return [...Array(rank).keys()];
+  if (dim === null || dim === undefined || (Array.isArray(dim) && dim.length === 0)) {
+    return [...Array(rank).keys()];
+  }
   const list = Array.isArray(dim) ? dim : [dim];
   const out: number[] = [];
   for (const d of list) {
@@ -117,34 +119,31 @@ export function reducedShape(
 }
 
 /**
- * `torch.mean(x, dim, keepdim)` of a float tensor: per output, `f32(sum / count)`. Over
- * trailing dimensions the sum is `torch.sum`'s cascade, as PyTorch's; otherwise index order.
+ * `torch.mean(x, dim, keepdim)` of a float tensor: `torch.sum` over the dimensions in PyTorch's
+ * order (see `sumOverDims`), each sum divided by the element count in float32.
  */
 export function mean(x: Tensor, dim: unknown = null, keepdim = false): Tensor {
   checkTensor("x", x);
+  return meanInMemoryOrder(x.data, x.shape, dim, keepdim);
+}
+
+/**
+ * `torch.mean` of float elements held in a given memory order (`strides` into `data`); the
+ * result is contiguous, as PyTorch's.
+ */
+export function meanInMemoryOrder(
+  data: Float32Array,
+  shape: readonly number[],
+  dim: unknown,
+  keepdim: boolean,
+  strides?: readonly number[],
+): Tensor {
+  const x = { shape };
   const rank = x.shape.length;
   const dims = reductionDims(dim, rank);
-  const trailing = dims.every((d, i) => d === rank - dims.length + i);
-  const outShape = reducedShape(x.shape, dims, keepdim);
   const count = numel(dims.map((d) => x.shape[d]));
-  const kept = [...Array(rank).keys()].filter((d) => !dims.includes(d));
-  const outer = numel(kept.map((d) => x.shape[d]));
-  const out = new Float32Array(outer);
-  if (trailing) {
-    for (let o = 0; o < outer; o++) {
-      out[o] = f32(torchSumFloat32(x.data.subarray(o * count, (o + 1) * count)) / count);
-    }
-  } else {
-    const strides = x.shape.map((_, i) => numel(x.shape.slice(i + 1)));
-    const sums = new Float32Array(outer);
-    for (let i = 0; i < x.size; i++) {
-      let o = 0;
-      for (const d of kept) o = o * x.shape[d] + Math.floor(i / strides[d]) % x.shape[d];
-      sums[o] = f32(sums[o] + x.data[i]);
-    }
-    for (let o = 0; o < outer; o++) out[o] = f32(sums[o] / count);
-  }
-  return new Tensor(out, outShape);
+  const sums = sumOverDims(data, x.shape, dims, strides);
+  return new Tensor(sums.map((s) => f32(s / count)), reducedShape(x.shape, dims, keepdim));
 }
 
 /** One index of `x[...]`: an integer, a slice, or `...`. */

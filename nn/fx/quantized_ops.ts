@@ -21,7 +21,8 @@ import { readQuantizedWeight, saveQuantizedWeight } from "../quantized/state_dic
 import { toNhwc } from "../quantized/layout.ts";
 import { hardswish, relu6, sigmoid, tanh } from "../../ops/activations.ts";
 import { broadcastIndex } from "../functional/_shape.ts";
-import { mean as floatMean, reducedShape, reductionDims } from "./float_ops.ts";
+import { mean as floatMean, meanInMemoryOrder, reducedShape, reductionDims } from "./float_ops.ts";
+import { channelsLastStrides } from "./float_reduce.ts";
 
 /** `torch.sigmoid` of a quantized tensor: output qparams fixed at (1/256, 0). */
 export function quantizedSigmoid(x: QTensor): QTensor {
@@ -151,7 +152,18 @@ export function quantizedMean(x: QTensor, dim: unknown, keepdim = false): QTenso
         `inner-dimension kernel in PyTorch, which this library does not reproduce`,
     );
   }
-  const y = floatMean(x.dequantize(), dims, keepdim);
+  // The float mean walks the dequantized tensor in its memory format (channels-last after a
+  // quantized conv), and that order decides the float sums.
+  const deq = x.dequantize();
+  const y = x.channelsLast
+    ? meanInMemoryOrder(
+      toNhwc(deq.data, x.shape),
+      x.shape,
+      dims,
+      keepdim,
+      channelsLastStrides(x.shape),
+    )
+    : floatMean(deq, dims, keepdim);
   const codes = x.ops.kernels.quantize(y.data, {
     scale: x.scale,
     zeroPoint: x.zeroPoint,

@@ -104,6 +104,42 @@ def mobile_case(name, flow):
 
 CASES = {"digits": digits_case, "mobile": mobile_case}
 
+FLOAT_LENGTHS = (1, 7, 15, 16, 17, 31, 32, 33, 100, 1000)
+
+
+def record_float_ops(out):
+    """The float ops graphs leave float, on lengths around ATen's vector blocks: float_ops.safetensors
+    holds `x.<n>` (torch.randn(n) * 4, seeded from the file name) and `<op>.<n>` for sigmoid,
+    tanh, hardswish and hardsigmoid; `m` [2, 3, 5, 7] and `big` [2, 37, 9, 33] with
+    `<name>.mean.<dims>` over trailing, inner and mixed dimensions (one thread, as the graphs run);
+    `qmean.codes` (quint8, scale 0.05, zero point 128) and `qmean.<nchw|nhwc>.<dims>`, the codes of
+    the quantized mean of it, contiguous and channels-last."""
+    name = "float_ops.safetensors"
+    g = torch.Generator().manual_seed(seed_of(name))
+    tensors = {}
+    for n in FLOAT_LENGTHS:
+        x = torch.randn(n, generator=g) * 4
+        tensors[f"x.{n}"] = x
+        tensors[f"sigmoid.{n}"] = torch.sigmoid(x)
+        tensors[f"tanh.{n}"] = torch.tanh(x)
+        tensors[f"hardswish.{n}"] = torch.nn.functional.hardswish(x)
+        tensors[f"hardsigmoid.{n}"] = torch.nn.functional.hardsigmoid(x)
+    for key, shape in (("m", (2, 3, 5, 7)), ("big", (2, 37, 9, 33))):
+        m = torch.randn(*shape, generator=g)
+        tensors[key] = m
+        for dims in ((3,), (2, 3), (1, 2, 3), (1,), (0,), (1, 2), (0, 2), (1, 3), (0, 1, 2, 3)):
+            tensors[f"{key}.mean." + "_".join(map(str, dims))] = m.mean(dims)
+    # Quantized mean on ATen's generic path (dequantize, float mean, quantize with the input's
+    # qparams): the float mean walks the dequantized tensor in its memory format.
+    torch.backends.quantized.engine = "qnnpack"
+    x = torch.randn(2, 5, 6, 7, generator=g)
+    q = torch.quantize_per_tensor(x, 0.05, 128, torch.quint8)
+    tensors["qmean.codes"] = q.int_repr()
+    for layout, qt in (("nchw", q), ("nhwc", q.contiguous(memory_format=torch.channels_last))):
+        for dims in ((1,), (0,), (2,), (1, 2), (0, 2), (1, 3)):
+            tensors[f"qmean.{layout}." + "_".join(map(str, dims))] = qt.mean(dims).int_repr()
+    safetensors_io.write(os.path.join(out, name), tensors)
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -123,6 +159,8 @@ def main():
                     test_input=test_input, out=os.path.join(args.out, name), train=train,
                     description=f"{model_name} ({type(model).__name__}), {flow}, {backend} config")
                 print(f"{name}: engine {manifest['engine']}")
+    if not args.only:
+        record_float_ops(args.out)
     fx_tables.main_to(os.path.join(args.out, "pytorch_fx_tables.json"))
 
 

@@ -1,0 +1,230 @@
+/**
+ * `torch.sum` over dimensions of a float32 tensor in the order PyTorch 1.13 adds on
+ * one thread with AVX2 (8-float vectors): the reduction's TensorIterator (reduced dimensions
+ * moved innermost, the rest ordered by stride, adjacent dimensions coalesced), walked two
+ * dimensions at a time, each step taking one of the cascade sum's four loops (contiguous inner,
+ * contiguous outer, scalar inner, scalar outer) and adding its result into the output.
+ * `torch.mean` is this sum divided by the element count.
+ *
+ * Two accumulation shapes make up every loop: `cascade` (one accumulator, flushed up four levels
+ * every 2^max(4, ⌈log2 n⌉/4) rows) and `rowSum` (four interleaved cascades, the tail added to
+ * the first, then the four added in order). Eight lanes of a vector are eight independent sums,
+ * so a vector loop is the scalar arithmetic per column.
+ * @module
+ */
+import { f32 } from "../../reference/float32.ts";
+
+const LEVELS = 4;
+const ILP = 4;
+const LANES = 8;
+
+function ceilLog2(x: number): number {
+  return x <= 1 ? 0 : 32 - Math.clz32(x - 1);
+}
+
+/** One accumulator over `size` rows with the cascade's level flushes (`multi_row_sum`). */
+function cascade(size: number, load: (i: number) => number): number {
+  const levelPower = Math.max(4, Math.floor(ceilLog2(size) / LEVELS));
+  const levelStep = 1 << levelPower;
+  const levelMask = levelStep - 1;
+  const acc = new Float64Array(LEVELS);
+  let i = 0;
+  while (i + levelStep <= size) {
+    for (let j = 0; j < levelStep; j++, i++) acc[0] = f32(acc[0] + load(i));
+    for (let j = 1; j < LEVELS; j++) {
+      acc[j] = f32(acc[j] + acc[j - 1]);
+      acc[j - 1] = 0;
+      if ((i & (levelMask << (j * levelPower))) !== 0) break;
+    }
+  }
+  for (; i < size; i++) acc[0] = f32(acc[0] + load(i));
+  for (let j = 1; j < LEVELS; j++) acc[0] = f32(acc[0] + acc[j]);
+  return acc[0];
+}
+
+/** `row_sum`: four interleaved cascades, the tail into the first, then the four in order. */
+function rowSum(size: number, load: (i: number) => number): number {
+  const rows = Math.floor(size / ILP);
+  const partial = [0, 1, 2, 3].map((k) => cascade(rows, (r) => load(r * ILP + k)));
+  for (let i = rows * ILP; i < size; i++) partial[0] = f32(partial[0] + load(i));
+  let total = partial[0];
+  for (let k = 1; k < ILP; k++) total = f32(total + partial[k]);
+  return total;
+}
+
+/** A dimension of the iteration space: its size and the two operands' strides (elements). */
+interface IterDim {
+  size: number;
+  out: number;
+  in: number;
+}
+
+/** The reduction's dimensions after TensorIterator's reordering and coalescing. */
+function iterationDims(
+  shape: readonly number[],
+  dims: readonly number[],
+  inStrides: readonly number[],
+): IterDim[] {
+  const rank = shape.length;
+  const kept = [...Array(rank).keys()].filter((d) => !dims.includes(d));
+  const outStrides = new Array<number>(rank).fill(0);
+  let stride = 1;
+  for (let k = kept.length - 1; k >= 0; k--) {
+    outStrides[kept[k]] = stride;
+    stride *= shape[kept[k]];
+  }
+  // reorder_dimensions: insertion sort from the reversed order; output first, then input.
+  const shouldSwap = (d0: number, d1: number): number => {
+    for (const strides of [outStrides, inStrides]) {
+      const s0 = strides[d0];
+      const s1 = strides[d1];
+      if (strides === outStrides && (s0 === 0) !== (s1 === 0)) return s1 === 0 ? 1 : -1;
+      if (s0 === 0 || s1 === 0) continue;
+      if (s0 < s1) return -1;
+      if (s0 > s1) return 1;
+      if (shape[d0] > shape[d1]) return 1;
+    }
+    return 0;
+  };
+  const perm = [...Array(rank).keys()].reverse();
+  for (let i = 1; i < rank; i++) {
+    let d1 = i;
+    for (let d0 = i - 1; d0 >= 0; d0--) {
+      const c = shouldSwap(perm[d0], perm[d1]);
+      if (c > 0) {
+        [perm[d0], perm[d1]] = [perm[d1], perm[d0]];
+        d1 = d0;
+      } else if (c < 0) break;
+    }
+  }
+  const it: IterDim[] = perm.map((d) => ({ size: shape[d], out: outStrides[d], in: inStrides[d] }));
+  if (it.length === 0) return it;
+  // coalesce_dimensions.
+  const out: IterDim[] = [{ ...it[0] }];
+  for (let d = 1; d < it.length; d++) {
+    const prev = out[out.length - 1];
+    const cur = it[d];
+    const can = prev.size === 1 || cur.size === 1 ||
+      (prev.size * prev.out === cur.out && prev.size * prev.in === cur.in);
+    if (can) {
+      if (prev.size === 1) {
+        prev.out = cur.out;
+        prev.in = cur.in;
+      }
+      prev.size *= cur.size;
+    } else out.push({ ...cur });
+  }
+  return out;
+}
+
+/** One two-dimensional step of `cascade_sum`, adding into `out`. */
+function sumStep(
+  x: Float32Array,
+  inBase: number,
+  out: Float32Array,
+  outBase: number,
+  d0: IterDim,
+  d1: IterDim,
+): void {
+  let [size0, size1] = [d0.size, d1.size];
+  let inS = [d0.in, d1.in];
+  let outS = [d0.out, d1.out];
+  if (outS[0] !== 0 && outS[1] === 0) {
+    inS = [inS[1], inS[0]];
+    outS = [outS[1], outS[0]];
+    [size0, size1] = [size1, size0];
+  }
+  if (outS[0] !== 0 && outS[1] !== 0) {
+    // Not a true reduction: out += in.
+    for (let j = 0; j < size1; j++) {
+      for (let i = 0; i < size0; i++) {
+        const o = outBase + j * outS[1] + i * outS[0];
+        out[o] = f32(out[o] + x[inBase + j * inS[1] + i * inS[0]]);
+      }
+    }
+    return;
+  }
+  const outStride = outS[1];
+  const store = (j: number, v: number) => {
+    const o = outBase + j * outStride;
+    out[o] = f32(out[o] + v);
+  };
+  const column = (j: number, sum: (size: number, load: (i: number) => number) => number) =>
+    store(j, sum(size0, (i) => x[inBase + j * inS[1] + i * inS[0]]));
+  if (inS[0] === 1 && size0 >= LANES) {
+    // vectorized_inner_sum: 8-float vectors in a row sum, the scalar tail, then the lanes.
+    const vectors = Math.floor(size0 / LANES);
+    for (let j = 0; j < size1; j++) {
+      const row = inBase + j * inS[1];
+      const lanes = Array.from(
+        { length: LANES },
+        (_, l) => rowSum(vectors, (v) => x[row + v * LANES + l]),
+      );
+      let total = 0;
+      for (let k = vectors * LANES; k < size0; k++) total = f32(total + x[row + k]);
+      for (const v of lanes) total = f32(total + v);
+      store(j, total);
+    }
+  } else if (inS[1] === 1 && size1 >= LANES) {
+    // vectorized_outer_sum: blocks of 4 vectors (one cascade per column), single vectors and
+    // scalar columns (row sums).
+    const blocks = size1 - (size1 % (ILP * LANES));
+    for (let j = 0; j < size1; j++) column(j, j < blocks ? cascade : rowSum);
+  } else if (inS[0] < inS[1]) {
+    for (let j = 0; j < size1; j++) column(j, rowSum);
+  } else {
+    const blocks = size1 - (size1 % ILP);
+    for (let j = 0; j < size1; j++) column(j, j < blocks ? cascade : rowSum);
+  }
+}
+
+/** Row-major strides of `shape`, in elements. */
+export function contiguousStrides(shape: readonly number[]): number[] {
+  return shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+}
+
+/** Channels-last strides of an `[N, C, H, W]` shape, in elements. */
+export function channelsLastStrides(shape: readonly number[]): number[] {
+  const [, c, h, w] = shape;
+  return [h * w * c, 1, w * c, c];
+}
+
+/**
+ * `torch.sum(x, dims)` of a float32 tensor, as PyTorch 1.13 adds on one thread with AVX2;
+ * returns the sums in the output's row-major order.
+ * @param data the elements in memory order
+ * @param shape the logical shape
+ * @param dims sorted, distinct dimensions to reduce (all of them for a full sum)
+ * @param strides each dimension's stride into `data` (row-major by default; channels-last for a
+ * 4-D tensor in NHWC memory order, which changes PyTorch's order of additions)
+ */
+export function sumOverDims(
+  data: Float32Array,
+  shape: readonly number[],
+  dims: readonly number[],
+  strides: readonly number[] = contiguousStrides(shape),
+): Float32Array {
+  const outSize = shape.filter((_, i) => !dims.includes(i)).reduce((a, b) => a * b, 1);
+  const out = new Float32Array(outSize);
+  if (data.length === 0) return out;
+  const it = iterationDims(shape, dims, strides);
+  while (it.length < 2) it.push({ size: 1, out: 0, in: 0 });
+  const outer = it.slice(2);
+  const counter = new Array<number>(outer.length).fill(0);
+  for (;;) {
+    let inBase = 0;
+    let outBase = 0;
+    outer.forEach((d, k) => {
+      inBase += counter[k] * d.in;
+      outBase += counter[k] * d.out;
+    });
+    sumStep(data, inBase, out, outBase, it[0], it[1]);
+    let k = 0;
+    for (; k < outer.length; k++) {
+      if (++counter[k] < outer[k].size) break;
+      counter[k] = 0;
+    }
+    if (k === outer.length) break;
+  }
+  return out;
+}
