@@ -258,7 +258,7 @@ export class Node {
     if (this.op === "get_attr") {
       return `%${this.name} : [#users=${this.users.size}] = get_attr[target=${this.target}]`;
     }
-    if (this.op === "output") return `return ${formatArg(this.args[0], "")}`;
+    if (this.op === "output") return `return ${pythonStr(this.args[0])}`;
     return `%${this.name} : [#users=${this.users.size}] = ${this.op}[target=${this.target}](` +
       `args = ${formatTuple(this.args)}, kwargs = ${formatArg(this.kwargs)})`;
   }
@@ -294,6 +294,25 @@ export function formatArg(a: Argument, nodePrefix = "%"): string {
   return String(a);
 }
 
+/**
+ * Python's `str` of an output value: nodes by name, the items of lists and dicts by `repr`
+ * (strings quoted).
+ */
+function pythonStr(a: Argument, nested = false): string {
+  if (a instanceof Node) return a.name;
+  if (Array.isArray(a)) return `[${a.map((x) => pythonStr(x, true)).join(", ")}]`;
+  if (typeof a === "string") return nested ? `'${a.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'` : a;
+  if (
+    a !== null && typeof a === "object" && !isDTypeArg(a) && !(a instanceof SliceArg) &&
+    a !== ELLIPSIS
+  ) {
+    return `{${
+      Object.entries(a).map(([k, v]) => `${pythonStr(k, true)}: ${pythonStr(v, true)}`).join(", ")
+    }}`;
+  }
+  return formatArg(a, "");
+}
+
 function formatTuple(args: readonly Argument[]): string {
   return `(${args.map((a) => formatArg(a)).join(", ")}${args.length === 1 ? "," : ""})`;
 }
@@ -303,14 +322,17 @@ export class Graph {
   /** The sentinel of the circular node list. */
   private readonly root: Node;
   private readonly namespace = new Namespace();
-  /** Nodes are inserted before this node (the root: at the end). */
-  private insertBefore: Node;
+  /**
+   * Where new nodes go: before `anchor` (the root: at the end), or right after it
+   * (`inserting_after`, which puts each new node right after the anchor).
+   */
+  private insertPoint: { anchor: Node; after: boolean };
   private count = 0;
 
   /** An empty graph. */
   constructor() {
     this.root = new Node(this, "", "output", "");
-    this.insertBefore = this.root;
+    this.insertPoint = { anchor: this.root, after: false };
   }
 
   /** The number of nodes. */
@@ -379,7 +401,9 @@ export class Graph {
     );
     node.args = args;
     node.kwargs = kwargs;
-    this.insertBefore.prepend(node);
+    const { anchor, after } = this.insertPoint;
+    if (after) anchor.append(node);
+    else anchor.prepend(node);
     this.count++;
     return node;
   }
@@ -419,18 +443,28 @@ export class Graph {
    * insertion point is restored afterwards.
    */
   insertingBefore<T>(node: Node, fn: () => T): T {
-    const saved = this.insertBefore;
-    this.insertBefore = node;
+    return this.withInsertPoint({ anchor: node, after: false }, fn);
+  }
+
+  /**
+   * Runs `fn` with each new node inserted right after `node` (`inserting_after`): as in
+   * PyTorch, several new nodes end up in reverse order of creation.
+   */
+  insertingAfter<T>(node: Node, fn: () => T): T {
+    return this.withInsertPoint({ anchor: node, after: true }, fn);
+  }
+
+  private withInsertPoint<T>(point: { anchor: Node; after: boolean }, fn: () => T): T {
+    if (point.anchor.graph !== this || point.anchor.erased) {
+      throw new RangeError(`node ${point.anchor.name} is not in this graph`);
+    }
+    const saved = this.insertPoint;
+    this.insertPoint = point;
     try {
       return fn();
     } finally {
-      this.insertBefore = saved;
+      this.insertPoint = saved;
     }
-  }
-
-  /** Runs `fn` with new nodes inserted right after `node`, in order (`inserting_after`). */
-  insertingAfter<T>(node: Node, fn: () => T): T {
-    return this.insertingBefore(node.next, fn);
   }
 
   /**
@@ -500,20 +534,16 @@ export class Graph {
   }
 
   /**
-   * Checks the graph (`lint`): unique names, nodes that read only earlier nodes of this graph,
-   * users lists that agree with arguments, at most one output and it last.
+   * Checks the graph (`lint`): nodes of this graph with unique names that read only earlier
+   * nodes of this graph, and (beyond PyTorch's checks) users lists that agree with arguments.
+   * Like PyTorch's, it does not require the output node to come last.
    * @throws {Error} naming the first problem.
    */
   lint(): void {
     const seen = new Set<Node>();
     const names = new Set<string>();
-    let output: Node | undefined;
     for (const n of this) {
-      if (names.has(n.name)) throw new Error(`graph lint: node name ${n.name} is used twice`);
-      names.add(n.name);
-      if (output !== undefined) {
-        throw new Error(`graph lint: node ${n.name} comes after the output node`);
-      }
+      if (n.graph !== this) throw new Error(`graph lint: node ${n.name} belongs to another graph`);
       for (const input of n.allInputNodes) {
         if (input.graph !== this || input.erased) {
           throw new Error(`graph lint: node ${n.name} reads ${input.name}, not in this graph`);
@@ -525,8 +555,9 @@ export class Graph {
           throw new Error(`graph lint: ${input.name}.users lacks ${n.name}`);
         }
       }
-      if (n.op === "output") output = n;
       seen.add(n);
+      if (names.has(n.name)) throw new Error(`graph lint: node name ${n.name} is used twice`);
+      names.add(n.name);
     }
   }
 

@@ -7,7 +7,7 @@
  * `run` does the same and reports every node's value; `code` and `toString` print it.
  * @module
  */
-import type { Tensor } from "../../reference/tensor.ts";
+import { Tensor } from "../../reference/tensor.ts";
 import { show } from "../_util.ts";
 import { Module, type ModuleBuffer } from "../module.ts";
 import { ReLU6 } from "../modules/activation.ts";
@@ -231,6 +231,10 @@ function copyAttr(root: Module, gm: Module, target: string): void {
   if (b !== null) return void to.registerBuffer(field, b);
   const m = childNamed(from, field);
   if (m !== undefined) return void to.registerModule(field, m);
+  // A plain tensor attribute: a buffer here (PyTorch keeps a plain attribute, outside its state
+  // dict), so that the state dict carries it through JSON like the `_tensor_constant`s.
+  const plain = (from as unknown as Record<string, unknown>)[field];
+  if (plain instanceof Tensor) return void to.registerBuffer(field, plain);
   throw new RangeError(
     `target ${target}: ${from.getName()} has no parameter, buffer or submodule "${field}" ` +
       `(${show(field)})`,

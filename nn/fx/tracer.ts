@@ -171,6 +171,14 @@ export class Tracer implements Recorder {
     this.tensorNames = new Map();
     for (const [p, t] of root.namedParameters()) this.tensorNames.set(t, p);
     for (const [p, b] of root.namedBuffers()) if (b instanceof Tensor) this.tensorNames.set(b, p);
+    // Plain tensor attributes (not registered) are read by get_attr too (`tensor_attrs`).
+    for (const [prefix, m] of root.namedModules()) {
+      for (const [key, value] of Object.entries(m)) {
+        if (value instanceof Tensor && !this.tensorNames.has(value)) {
+          this.tensorNames.set(value, prefix === "" ? key : `${prefix}.${key}`);
+        }
+      }
+    }
     const forward = Object.getPrototypeOf(root).forward as (...a: unknown[]) => unknown;
     const names = parameterNames(forward as never);
     const inputs = names.map((n) => this.proxy(this.graph.placeholder(n)));

@@ -99,8 +99,19 @@ def trace(model):
 
 
 def plain_state(module):
-    """A state_dict without ScriptObjects (packed parameters are dumped separately)."""
-    return {k: v for k, v in module.state_dict().items() if isinstance(v, torch.Tensor)}
+    """A state_dict without ScriptObjects (packed parameters are dumped separately), plus the
+    tensors get_attr nodes read that no state_dict holds (plain tensor attributes and the
+    tracer's `_tensor_constant<i>`), which the TypeScript graph module keeps as buffers."""
+    state = {k: v for k, v in module.state_dict().items() if isinstance(v, torch.Tensor)}
+    graph = getattr(module, "graph", None)
+    for n in graph.nodes if graph is not None else []:
+        if n.op == "get_attr" and n.target not in state:
+            value = module
+            for atom in n.target.split("."):
+                value = getattr(value, atom)
+            if isinstance(value, torch.Tensor) and not value.is_quantized:
+                state[n.target] = value.detach()
+    return state
 
 
 def quantized_state(gm):

@@ -13,10 +13,13 @@ torch.randn batches [4, 3, 16, 16] (4 calibration, 1 test); its QAT is 10 SGD st
 labels with the same schedule scaled. Every directory is seeded from its own name.
 
 Run: /usr/bin/python3 scripts/models/record_fx.py [--out DIR] [--only NAME]
-Also writes golden/models/fx/pytorch_fx_tables.json (scripts/export/fx_tables.py).
+Also writes golden/models/fx/pytorch_fx_tables.json (scripts/export/fx_tables.py),
+float_ops.safetensors (`record_float_ops`), graph_api.json (fx_graph_api.py) and traces.json
+(fx_trace_models.py).
 """
 import argparse
 import hashlib
+import json
 import os
 import sys
 
@@ -31,6 +34,8 @@ from torch.ao.quantization import disable_observer  # noqa: E402
 
 import digits  # noqa: E402
 import fx_export  # noqa: E402
+import fx_graph_api  # noqa: E402
+import fx_trace_models  # noqa: E402
 import fx_models  # noqa: E402
 import fx_tables  # noqa: E402
 import safetensors_io  # noqa: E402
@@ -161,6 +166,12 @@ def main():
                 print(f"{name}: engine {manifest['engine']}")
     if not args.only:
         record_float_ops(args.out)
+        with open(os.path.join(args.out, "graph_api.json"), "w") as f:
+            json.dump(fx_graph_api.record(), f, indent=1)
+            f.write("\n")
+        with open(os.path.join(args.out, "traces.json"), "w") as f:
+            json.dump(fx_trace_models.record(), f, indent=1)
+            f.write("\n")
     fx_tables.main_to(os.path.join(args.out, "pytorch_fx_tables.json"))
 
 
