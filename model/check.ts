@@ -38,6 +38,7 @@ import {
   type NodeJSON,
   prepareFx,
   prepareQatFx,
+  qconfigMappingFromJSON,
   sharedObserverGroups,
   symbolicTrace,
   typeNameOf,
@@ -309,7 +310,9 @@ export async function checkExport(dir: string, options: CheckOptions = {}): Prom
   const backend = manifest.backend as Backend;
   const backendConfig = getBackendConfig(backend);
   const isQat = manifest.flow === "qat";
-  const mapping = mappingFor(manifest.flow, backend);
+  const mapping = ex.qconfigMapping === undefined
+    ? mappingFor(manifest.flow, backend)
+    : qconfigMappingFromJSON(ex.qconfigMapping);
   const rows: Row[] = [];
   const input = toTensor(ex.io.get("input")!);
   const calibration = [...ex.io.keys()].filter((k) => k.startsWith("calib.")).sort(

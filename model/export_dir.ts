@@ -4,7 +4,7 @@
  */
 import { readSafetensors } from "../nn/safetensors.ts";
 import type { TypedTensor } from "../nn/typed_tensor.ts";
-import type { GraphModuleJSON } from "../nn/fx/mod.ts";
+import type { GraphModuleJSON, QConfigMappingJSON } from "../nn/fx/mod.ts";
 
 /** What fx_export.py's manifest.json says. */
 export interface ExportManifest {
@@ -34,6 +34,8 @@ export interface ExportDir {
   readonly convertedGraph: GraphModuleJSON;
   readonly convertedState: Map<string, TypedTensor>;
   readonly io: Map<string, TypedTensor>;
+  /** The QConfigMapping used instead of the backend's default, when one was. */
+  readonly qconfigMapping?: QConfigMappingJSON;
 }
 
 const FLOWS = ["static", "qat", "dynamic"];
@@ -69,7 +71,9 @@ export async function readExportDir(dir: string): Promise<ExportDir> {
       throw new Error(`${dir}/${name}: ${(e as Error).message}`);
     }
   };
-  const manifest = await json<ExportManifest>("manifest.json");
+  const manifest = await json<ExportManifest & { files?: Record<string, string> }>(
+    "manifest.json",
+  );
   if (manifest.format !== "qint8-fx-export/1") {
     throw new Error(
       `${dir}/manifest.json: format ${JSON.stringify(manifest.format)}, expected qint8-fx-export/1`,
@@ -93,5 +97,8 @@ export async function readExportDir(dir: string): Promise<ExportDir> {
     convertedGraph: await json("converted_graph.json"),
     convertedState: await tensors("converted_state.safetensors"),
     io,
+    qconfigMapping: manifest.files?.["qconfig_mapping.json"] === undefined
+      ? undefined
+      : await json<QConfigMappingJSON>("qconfig_mapping.json"),
   };
 }

@@ -301,7 +301,9 @@ export function formatArg(a: Argument, nodePrefix = "%"): string {
 function pythonStr(a: Argument, nested = false): string {
   if (a instanceof Node) return a.name;
   if (Array.isArray(a)) return `[${a.map((x) => pythonStr(x, true)).join(", ")}]`;
-  if (typeof a === "string") return nested ? `'${a.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'` : a;
+  if (typeof a === "string") {
+    return nested ? `'${a.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'` : a;
+  }
   if (
     a !== null && typeof a === "object" && !isDTypeArg(a) && !(a instanceof SliceArg) &&
     a !== ELLIPSIS

@@ -11,6 +11,7 @@ export * from "./modules.ts";
 export * from "./module_types.ts";
 export * from "./backend_config.ts";
 export * from "./qconfig_mapping.ts";
+export * from "./qconfig_json.ts";
 export * from "./prepare.ts";
 export * from "./convert.ts";
 export * from "./graph_json.ts";

@@ -8,6 +8,7 @@
  * rebuilt (JSON import and export of graph modules; weights come from a state dict).
  * @module
  */
+import type { QuantizedDType } from "../../reference/dtype.ts";
 import type { QConfig } from "../../reference/qconfig.ts";
 import { QuantizedTensor, Tensor } from "../../reference/tensor.ts";
 import { show } from "../_util.ts";
@@ -140,7 +141,8 @@ export function moduleSpec(m: Module): ModuleSpec {
   if (m instanceof UnsupportedModule) config = { ...m.config };
   else if (m instanceof ObserverModule || m instanceof FakeQuantizeModule) {
     config = observerSpecConfig(m);
-  } else if (entry?.config) config = entry.config(m);
+  } else if (m instanceof ReferenceQuantizedModule) config = referenceConfig(m);
+  else if (entry?.config) config = entry.config(m);
   const children: Record<string, ModuleSpec> = {};
   for (const [name, child] of m.namedChildren({ removeDuplicate: false })) {
     children[name] = moduleSpec(child);
@@ -167,6 +169,13 @@ export function moduleFromSpec(
   if (spec.type.startsWith("torch.ao.quantization.") && !BY_NAME.has(spec.type)) {
     return observerFromSpec(spec.type.slice("torch.ao.quantization.".length), spec, path);
   }
+  if (REFERENCE_TYPES.has(spec.type)) {
+    try {
+      return referenceFromConfig(spec.type, config);
+    } catch (e) {
+      throw new RangeError(`${path} (${spec.type}): ${(e as Error).message}`);
+    }
+  }
   const children: Record<string, Module> = {};
   for (const [name, child] of Object.entries(spec.children ?? {})) {
     children[name] = moduleFromSpec(child, context, `${path}.${name}`);
@@ -179,6 +188,45 @@ export function moduleFromSpec(
   } catch (e) {
     throw new RangeError(`${path} (${spec.type}): ${(e as Error).message}`);
   }
+}
+
+const REFERENCE_TYPES = new Set([
+  "torch.ao.nn.quantized.reference.modules.linear.Linear",
+  "torch.ao.nn.quantized.reference.modules.conv.Conv2d",
+]);
+
+/** A reference module's arguments: its float module's, plus the weight qscheme and dtype. */
+function referenceConfig(m: ReferenceQuantizedModule): Record<string, unknown> {
+  const f = m.float;
+  return {
+    ...(f instanceof Linear ? linearConfig(f) : convConfig(f)),
+    weight_qscheme: m.weightQParams.qscheme,
+    weight_dtype: m.weightQParams.dtype,
+  };
+}
+
+/** A reference module with placeholder qparams (per channel along axis 0); load its state. */
+function referenceFromConfig(type: string, c: Record<string, unknown>): ReferenceQuantizedModule {
+  const float = type.endsWith(".Linear")
+    ? new Linear(num(c, "in_features"), num(c, "out_features"), { bias: c.bias !== false })
+    : new Conv2d(...convArgs(c));
+  const qscheme = c.weight_qscheme;
+  if (qscheme !== "per_tensor_affine" && qscheme !== "per_channel_affine") {
+    throw new TypeError(
+      `weight_qscheme: expected per_tensor_affine or per_channel_affine, got ${show(qscheme)}`,
+    );
+  }
+  if (typeof c.weight_dtype !== "string") {
+    throw new TypeError(`weight_dtype: expected a dtype name, got ${show(c.weight_dtype)}`);
+  }
+  const n = qscheme === "per_tensor_affine" ? 1 : float.weight.shape[0];
+  return new ReferenceQuantizedModule(float, {
+    qscheme,
+    dtype: c.weight_dtype as QuantizedDType,
+    scale: new Float32Array(n).fill(1),
+    zeroPoint: new Int32Array(n),
+    axis: 0,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -422,10 +470,16 @@ const FUSED: [AnyClass, string, string[]][] = [
 for (const [cls, name, names] of FUSED) {
   register(cls, name, {
     config: () => ({}),
-    build: (_, children) =>
-      new (cls as unknown as new (...m: Module[]) => Module)(
-        ...names.map((n) => child(children, n)),
-      ),
+    build: (_, children) => {
+      // After convert, the first child may be a reference module (as convert installs it).
+      const first = children[names[0]];
+      const ref = first instanceof ReferenceQuantizedModule ? first : undefined;
+      const fused = new (cls as unknown as new (...m: Module[]) => Module)(
+        ...names.map((n, i) => (i === 0 && ref !== undefined ? ref.float : child(children, n))),
+      );
+      if (ref !== undefined) fused.registerModule(names[0], ref);
+      return fused;
+    },
   });
 }
 

@@ -137,13 +137,25 @@ interface SpecLike {
  * @throws {TypeError} for an unknown class or a malformed description.
  */
 export function observerFromSpec(className: string, spec: SpecLike, path = "observer"): Module {
+  return wrapObserver(observerObjectFromSpec(className, spec, path));
+}
+
+/**
+ * The observer or fake quantize itself (unwrapped) from its class name and description.
+ * @throws {TypeError} for an unknown class or a malformed description.
+ */
+export function observerObjectFromSpec(
+  className: string,
+  spec: SpecLike,
+  path = "observer",
+): Observer | FakeQuantize {
   const config = (spec.config ?? {}) as Record<string, unknown>;
   const fq: Record<string, unknown> = {
     FakeQuantize,
     FusedMovingAvgObsFakeQuantize,
     FixedQParamsFakeQuantize,
   };
-  if (!(className in fq)) return wrapObserver(build(className, config, path));
+  if (!(className in fq)) return build(className, config, path);
   const inner = spec.children?.activation_post_process;
   if (inner === undefined) {
     throw new TypeError(`${path}: a ${className} spec needs its activation_post_process child`);
@@ -163,7 +175,7 @@ export function observerFromSpec(className: string, spec: SpecLike, path = "obse
     : new Ctor({ observer, quantMin: config.quant_min, quantMax: config.quant_max });
   made.enableFakeQuant(config.fake_quant_enabled !== false);
   made.enableObserver(config.observer_enabled !== false);
-  return wrapObserver(made);
+  return made;
 }
 
 /** Whether `m` is a wrapped observer (not a fake quant). */

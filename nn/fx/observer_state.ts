@@ -35,7 +35,9 @@ function f32(source: Map<string, TypedTensor>, key: string, size?: number): Floa
 
 /**
  * Loads PyTorch's prepared state into a prepared graph module (strict: every key of both must
- * match, as `load_state_dict`). Observers shared under several names take their state once.
+ * match, as `load_state_dict`), or this library's own (`gm.stateDict()` of a prepared model,
+ * which leaves out the fixed-qparams observers' constant qparams). Observers shared under
+ * several names take their state once.
  * @throws {RangeError} for a missing or unexpected key, a shape or dtype mismatch, fixed qparams
  * that are not the observer's, or an observer built with another eps than the state's.
  */
@@ -47,7 +49,9 @@ export function loadPreparedState(gm: GraphModule, state: StateDictSource): void
     const o = m.observer;
     const prefix = path === "" ? "" : `${path}.`;
     if (o instanceof FixedQParamsObserver) {
-      // PyTorch keeps the fixed qparams as buffers: they must be this observer's.
+      // PyTorch keeps the fixed qparams as buffers: they must be this observer's. (This
+      // library's own state dict has none: its fixed qparams come from the observer's spec.)
+      if (!rest.has(`${prefix}scale`) && !rest.has(`${prefix}zero_point`)) continue;
       const scale = f32(rest, `${prefix}scale`, 1)[0];
       const zp = rest.get(`${prefix}zero_point`);
       if (

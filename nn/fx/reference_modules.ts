@@ -14,7 +14,8 @@ import type { Observer, QuantizingObserver } from "../../reference/observers/obs
 import { dequantize, quantizePerChannel, quantizePerTensor } from "../../reference/quantize.ts";
 import type { QuantizedTensor, Tensor } from "../../reference/tensor.ts";
 import { linear } from "../functional/linear.ts";
-import { Module } from "../module.ts";
+import { Module, type StateDict } from "../module.ts";
+import type { StateDictReader } from "../state_dict.ts";
 import { ReLU } from "../modules/activation.ts";
 import { Conv2d } from "../modules/conv.ts";
 import { ConvReLU2d, LinearReLU } from "../modules/fused.ts";
@@ -67,16 +68,76 @@ export function weightQParams(app: ActivationPostProcess): WeightQParams {
  * `get_quantized_weight` (no clamping to the observer's range).
  */
 export class ReferenceQuantizedModule extends Module {
-  /** The float linear or conv. */
-  readonly float: Linear | Conv2d;
-  /** The weight qparams. */
-  readonly weightQParams: WeightQParams;
+  readonly #float: Linear | Conv2d;
+  #qparams: WeightQParams;
 
-  /** Wraps `float` with `weightQParams`. */
+  /**
+   * Wraps `float` with `weightQParams`. The float module is not a child: the reference module
+   * owns its `weight` and `bias` (the same tensors) and saves PyTorch's entries — `weight`,
+   * `bias`, `weight_scale`, `weight_zero_point`, and `weight_axis` when per channel.
+   */
   constructor(float: Linear | Conv2d, qparams: WeightQParams) {
     super();
-    this.float = float;
-    this.weightQParams = qparams;
+    this.#float = float;
+    this.#qparams = qparams;
+    this.registerParameter("weight", float.weight);
+    this.registerParameter("bias", float.bias);
+  }
+
+  /** The float linear or conv (its weight and bias are this module's). */
+  get float(): Linear | Conv2d {
+    return this.#float;
+  }
+
+  /** The weight qparams. */
+  get weightQParams(): WeightQParams {
+    return this.#qparams;
+  }
+
+  /** PyTorch's entries: the float weight and bias, then the weight qparams. */
+  protected override saveToStateDict(destination: StateDict, prefix: string): void {
+    super.saveToStateDict(destination, prefix);
+    const q = this.#qparams;
+    const shape = q.qscheme === "per_tensor_affine" ? [] : [q.scale.length];
+    destination.set(`${prefix}weight_scale`, { dtype: "F32", shape, data: q.scale });
+    destination.set(`${prefix}weight_zero_point`, {
+      dtype: "I64",
+      shape,
+      data: BigInt64Array.from(q.zeroPoint, (z) => BigInt(z)),
+    });
+    if (q.qscheme === "per_channel_affine") {
+      destination.set(`${prefix}weight_axis`, {
+        dtype: "I32",
+        shape: [],
+        data: Int32Array.of(q.axis),
+      });
+    }
+  }
+
+  /** Reads the entries `saveToStateDict` writes (checked for dtype and shape). */
+  protected override loadFromStateDict(reader: StateDictReader, prefix: string): void {
+    super.loadFromStateDict(reader, prefix);
+    const q = this.#qparams;
+    const shape = q.qscheme === "per_tensor_affine" ? [] : [q.scale.length];
+    const n = q.scale.length;
+    const scale = reader.expect(`${prefix}weight_scale`, { dtype: "F32", shape, data: q.scale });
+    const zp = reader.expect(`${prefix}weight_zero_point`, {
+      dtype: "I64",
+      shape,
+      data: new BigInt64Array(n),
+    });
+    const axis = q.qscheme === "per_channel_affine"
+      ? reader.expect(`${prefix}weight_axis`, { dtype: "I32", shape: [], data: new Int32Array(1) })
+      : undefined;
+    if (scale === undefined || zp === undefined) return;
+    reader.defer(() => {
+      this.#qparams = {
+        ...q,
+        scale: Float32Array.from(scale.data as Float32Array),
+        zeroPoint: Int32Array.from(zp.data as BigInt64Array, (z) => Number(z)),
+        axis: axis === undefined ? q.axis : Number(axis.data[0]),
+      };
+    });
   }
 
   /** The quantized weight (`_quantize_weight`). */

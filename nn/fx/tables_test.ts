@@ -4,7 +4,6 @@
  * pattern config in order, and every default qconfig described by the observers it builds.
  */
 import assert from "node:assert/strict";
-import { FakeQuantize } from "../../reference/fake_quantize_module.ts";
 import type { ObserverFactory } from "../../reference/qconfig.ts";
 import {
   type BackendConfig,
@@ -15,7 +14,7 @@ import {
   getQnnpackBackendConfig,
   getX86BackendConfig,
 } from "./backend_config.ts";
-import { observerConfig } from "./observer_specs.ts";
+import { describeFactory as describeFactoryJSON } from "./qconfig_json.ts";
 import {
   getDefaultDynamicQConfigMapping,
   getDefaultQatQConfigMapping,
@@ -29,14 +28,7 @@ const TABLES = JSON.parse(
 
 /** A factory described as PyTorch's recorder describes it: what it builds. */
 export function describeFactory(f: ObserverFactory | undefined): unknown {
-  if (f === undefined) return undefined;
-  const o = f.create();
-  const desc: Record<string, unknown> = { class: o.className, config: observerConfig(o) };
-  if (o instanceof FakeQuantize) {
-    const inner = o.activationPostProcess;
-    desc.observer = { class: inner.className, config: observerConfig(inner) };
-  }
-  return desc;
+  return f === undefined ? undefined : describeFactoryJSON(f);
 }
 
 function describeQConfig(q: QConfigAny): unknown {

@@ -114,10 +114,16 @@ Deno.test("the traced printout is PyTorch's (lists where Python has tuples)", ()
   const net = String(symbolicTrace(new TraceNet()).graph);
   // TypeScript has no tuples: PyTorch's `(a, b)` arguments print as `[a, b]` here.
   const pythonTuples = TRACES.trace_net.printout
-    .replace("(slice(None, None, None), slice(None, 4, None))", "[slice(None, None, None), slice(None, 4, None)]")
+    .replace(
+      "(slice(None, None, None), slice(None, 4, None))",
+      "[slice(None, None, None), slice(None, 4, None)]",
+    )
     .replace("(Ellipsis, 0)", "[Ellipsis, 0]")
     .replace("return (add_5, mul_1)", "return [add_5, mul_1]")
-    .replace("add_1 : [#users=1] = call_function[target=torch.add](args = (%cat, 1.0)", "add_1 : [#users=1] = call_function[target=torch.add](args = (%cat, 1)");
+    .replace(
+      "add_1 : [#users=1] = call_function[target=torch.add](args = (%cat, 1.0)",
+      "add_1 : [#users=1] = call_function[target=torch.add](args = (%cat, 1)",
+    );
   assert.equal(net, pythonTuples);
 });
 
@@ -132,9 +138,12 @@ Deno.test("the traced module reads plain tensor attributes and forward-made tens
 });
 
 Deno.test("parameterNames reads plain parameters and refuses what tracing cannot name", () => {
-  assert.deepEqual(parameterNames(function (x: number, input = 2) {
-    return x + input;
-  }), ["x", "input"]);
+  assert.deepEqual(
+    parameterNames(function (x: number, input = 2) {
+      return x + input;
+    }),
+    ["x", "input"],
+  );
   assert.deepEqual(parameterNames((a: number, /* note */ b: number) => a + b), ["a", "b"]);
   assert.throws(() => parameterNames((...xs: number[]) => xs.length), /cannot be traced/);
   assert.throws(

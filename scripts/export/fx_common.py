@@ -236,3 +236,35 @@ def graph_module_json(gm, scopes=None):
         "attributes": attributes,
         "shared_observers": [names for names in shared.values() if len(names) > 1],
     }
+
+
+def describe_ctr(ctr):
+    """An observer or fake-quant constructor, described by what it builds."""
+    if ctr is None:
+        return None
+    obj = ctr()
+    desc = {"class": type(obj).__name__, "config": observer_config(obj)}
+    if isinstance(obj, torch.ao.quantization.FakeQuantizeBase):
+        inner = obj.activation_post_process
+        desc["observer"] = {"class": type(inner).__name__, "config": observer_config(inner)}
+    return desc
+
+
+def describe_qconfig(q):
+    if q is None:
+        return None
+    return {"activation": describe_ctr(q.activation), "weight": describe_ctr(q.weight)}
+
+
+def describe_qconfig_mapping(m):
+    """A whole QConfigMapping, every entry in its order, qconfigs by the observers they build."""
+    return {
+        "format": "qint8-fx-qconfig-mapping/1",
+        "global": describe_qconfig(m.global_qconfig),
+        "object_type": [[pattern_leaf(k), describe_qconfig(v)] for k, v in m.object_type_qconfigs.items()],
+        "module_name_regex": [[k, describe_qconfig(v)] for k, v in m.module_name_regex_qconfigs.items()],
+        "module_name": [[k, describe_qconfig(v)] for k, v in m.module_name_qconfigs.items()],
+        "module_name_object_type_order": [
+            [name, pattern_leaf(t), index, describe_qconfig(v)]
+            for (name, t, index), v in m.module_name_object_type_order_qconfigs.items()],
+    }

@@ -23,6 +23,7 @@ DIR receives (all tensors safetensors, graphs JSON as in scripts/export/fx_commo
   prepared_state.safetensors  the prepared model's state_dict after calibration / QAT training
   converted_graph.json     PyTorch's converted graph and module specs
   converted_state.safetensors  quantized weights and qparams (int codes; see below)
+  qconfig_mapping.json     only when `export` was given a QConfigMapping instead of the default
   io.safetensors           calibration batches `calib.<i>`, `input`, `float_output`, and every
                            converted node's value on `input`: `node.<name>` (float F32; quantized:
                            U8/I8 codes in logical order plus `node.<name>.scale` F64 [] and
@@ -48,7 +49,7 @@ from torch.ao.quantization import get_default_qat_qconfig_mapping, get_default_q
 from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx, prepare_qat_fx  # noqa: E402
 
 import safetensors_io  # noqa: E402
-from fx_common import dynamic_qconfig_mapping, graph_module_json  # noqa: E402
+from fx_common import describe_qconfig_mapping, dynamic_qconfig_mapping, graph_module_json  # noqa: E402
 
 FLOWS = ("static", "qat", "dynamic")
 BACKENDS = ("qnnpack", "fbgemm", "x86", "onednn")
@@ -201,8 +202,11 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
-def export(model, *, flow, backend, calibration, test_input, out, train=None, description=None):
-    """Quantizes `model` in graph mode and writes DIR (see the module docstring)."""
+def export(model, *, flow, backend, calibration, test_input, out, train=None, description=None,
+           qconfig_mapping_override=None):
+    """Quantizes `model` in graph mode and writes DIR (see the module docstring). A
+    `qconfig_mapping_override` replaces the backend's default mapping and is written to
+    qconfig_mapping.json (every entry, qconfigs described by the observers they build)."""
     if flow not in FLOWS:
         raise ValueError(f"flow: expected one of {FLOWS}, got {flow!r}")
     if backend not in BACKENDS:
@@ -222,7 +226,9 @@ def export(model, *, flow, backend, calibration, test_input, out, train=None, de
     model = model.train() if flow == "qat" else model.eval()
 
     bc = backend_config(backend)
-    mapping = qconfig_mapping(flow, backend)
+    mapping = qconfig_mapping(flow, backend) if qconfig_mapping_override is None else qconfig_mapping_override
+    if qconfig_mapping_override is not None:
+        write_json(out, "qconfig_mapping.json", describe_qconfig_mapping(mapping))
     prepare = prepare_qat_fx if flow == "qat" else prepare_fx
     prepared = prepare(copy.deepcopy(model), mapping, example, backend_config=bc)
     write_json(out, "prepared_graph.json", graph_module_json(prepared))
@@ -275,6 +281,8 @@ def export(model, *, flow, backend, calibration, test_input, out, train=None, de
             "io.safetensors": "calibration batches, input, float output, every converted node's value",
         },
     }
+    if qconfig_mapping_override is not None:
+        manifest["files"]["qconfig_mapping.json"] = "the QConfigMapping used instead of the default"
     write_json(out, "manifest.json", manifest)
     return manifest
 

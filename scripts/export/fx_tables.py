@@ -23,7 +23,8 @@ from torch.ao.quantization import qconfig_mapping as qm  # noqa: E402
 from torch.ao.quantization.backend_config.x86 import get_x86_backend_config as x86_backend_config  # noqa: E402
 
 from fx_common import (  # noqa: E402
-    dynamic_qconfig_mapping, encode_pattern, jsonable, observer_config, pattern_leaf, type_name)
+    describe_ctr, describe_qconfig, dynamic_qconfig_mapping, encode_pattern, jsonable, pattern_leaf,
+    type_name)
 
 BACKENDS = {
     "native": bc.get_native_backend_config,
@@ -51,24 +52,6 @@ def dtype_config(c):
         "bias": None if c.bias_dtype is None else jsonable(c.bias_dtype),
         "is_dynamic": c.is_dynamic,
     }
-
-
-def describe_ctr(ctr):
-    """An observer or fake-quant constructor, described by what it builds."""
-    if ctr is None:
-        return None
-    obj = ctr()
-    desc = {"class": type(obj).__name__, "config": observer_config(obj)}
-    if isinstance(obj, torch.ao.quantization.FakeQuantizeBase):
-        inner = obj.activation_post_process
-        desc["observer"] = {"class": type(inner).__name__, "config": observer_config(inner)}
-    return desc
-
-
-def describe_qconfig(q):
-    if q is None:
-        return None
-    return {"activation": describe_ctr(q.activation), "weight": describe_ctr(q.weight)}
 
 
 def pattern_config(c):

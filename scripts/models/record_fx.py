@@ -11,6 +11,8 @@ one pass over 320 training images, BatchNorm statistics frozen after 6 steps, ob
 disabled after 8. MobileBlockNet has random weights and BatchNorm statistics and runs on
 torch.randn batches [4, 3, 16, 16] (4 calibration, 1 test); its QAT is 10 SGD steps on random
 labels with the same schedule scaled. Every directory is seeded from its own name.
+<model>_custom_<backend> (mobile on qnnpack, digits on x86) are static with a custom
+QConfigMapping (`custom_mapping`, written to qconfig_mapping.json) that tests PyTorch's precedence.
 
 Run: /usr/bin/python3 scripts/models/record_fx.py [--out DIR] [--only NAME]
 Also writes golden/models/fx/pytorch_fx_tables.json (scripts/export/fx_tables.py),
@@ -20,6 +22,7 @@ float_ops.safetensors (`record_float_ops`), graph_api.json (fx_graph_api.py) and
 import argparse
 import hashlib
 import json
+import operator
 import os
 import sys
 
@@ -109,6 +112,40 @@ def mobile_case(name, flow):
 
 CASES = {"digits": digits_case, "mobile": mobile_case}
 
+
+def custom_mapping(model_name, backend):
+    """The backend's default QConfigMapping plus entries exercising PyTorch's precedence (global < object type < module-name
+    regex, first match < module name < module name + object type + call index), with qconfigs
+    told apart by their activation observers, and `None` entries that leave ops float."""
+    from torch.ao.quantization import (
+        HistogramObserver, MinMaxObserver, MovingAverageMinMaxObserver, QConfig, get_default_qconfig,
+        get_default_qconfig_mapping)
+    base = get_default_qconfig(backend)
+    rr = base.activation().reduce_range
+    minmax = QConfig(activation=MinMaxObserver.with_args(reduce_range=rr), weight=base.weight)
+    hist512 = QConfig(activation=HistogramObserver.with_args(bins=512, reduce_range=rr), weight=base.weight)
+    moving = QConfig(activation=MovingAverageMinMaxObserver.with_args(averaging_constant=0.5, reduce_range=rr),
+                     weight=base.weight)
+    # From the default mapping: the fixed-qparams ops (sigmoid, tanh) need their observers.
+    m = get_default_qconfig_mapping(backend)
+    if model_name == "mobile":
+        m.set_object_type(nn.Conv2d, hist512)            # stem, project: type beats global
+        m.set_module_name_regex("expand|dw", minmax)     # expand: a regex beats the type
+        m.set_module_name_regex("(d|e).*", moving)       # expand and dw match both: the first wins
+        m.set_module_name("dw", moving)                  # a module name beats the regexes
+        m.set_module_name("fc1", None)                   # fc1 stays float
+        m.set_module_name_object_type_order("", torch.add, 0, minmax)
+        m.set_module_name_object_type_order("", torch.nn.functional.relu6, 1, None)
+    else:
+        m.set_object_type(nn.Linear, None)               # fc stays float
+        m.set_module_name_regex("res_.*", minmax)
+        m.set_module_name("res_conv2", moving)
+        m.set_module_name_object_type_order("", operator.add, 0, hist512)
+    return m
+
+
+CUSTOM = (("mobile", "qnnpack"), ("digits", "x86"))
+
 FLOAT_LENGTHS = (1, 7, 15, 16, 17, 31, 32, 33, 100, 1000)
 
 
@@ -164,6 +201,16 @@ def main():
                     test_input=test_input, out=os.path.join(args.out, name), train=train,
                     description=f"{model_name} ({type(model).__name__}), {flow}, {backend} config")
                 print(f"{name}: engine {manifest['engine']}")
+    for model_name, backend in CUSTOM:
+        name = f"{model_name}_custom_{backend}"
+        if args.only and args.only != name:
+            continue
+        model, calibration, test_input, _ = CASES[model_name](name, "static")
+        manifest = fx_export.export(
+            model, flow="static", backend=backend, calibration=calibration, test_input=test_input,
+            out=os.path.join(args.out, name), qconfig_mapping_override=custom_mapping(model_name, backend),
+            description=f"{model_name} ({type(model).__name__}), static, {backend} config, custom QConfigMapping")
+        print(f"{name}: engine {manifest['engine']}")
     if not args.only:
         record_float_ops(args.out)
         with open(os.path.join(args.out, "graph_api.json"), "w") as f:
