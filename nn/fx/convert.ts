@@ -32,7 +32,7 @@ import { typeNameOf } from "./module_types.ts";
 import { moduleMap } from "./pattern.ts";
 import { fxStateOf, nodeArgIs, setFxState } from "./prepare.ts";
 import type { QConfigAny } from "./qconfig_mapping.ts";
-import { innerObserver, parentName, qconfigDTypes, weightIsQuantized } from "./qconfig_utils.ts";
+import { innerObserver, qconfigDTypes, weightIsQuantized } from "./qconfig_utils.ts";
 import {
   qatToFloat,
   ReferenceQuantizedModule,

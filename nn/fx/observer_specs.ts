@@ -10,7 +10,6 @@ import {
   FixedQParamsFakeQuantize,
   FusedMovingAvgObsFakeQuantize,
 } from "../../reference/fake_quantize_module.ts";
-import { withArgs } from "../../reference/observers/factory.ts";
 import { FixedQParamsObserver } from "../../reference/observers/fixed_qparams.ts";
 import { HistogramObserver } from "../../reference/observers/histogram.ts";
 import { MinMaxObserver, MovingAverageMinMaxObserver } from "../../reference/observers/min_max.ts";
@@ -177,11 +176,3 @@ export function observerObjectFromSpec(
   made.enableObserver(config.observer_enabled !== false);
   return made;
 }
-
-/** Whether `m` is a wrapped observer (not a fake quant). */
-export function isObserverModule(m: unknown): m is ObserverModule {
-  return m instanceof ObserverModule;
-}
-
-/** `withArgs` re-exported for the qconfig tables of this folder. */
-export { withArgs };

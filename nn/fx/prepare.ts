@@ -56,7 +56,6 @@ import {
   activationIsStaticallyQuantized,
   generateQConfigMap,
   innerObserver,
-  parentName,
   propagateQConfig,
   qconfigDTypes,
   updateQConfigForFusion,
@@ -518,7 +517,7 @@ export function prepareGraphModule(
     updateQConfigForQat(mapping);
   }
   const modules = moduleMap(model);
-  const qconfigMap = generateQConfigMap(model, modules, model.graph, mapping, model.scopes);
+  const qconfigMap = generateQConfigMap(modules, model.graph, mapping, model.scopes);
   validateFixedQParamsQConfigs(model, qconfigMap);
   const matches = new Map<string, Match>();
   for (const [name, m] of findMatches(model.graph, modules, backendConfig)) {

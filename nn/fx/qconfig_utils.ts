@@ -158,7 +158,6 @@ export function propagateQConfig(root: Module, mapping: QConfigMapping): void {
  * (and set on the module); get_attr by the owning module. Observer modules get no entry.
  */
 export function generateQConfigMap(
-  model: GraphModule,
   modules: ReadonlyMap<string, Module>,
   graph: Graph,
   mapping: QConfigMapping,

@@ -9,7 +9,6 @@
  */
 import { type Conv2dGeometry, convWeight } from "../../reference/quantized_conv2d.ts";
 import { linearWeight } from "../../reference/quantized_linear.ts";
-import { quantizePerTensor } from "../../reference/quantize.ts";
 import { qnnpackAvgPoolScale, qnnpackAvgPoolValue } from "../../reference/quantized_pool.ts";
 import { type QuantizedTensor, Tensor } from "../../reference/tensor.ts";
 import type { PackedConvWeight, PackedLinearWeight } from "../../kernels/kernel_set.ts";
@@ -348,14 +347,4 @@ export function quantizedLinearDynamic(
   }
   const y = ops.kernels.linearDynamic(x.data, x.size / k, packed.packedFor(ops), options);
   return new Tensor(y, [...x.shape.slice(0, -1), packed.weight.shape[0]]);
-}
-
-/** `torch.quantize_per_tensor` of a weight (prepack subgraphs): the reference quantizer. */
-export function quantizeWeightPerTensor(
-  w: Tensor,
-  scale: number,
-  zeroPoint: number,
-  dtype: "qint8" | "quint8",
-): QuantizedTensor {
-  return quantizePerTensor(w, { scale, zeroPoint, dtype });
 }

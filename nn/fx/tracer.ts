@@ -208,9 +208,9 @@ export class Tracer implements Recorder {
     for (const [path, m] of root.namedModules()) {
       if (m === root) continue;
       const original = m.forward as (...a: unknown[]) => unknown;
-      const tracer = this;
+      const call = (self: Module, args: unknown[]) => this.callModule(self, path, original, args);
       define(m, "forward", function (this: Module, ...args: unknown[]) {
-        return tracer.callModule(this, path, original, args);
+        return call(this, args);
       });
       if (m instanceof FloatFunctional) this.patchFloatFunctional(m, define);
     }
