@@ -3,10 +3,12 @@
  * PyTorch, step by step, and compares every step bit for bit:
  *
  * 1. the traced float graph is rebuilt (`graphModuleFromJSON`) with PyTorch's float weights;
- * 2. `prepareFx` / `prepareQatFx` with the backend's default QConfigMapping and BackendConfig:
+ * 2. `prepareFx` / `prepareQatFx` with the backend's default QConfigMapping (or the export's
+ *    qconfig_mapping.json) and BackendConfig:
  *    every node of the observed graph, every observer's class and settings, and which observers
  *    are shared, against PyTorch's prepared graph;
- * 3. PyTorch's calibrated observer state (or QAT-trained state) is loaded (`--calibrate`:
+ * 3. PyTorch's calibrated observer state (or QAT-trained state) is loaded with `loadStateDict`
+ *    (the observer modules read PyTorch's entries: histograms, fixed qparams) (`--calibrate`:
  *    the library calibrates itself instead and reports the drift of every observer's qparams);
  * 4. `convertFx` on every kernel path whose numerics are the engine PyTorch ran: the converted
  *    graph node by node, every quantized weight and qparam, and every node's value on the test
@@ -43,7 +45,6 @@ import {
   symbolicTrace,
   typeNameOf,
 } from "../nn/fx/mod.ts";
-import { loadPreparedState } from "../nn/fx/observer_state.ts";
 import { compareEntries, compareValue, type Recorded } from "./compare.ts";
 import { type ExportDir, readExportDir } from "./export_dir.ts";
 
@@ -345,7 +346,7 @@ export async function checkExport(dir: string, options: CheckOptions = {}): Prom
 
   // PyTorch's calibrated state goes into a second prepared model (observers cannot be copied).
   const reference = prepare(rebuild(), mapping, [input], { backendConfig });
-  loadPreparedState(reference, ex.preparedState);
+  reference.loadStateDict(ex.preparedState);
   let calibrated = reference;
   if (options.calibrate) {
     calibrated = prepared;

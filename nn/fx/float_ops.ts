@@ -1,23 +1,14 @@
 /**
- * Float ops that graphs use and `nn/functional` lacks — `hardswish`, `sigmoid`, `tanh`,
- * `hardsigmoid`, `mean` — computed as PyTorch 1.13's AVX2 CPU kernels compute them on a
- * contiguous float32 tensor in one thread: ATen's unary kernels (`cpu_kernel_vec`) run the vector
- * lambda on the first `floor(n/16)·16` elements (two 8-lane vectors per step) and the scalar
- * lambda on the rest, so each element's formula depends on its position:
+ * Float ops that graphs use and `nn/functional` lacks — `hardswish`, `hardsigmoid`, `mean` over
+ * several dimensions and in a memory format, tensor indexing — computed as PyTorch 1.13's AVX2 CPU
+ * kernels compute them on float32 in one thread (`sigmoid` and `tanh` are `nn/functional`'s):
  *
- * - sigmoid: vector `f32(1 / f32(1 + sleef_expf(0 − x)))`, scalar `f32(1 / f32(1 + expf(−x)))`;
- * - tanh: SLEEF `tanhf` (u10) on every element (ATen's `vml::vtanh` maps a partial vector over
- *   the tail, so there is no scalar path);
- * - hardswish, hardsigmoid: the same arithmetic on both paths (`x·min(max(x+3, 0), 6)/6` and
- *   `min(max(x+3, 0), 6)/6`, each operation rounded to float32).
- *
- * `mean` over trailing dimensions is `sum / count` with the sum of `torch.sum`'s cascade
- * (`reference/torch_sum.ts`); other reductions sum in index order (PyTorch's order there is not
- * modelled, so those are not claimed bit-exact).
+ * - hardswish, hardsigmoid: `x·min(max(x+3, 0), 6)/6` and `min(max(x+3, 0), 6)/6`, each
+ *   operation rounded to float32 (ATen's vector and scalar lambdas agree);
+ * - mean: `torch.sum`'s order of additions over the reduction's TensorIterator
+ *   (`float_reduce.ts`), each sum divided by the count in float32.
  * @module
  */
-import { expf } from "../../reference/_libm.ts";
-import { sleefExpf, sleefTanhf } from "../../reference/_sleef.ts";
 import { Tensor } from "../../reference/tensor.ts";
 import { show } from "../_util.ts";
 import { ELLIPSIS, SliceArg } from "./graph.ts";
@@ -26,35 +17,9 @@ import { sumOverDims } from "./float_reduce.ts";
 
 const f32 = Math.fround;
 
-/** Elements that take ATen's vector lambda in a contiguous unary kernel (AVX2 floats). */
-export function unaryVectorPrefix(n: number): number {
-  return Math.floor(n / 16) * 16;
-}
-
-function unary(
-  x: Tensor,
-  vector: (v: number) => number,
-  scalar: (v: number) => number,
-): Tensor {
+function unary(x: Tensor, one: (v: number) => number): Tensor {
   checkTensor("x", x);
-  const n = x.size;
-  const prefix = unaryVectorPrefix(n);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = i < prefix ? vector(x.data[i]) : scalar(x.data[i]);
-  return new Tensor(out, x.shape);
-}
-
-const sigmoidVector = (v: number) => f32(1 / f32(1 + sleefExpf(f32(0 - v))));
-const sigmoidScalar = (v: number) => f32(1 / f32(1 + expf(-v)));
-
-/** `torch.sigmoid(x)` of a float tensor. */
-export function sigmoid(x: Tensor): Tensor {
-  return unary(x, sigmoidVector, sigmoidScalar);
-}
-
-/** `torch.tanh(x)` of a float tensor. */
-export function tanh(x: Tensor): Tensor {
-  return unary(x, sleefTanhf, sleefTanhf);
+  return new Tensor(x.data.map(one), x.shape);
 }
 
 /** `std::min`/`std::max` as ATen's scalar lambdas use them (NaN in the first operand stays). */
@@ -68,12 +33,12 @@ const hardsigmoidOne = (v: number) => f32(clamp06(f32(v + 3)) / 6);
 
 /** `F.hardswish(x)` of a float tensor. */
 export function hardswish(x: Tensor): Tensor {
-  return unary(x, hardswishOne, hardswishOne);
+  return unary(x, hardswishOne);
 }
 
 /** `F.hardsigmoid(x)` of a float tensor. */
 export function hardsigmoid(x: Tensor): Tensor {
-  return unary(x, hardsigmoidOne, hardsigmoidOne);
+  return unary(x, hardsigmoidOne);
 }
 
 /**

@@ -1,13 +1,15 @@
 /**
  * The float ops graph mode runs outside the quantized kernels, against PyTorch 1.13's outputs
- * recorded by scripts/models/record_fx.py (golden/models/fx/float_ops.safetensors): sigmoid,
- * tanh, hardswish and hardsigmoid on lengths around ATen's 16-float vector blocks, and mean over
+ * recorded by scripts/models/record_fx.py (golden/models/fx/float_ops.safetensors): sigmoid and
+ * tanh (`nn/functional`'s, which graphs call), hardswish and hardsigmoid on lengths around ATen's 16-float vector blocks, and mean over
  * trailing and non-trailing dimensions, bit for bit.
  */
 import assert from "node:assert/strict";
 import { Tensor } from "../../reference/tensor.ts";
 import { readSafetensors } from "../safetensors.ts";
-import { hardsigmoid, hardswish, mean, sigmoid, tanh, unaryVectorPrefix } from "./float_ops.ts";
+import { ATEN_AVX2_VECTOR_STEP, sigmoidVectorLane } from "../../reference/aten_float.ts";
+import { sigmoid, tanh } from "../functional/elementwise.ts";
+import { hardsigmoid, hardswish, mean } from "./float_ops.ts";
 
 const TENSORS = readSafetensors(
   Deno.readFileSync(new URL("../../golden/models/fx/float_ops.safetensors", import.meta.url)),
@@ -77,28 +79,15 @@ for (const source of ["m", "big"]) {
 }
 
 Deno.test("planted: a sigmoid without the vector/scalar split differs from PyTorch's", () => {
-  // The scalar tail uses libm's expf; taking Sleef's everywhere (or libm's everywhere) is caught
-  // on some recorded length, which is why the split is kept.
-  assert.equal(unaryVectorPrefix(33), 32);
-  const allVector = (x: Tensor) => {
-    const out = new Float32Array(x.size);
-    for (let i = 0; i < x.size; i++) out[i] = sigmoid(padTo16(x.data[i])).data[0];
-    return new Tensor(out, x.shape);
-  };
+  // The scalar tail uses glibc's expf; SLEEF's everywhere is caught on some recorded length.
+  assert.equal(ATEN_AVX2_VECTOR_STEP, 16);
   let caught = false;
   for (const n of LENGTHS) {
-    const got = allVector(tensor(`x.${n}`));
-    if (firstBitDifference(got.data, tensor(`sigmoid.${n}`).data) !== -1) caught = true;
+    const got = tensor(`x.${n}`).data.map(sigmoidVectorLane);
+    if (firstBitDifference(got, tensor(`sigmoid.${n}`).data) !== -1) caught = true;
   }
   assert.ok(caught, "the recordings do not tell the vector path from the scalar one");
 });
-
-/** A 16-element tensor holding `v` first, so `sigmoid` takes the vector lambda for it. */
-function padTo16(v: number): Tensor {
-  const data = new Float32Array(16);
-  data[0] = v;
-  return new Tensor(data, [16]);
-}
 
 Deno.test("float ops reject what is not a tensor", () => {
   assert.throws(() => sigmoid([1, 2] as unknown as Tensor), TypeError);

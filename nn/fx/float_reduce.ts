@@ -6,46 +6,31 @@
  * contiguous outer, scalar inner, scalar outer) and adding its result into the output.
  * `torch.mean` is this sum divided by the element count.
  *
- * Two accumulation shapes make up every loop: `cascade` (one accumulator, flushed up four levels
- * every 2^max(4, ⌈log2 n⌉/4) rows) and `rowSum` (four interleaved cascades, the tail added to
- * the first, then the four added in order). Eight lanes of a vector are eight independent sums,
+ * Two accumulation shapes make up every loop, both from `reference/torch_sum.ts`'s
+ * `multiRowSum`: `cascade` (one accumulator, flushed up four levels every 2^max(4, ⌈log2 n⌉/4)
+ * rows) and `rowSum` (four interleaved cascades, the tail added to the first, then the four
+ * added in order). `reference/torch_reduce.ts` covers one dimension of a contiguous tensor; this
+ * covers any set of dimensions in any memory format. Eight lanes of a vector are eight independent sums,
  * so a vector loop is the scalar arithmetic per column.
  * @module
  */
 import { f32 } from "../../reference/float32.ts";
+import { multiRowSum } from "../../reference/torch_sum.ts";
 
-const LEVELS = 4;
 const ILP = 4;
 const LANES = 8;
 
-function ceilLog2(x: number): number {
-  return x <= 1 ? 0 : 32 - Math.clz32(x - 1);
-}
-
 /** One accumulator over `size` rows with the cascade's level flushes (`multi_row_sum`). */
 function cascade(size: number, load: (i: number) => number): number {
-  const levelPower = Math.max(4, Math.floor(ceilLog2(size) / LEVELS));
-  const levelStep = 1 << levelPower;
-  const levelMask = levelStep - 1;
-  const acc = new Float64Array(LEVELS);
-  let i = 0;
-  while (i + levelStep <= size) {
-    for (let j = 0; j < levelStep; j++, i++) acc[0] = f32(acc[0] + load(i));
-    for (let j = 1; j < LEVELS; j++) {
-      acc[j] = f32(acc[j] + acc[j - 1]);
-      acc[j - 1] = 0;
-      if ((i & (levelMask << (j * levelPower))) !== 0) break;
-    }
-  }
-  for (; i < size; i++) acc[0] = f32(acc[0] + load(i));
-  for (let j = 1; j < LEVELS; j++) acc[0] = f32(acc[0] + acc[j]);
-  return acc[0];
+  return multiRowSum(size, 1, (r, k) => (k === 0 ? load(r) : 0))[0][0];
 }
 
 /** `row_sum`: four interleaved cascades, the tail into the first, then the four in order. */
 function rowSum(size: number, load: (i: number) => number): number {
   const rows = Math.floor(size / ILP);
-  const partial = [0, 1, 2, 3].map((k) => cascade(rows, (r) => load(r * ILP + k)));
+  const partial = rows > 0
+    ? multiRowSum(rows, 1, (r, k) => load(r * ILP + k)).map((a) => a[0])
+    : [0, 0, 0, 0];
   for (let i = rows * ILP; i < size; i++) partial[0] = f32(partial[0] + load(i));
   let total = partial[0];
   for (let k = 1; k < ILP; k++) total = f32(total + partial[k]);

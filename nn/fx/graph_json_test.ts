@@ -15,7 +15,6 @@ import { type Backend, getBackendConfig } from "./backend_config.ts";
 import { convertFx } from "./convert.ts";
 import { type GraphModule } from "./graph_module.ts";
 import { graphModuleFromJSON, type GraphModuleJSON, graphModuleToJSON } from "./graph_json.ts";
-import { loadPreparedState } from "./observer_state.ts";
 import { prepareFx } from "./prepare.ts";
 import { MobileBlockNet } from "./proof_models.ts";
 import { getDefaultQConfigMapping } from "./qconfig_mapping.ts";
@@ -67,7 +66,7 @@ for (const backend of ["qnnpack", "x86"] as const satisfies readonly Backend[]) 
     for (let i = 0; i < 3; i++) prepared.forward(batch(10 + i));
     const json = viaText(graphModuleToJSON(prepared));
     const preparedBack = graphModuleFromJSON(json).eval();
-    loadPreparedState(preparedBack, prepared.stateDict());
+    preparedBack.loadStateDict(prepared.stateDict());
     assert.equal(String(preparedBack.graph), String(prepared.graph));
     assert.deepEqual(json.shared_observers, graphModuleToJSON(preparedBack).shared_observers);
     // One more calibration batch on both: the observers move the same way.

@@ -41,4 +41,3 @@ export * from "./qconfig_json.ts";
 export * from "./prepare.ts";
 export * from "./convert.ts";
 export * from "./graph_json.ts";
-export { loadPreparedState } from "./observer_state.ts";

@@ -13,7 +13,7 @@ import type { QConfig } from "../../reference/qconfig.ts";
 import { QuantizedTensor, Tensor } from "../../reference/tensor.ts";
 import { show } from "../_util.ts";
 import { Module } from "../module.ts";
-import { ReLU, ReLU6 } from "../modules/activation.ts";
+import { ReLU, ReLU6, Sigmoid, Tanh } from "../modules/activation.ts";
 import { BatchNorm1d, BatchNorm2d } from "../modules/batchnorm.ts";
 import { Dropout, Flatten, Identity, Sequential } from "../modules/container.ts";
 import { Conv2d } from "../modules/conv.ts";
@@ -44,8 +44,6 @@ import {
   Hardsigmoid,
   Hardswish,
   QuantizedHardswish,
-  Sigmoid,
-  Tanh,
   UnsupportedModule,
 } from "./modules.ts";
 import { PackedConvParams, PackedLinearParams } from "./quantized_ops.ts";

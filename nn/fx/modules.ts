@@ -1,7 +1,6 @@
 /**
- * Modules graph mode needs that the eager library lacks: the float activations `Hardswish`,
- * `Sigmoid` and `Tanh` (which also run on quantized tensors, as PyTorch's do after convert:
- * sigmoid and tanh with their fixed output qparams), `QuantizedHardswish` (`nnq.Hardswish`), the
+ * Modules graph mode needs that the eager library lacks: the float activations `Hardswish` and
+ * `Hardsigmoid`, `QuantizedHardswish` (`nnq.Hardswish`), the
  * plain container a GraphModule builds for intermediate paths (`torch.nn.Module()`), and
  * `UnsupportedModule`, which stands for a PyTorch module this library cannot run, so that an
  * imported graph still prepares and names what is missing.
@@ -10,10 +9,10 @@
 import type { Tensor } from "../../reference/tensor.ts";
 import { checkScale, checkZeroPoint } from "../../reference/_check.ts";
 import { Module, type StateDict, type StateDictReader } from "../module.ts";
-import { QTensor } from "../quantized/qtensor.ts";
+import type { QTensor } from "../quantized/qtensor.ts";
 import { loadOutputQParams, saveOutputQParams } from "../quantized/state_dict.ts";
-import { hardsigmoid, hardswish, sigmoid, tanh } from "./float_ops.ts";
-import { quantizedHardswish, quantizedSigmoid, quantizedTanh } from "./quantized_ops.ts";
+import { hardsigmoid, hardswish } from "./float_ops.ts";
+import { quantizedHardswish } from "./quantized_ops.ts";
 
 /** `torch.nn.Hardswish()`: `x·relu6(x + 3)/6` (float only; convert makes it `QuantizedHardswish`). */
 export class Hardswish extends Module {
@@ -28,28 +27,6 @@ export class Hardsigmoid extends Module {
   /** `F.hardsigmoid(x)`. */
   forward(x: Tensor): Tensor {
     return hardsigmoid(x);
-  }
-}
-
-/** `torch.nn.Sigmoid()`: float, or quantized with output qparams (1/256, 0). */
-export class Sigmoid extends Module {
-  /** `torch.sigmoid(x)`. */
-  forward(x: Tensor): Tensor;
-  /** The quantized sigmoid. */
-  forward(x: QTensor): QTensor;
-  forward(x: Tensor | QTensor): Tensor | QTensor {
-    return x instanceof QTensor ? quantizedSigmoid(x) : sigmoid(x);
-  }
-}
-
-/** `torch.nn.Tanh()`: float, or quantized with output qparams (2/256, 128). */
-export class Tanh extends Module {
-  /** `torch.tanh(x)`. */
-  forward(x: Tensor): Tensor;
-  /** The quantized tanh. */
-  forward(x: QTensor): QTensor;
-  forward(x: Tensor | QTensor): Tensor | QTensor {
-    return x instanceof QTensor ? quantizedTanh(x) : tanh(x);
   }
 }
 

@@ -25,7 +25,9 @@ import {
   relu,
   relu6,
   reshape,
+  sigmoid,
   sub,
+  tanh,
 } from "../functional/elementwise.ts";
 import { linear } from "../functional/linear.ts";
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from "../functional/pool.ts";
@@ -39,8 +41,6 @@ import {
   hardswish,
   indexTensor,
   mean,
-  sigmoid,
-  tanh,
   type TensorIndex,
 } from "./float_ops.ts";
 import {
