@@ -189,6 +189,12 @@ function sharedGroupsRow(section: string, gm: GraphModule, want: GraphModuleJSON
   };
 }
 
+/** The elements of a (nested) tuple value by their `i.j` suffixes; none for other values. */
+function flatten(value: unknown, prefix = ""): [string, unknown][] {
+  if (!Array.isArray(value)) return prefix === "" ? [] : [[prefix, value]];
+  return value.flatMap((v, i) => flatten(v, prefix === "" ? String(i) : `${prefix}.${i}`));
+}
+
 function recordedNode(io: Map<string, TypedTensor>, name: string): Recorded | undefined {
   const tensor = io.get(`node.${name}`);
   if (tensor === undefined) return undefined;
@@ -424,7 +430,29 @@ export async function checkExport(dir: string, options: CheckOptions = {}): Prom
         break;
       }
       if (rec === undefined) {
-        row.cells[kernels.name] = "-";
+        // A tuple (an LSTM's `(output, (h, c))`): its recorded tensors, element by element.
+        const parts = flatten(values.get(node.name)).flatMap(([suffix, v]) => {
+          const r = recordedNode(ex.io, `${node.name}.${suffix}`);
+          return r === undefined ? [] : [{ suffix, c: compareValue(v, r) }];
+        });
+        const claimed = !options.calibrate && !unclaimed.has(node.name);
+        row.cells[kernels.name] = parts.length === 0
+          ? "-"
+          : parts.every((p) => p.c.equal)
+          ? "ok"
+          : claimed
+          ? "DIFF"
+          : "float";
+        for (const { suffix, c } of parts) {
+          if (!claimed && c.equal) continue;
+          rows.push({
+            section: claimed ? "outputs" : options.calibrate ? "drift" : "float",
+            item: `${node.name}.${suffix}`,
+            path: kernels.name,
+            status: claimed ? (c.equal ? "pass" : "fail") : "info",
+            detail: c.equal ? "" : c.reason,
+          });
+        }
         continue;
       }
       const c = compareValue(values.get(node.name), rec);

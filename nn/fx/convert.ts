@@ -34,8 +34,10 @@ import { fxStateOf, nodeArgIs, setFxState } from "./prepare.ts";
 import type { QConfigAny } from "./qconfig_mapping.ts";
 import { innerObserver, qconfigDTypes, weightIsQuantized } from "./qconfig_utils.ts";
 import {
+  isFloatRnn,
   qatToFloat,
   ReferenceQuantizedModule,
+  ReferenceRnnModule,
   weightFakeQuant,
   weightQParams,
 } from "./reference_modules.ts";
@@ -242,12 +244,18 @@ class Converter {
     const configs = this.backendConfig.get(typeNameOf(original))?.dtypeConfigs ?? [];
     if (!qconfigSupported(qconfig, configs)) return;
     if (!weightIsQuantized(qconfig)) return;
+    if (isFloatRnn(original)) {
+      // nnqr.LSTM / cells: the weights are observed and quantized when lowered (per weight, as
+      // `from_float`), so the reference keeps the float module and its qconfig.
+      this.model.setSubmodule(node.target, new ReferenceRnnModule(original));
+      return;
+    }
     const fused = original instanceof FusedModule ? original : undefined;
     const float = (fused === undefined ? original : fused.at(0)) as Linear | Conv2d;
     if (!(float instanceof Linear || float instanceof Conv2d)) {
       throw new Error(
         `convert: ${typeName(float)} at ${node.target} has no reference quantized module in this ` +
-          `library (only Linear and Conv2d)`,
+          `library (Linear, Conv2d, LSTM and the RNN cells)`,
       );
     }
     weightPostProcess ??= wrapObserver(qconfig.weight.create());

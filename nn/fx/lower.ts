@@ -28,6 +28,8 @@ import { Linear } from "../modules/linear.ts";
 import { QuantizedDropout } from "../quantized/activation.ts";
 import { QuantizedConv2d, QuantizedConvReLU2d } from "../quantized/conv.ts";
 import { DynamicQuantizedLinear, DynamicQuantizedLinearReLU } from "../quantized/dynamic_linear.ts";
+import { dynamicRnnCellFromFloat, dynamicRnnFromFloat } from "../flows/from_float.ts";
+import { LSTM } from "../modules/rnn.ts";
 import { QuantizedLinear, QuantizedLinearReLU } from "../quantized/linear.ts";
 import type { QuantizedOps } from "../quantized/ops.ts";
 import { scalarValue } from "./_values.ts";
@@ -37,7 +39,7 @@ import { Hardswish, QuantizedHardswish } from "./modules.ts";
 import { typeNameOf } from "./module_types.ts";
 import { moduleMap } from "./pattern.ts";
 import type { QConfigAny } from "./qconfig_mapping.ts";
-import { ReferenceQuantizedModule } from "./reference_modules.ts";
+import { ReferenceQuantizedModule, ReferenceRnnModule } from "./reference_modules.ts";
 import { evaluateProducers, freshAttrName } from "./convert.ts";
 import { intPadding } from "../flows/from_float.ts";
 
@@ -180,7 +182,9 @@ class Lowerer {
   lowerDynamicWeightedModules(): void {
     for (const n of this.graph) {
       const t = this.moduleType(n);
-      if (t !== REF_LINEAR && t !== "torch.nn.intrinsic.LinearReLU") continue;
+      const rnn = n.op === "call_module" &&
+        this.modules.get(n.target) instanceof ReferenceRnnModule;
+      if (t !== REF_LINEAR && t !== "torch.nn.intrinsic.LinearReLU" && !rnn) continue;
       const dq = n.args[0];
       if (!isDequantize(dq)) continue;
       const qd = dq.args[0] as Node;
@@ -191,6 +195,14 @@ class Lowerer {
         continue;
       }
       const refModule = this.modules.get(n.target)!;
+      if (refModule instanceof ReferenceRnnModule) {
+        // `from_reference`: every weight observed by a fresh weight observer and quantized.
+        const float = refModule.float;
+        const make = float instanceof LSTM ? dynamicRnnFromFloat : dynamicRnnCellFromFloat;
+        this.model.setSubmodule(n.target, make(float, { ops: this.ops }));
+        n.replaceInputWith(dq, qd.args[0] as Node);
+        continue;
+      }
       const fused = refModule instanceof LinearReLU;
       const inner = fused ? refModule.at(0) : refModule;
       if (!(inner instanceof ReferenceQuantizedModule) || !(inner.float instanceof Linear)) {

@@ -35,6 +35,14 @@ import { QatLinear, QatLinearBn1d, QatLinearReLU } from "../qat/linear.ts";
 import { QuantizedDropout, QuantizedReLU6 } from "../quantized/activation.ts";
 import { QuantizedConv2d, QuantizedConvReLU2d } from "../quantized/conv.ts";
 import { DynamicQuantizedLinear, DynamicQuantizedLinearReLU } from "../quantized/dynamic_linear.ts";
+import {
+  DynamicQuantizedGRU,
+  DynamicQuantizedGRUCell,
+  DynamicQuantizedLSTM,
+  DynamicQuantizedLSTMCell,
+  DynamicQuantizedRNNCell,
+} from "../quantized/dynamic_rnn.ts";
+import { GRU, GRUCell, LSTM, LSTMCell, RNNCell } from "../modules/rnn.ts";
 import { QFunctional } from "../quantized/functional_modules.ts";
 import { QuantizedLinear, QuantizedLinearReLU } from "../quantized/linear.ts";
 import type { QuantizedOps } from "../quantized/ops.ts";
@@ -48,7 +56,12 @@ import {
 } from "./modules.ts";
 import { PackedConvParams, PackedLinearParams } from "./quantized_ops.ts";
 import { observerFromSpec, observerSpecConfig } from "./observer_specs.ts";
-import { ReferenceQuantizedModule, referenceTypeName } from "./reference_modules.ts";
+import {
+  ReferenceQuantizedModule,
+  ReferenceRnnModule,
+  referenceRnnTypeName,
+  referenceTypeName,
+} from "./reference_modules.ts";
 
 /** A module's PyTorch type name, constructor arguments and children (PyTorch's keywords). */
 export interface ModuleSpec {
@@ -106,6 +119,7 @@ export function userTypeName(m: Module): string {
 export function typeNameOf(m: Module): string {
   if (m instanceof UnsupportedModule) return m.typeName;
   if (m instanceof ReferenceQuantizedModule) return referenceTypeName(m);
+  if (m instanceof ReferenceRnnModule) return referenceRnnTypeName(m);
   if (m instanceof ObserverModule) return `torch.ao.quantization.${m.observer.className}`;
   if (m instanceof FakeQuantizeModule) return `torch.ao.quantization.${m.fakeQuant.className}`;
   return BY_CLASS.get(m.constructor as AnyClass)?.name ?? userTypeName(m);
@@ -431,22 +445,19 @@ register(QuantizedDropout, "torch.nn.quantized.Dropout", {
   config: (m) => ({ p: (m as QuantizedDropout).p }),
   build: (c) => new QuantizedDropout(num(c, "p", 0.5)),
 });
+/** `m` with `children` registered in order. */
+function withChildren<M extends Module>(m: M, children: Record<string, Module>): M {
+  for (const [name, c] of Object.entries(children)) m.registerModule(name, c);
+  return m;
+}
 register(Sequential, "torch.nn.Sequential", {
   leaf: false,
   config: () => ({}),
-  build: (_, children) => {
-    const s = new Sequential();
-    for (const [name, m] of Object.entries(children)) s.registerModule(name, m);
-    return s;
-  },
+  build: (_, children) => withChildren(new Sequential(), children),
 });
 register(FxContainer, "torch.nn.Module", {
   config: () => ({}),
-  build: (_, children) => {
-    const m = new FxContainer();
-    for (const [name, c] of Object.entries(children)) m.registerModule(name, c);
-    return m;
-  },
+  build: (_, children) => withChildren(new FxContainer(), children),
 });
 register(FloatFunctional, "torch.nn.quantized.FloatFunctional", {
   config: () => ({}),
@@ -605,6 +616,69 @@ register(DynamicQuantizedLinearReLU, "torch.nn.intrinsic.quantized.dynamic.Linea
   config: dynamicConfig,
   build: dynamicBuild(DynamicQuantizedLinearReLU),
 });
+// Recurrent layers (float, and the dynamic quantized ones convert makes). The dynamic ones are
+// not rebuilt from a spec: their weights come from convert.
+interface RnnLike {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  bias: boolean;
+  batchFirst: boolean;
+  dropout: number;
+  bidirectional: boolean;
+}
+function rnnConfig(m: Module): Record<string, unknown> {
+  const r = m as unknown as RnnLike;
+  return {
+    input_size: r.inputSize,
+    hidden_size: r.hiddenSize,
+    num_layers: r.numLayers,
+    bias: r.bias,
+    batch_first: r.batchFirst,
+    dropout: r.dropout,
+    bidirectional: r.bidirectional,
+  };
+}
+function rnnBuild(cls: typeof LSTM | typeof GRU) {
+  return (c: Record<string, unknown>) =>
+    new cls(num(c, "input_size"), num(c, "hidden_size"), {
+      numLayers: num(c, "num_layers", 1),
+      bias: c.bias !== false,
+      batchFirst: c.batch_first === true,
+      dropout: num(c, "dropout", 0),
+      bidirectional: c.bidirectional === true,
+    });
+}
+function cellConfig(m: Module): Record<string, unknown> {
+  const c = m as unknown as { inputSize: number; hiddenSize: number; bias: boolean };
+  const config: Record<string, unknown> = {
+    input_size: c.inputSize,
+    hidden_size: c.hiddenSize,
+    bias: c.bias,
+  };
+  if (m instanceof RNNCell || m instanceof DynamicQuantizedRNNCell) {
+    config.nonlinearity = m.nonlinearity;
+  }
+  return config;
+}
+function cellBuild(cls: typeof LSTMCell | typeof GRUCell | typeof RNNCell) {
+  return (c: Record<string, unknown>) =>
+    new cls(num(c, "input_size"), num(c, "hidden_size"), {
+      bias: c.bias !== false,
+      ...(cls === RNNCell ? { nonlinearity: c.nonlinearity as "tanh" | "relu" } : {}),
+    });
+}
+register(LSTM, "torch.nn.LSTM", { config: rnnConfig, build: rnnBuild(LSTM) });
+register(GRU, "torch.nn.GRU", { config: rnnConfig, build: rnnBuild(GRU) });
+register(LSTMCell, "torch.nn.LSTMCell", { config: cellConfig, build: cellBuild(LSTMCell) });
+register(GRUCell, "torch.nn.GRUCell", { config: cellConfig, build: cellBuild(GRUCell) });
+register(RNNCell, "torch.nn.RNNCell", { config: cellConfig, build: cellBuild(RNNCell) });
+register(DynamicQuantizedLSTM, "torch.nn.quantized.dynamic.LSTM", { config: rnnConfig });
+register(DynamicQuantizedGRU, "torch.nn.quantized.dynamic.GRU", { config: rnnConfig });
+register(DynamicQuantizedLSTMCell, "torch.nn.quantized.dynamic.LSTMCell", { config: cellConfig });
+register(DynamicQuantizedGRUCell, "torch.nn.quantized.dynamic.GRUCell", { config: cellConfig });
+register(DynamicQuantizedRNNCell, "torch.nn.quantized.dynamic.RNNCell", { config: cellConfig });
+
 register(QuantizedHardswish, "torch.nn.quantized.Hardswish", {
   config: (m) => outputConfig(m as QuantizedHardswish),
   build: (c) => new QuantizedHardswish(num(c, "scale"), num(c, "zero_point")),

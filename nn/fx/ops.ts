@@ -36,13 +36,7 @@ import type { QuantizedOps } from "../quantized/ops.ts";
 import { QTensor } from "../quantized/qtensor.ts";
 import { defaultRandom } from "../random.ts";
 import { isTypedTensorLike, scalarValue } from "./_values.ts";
-import {
-  hardsigmoid,
-  hardswish,
-  indexTensor,
-  mean,
-  type TensorIndex,
-} from "./float_ops.ts";
+import { hardsigmoid, hardswish, indexTensor, mean, type TensorIndex } from "./float_ops.ts";
 import {
   expandQTensor,
   inferShape,

@@ -1,5 +1,5 @@
 /**
- * The graph-mode proof models in TypeScript, written as a graph-mode user writes them (no
+ * The graph-mode proof models in TypeScript (the digits CNN, a MobileNetV2-style block, an LSTM), written as a graph-mode user writes them (no
  * QuantStub, no FloatFunctional, no fusion list): the same models as scripts/models/fx_models.py,
  * with the same parameter names, calling the graph-mode functional API so that `symbolicTrace`
  * records exactly PyTorch's graph. golden/models/fx/ holds PyTorch's traced, prepared and
@@ -12,6 +12,7 @@ import { ReLU, ReLU6 } from "../modules/activation.ts";
 import { BatchNorm2d } from "../modules/batchnorm.ts";
 import { Conv2d } from "../modules/conv.ts";
 import { Linear } from "../modules/linear.ts";
+import { LSTM } from "../modules/rnn.ts";
 import { AdaptiveAvgPool2d } from "../modules/pool.ts";
 import { F, method, operator, torch } from "./functional.ts";
 import { Hardswish } from "./modules.ts";
@@ -124,5 +125,25 @@ export class MobileBlockNet extends Module {
 
   private param(name: string): Tensor {
     return this.getParameter(name)!;
+  }
+}
+
+/**
+ * `[T, N, 8]` → `[N, 5]`: Linear + ReLU, a 2-layer LSTM, its last time step, Linear. The
+ * dynamic flow makes the Linears and the LSTM dynamic quantized modules.
+ */
+export class LstmNet extends Module {
+  /** Linear(8→16). */
+  fc_in = new Linear(8, 16);
+  /** LSTM(16, 12, num_layers=2). */
+  lstm = new LSTM(16, 12, { numLayers: 2 });
+  /** Linear(12→5). */
+  fc = new Linear(12, 5);
+
+  /** Logits `[N, 5]`. */
+  forward(x: Tensor): Tensor {
+    const y = torch.relu(this.fc_in.forward(x));
+    const out = operator.getitem(this.lstm.forward(y), 0) as unknown as Tensor;
+    return this.fc.forward(operator.getitem(out, -1));
   }
 }

@@ -176,41 +176,47 @@ export function quantizedMean(x: QTensor, dim: unknown, keepdim = false): QTenso
 }
 
 /**
- * A weight prepacked by `quantized::linear_prepack` (PyTorch's `LinearPackedParams`): the qint8
- * weight and float bias, packed once per kernel set on first use. A module so that a graph's
- * `get_attr` reaches it and the state dict holds it (`<name>.weight`, `.bias`, qparams).
+ * A weight prepacked by a `quantized::*_prepack` op: the qint8 weight and float bias, packed
+ * once per kernel set on first use. A module so that a graph's `get_attr` reaches it and the
+ * state dict holds it (`<name>.weight`, `.bias`, qparams, as the quantized modules save them).
  */
-export class PackedLinearParams extends Module {
-  /** The qint8 weight `[out, in]`. */
+abstract class PackedParams<P> extends Module {
+  /** The qint8 weight. */
   weight: QuantizedTensor;
   /** The float bias, or null. */
   bias: Tensor | null;
-  private packs = new Map<QuantizedOps, PackedLinearWeight>();
+  private packs = new Map<QuantizedOps, P>();
 
-  /** Checks and keeps the weight (`linearWeight`'s checks). */
+  /** Checks and keeps the weight. */
   constructor(weight: QuantizedTensor, bias: Tensor | null) {
     super();
-    linearWeight(weight, bias);
+    this.check(weight, bias);
     this.weight = weight;
     this.bias = bias;
   }
 
+  /** Checks a weight and bias (throws as the prepack op would). */
+  protected abstract check(weight: QuantizedTensor, bias: Tensor | null): void;
+
+  /** Packs the weight for `ops`. */
+  protected abstract pack(ops: QuantizedOps): P;
+
   /** The weight packed for `ops`. */
-  packedFor(ops: QuantizedOps): PackedLinearWeight {
+  packedFor(ops: QuantizedOps): P {
     let p = this.packs.get(ops);
     if (p === undefined) {
-      p = ops.kernels.packLinear(linearWeight(this.weight, this.bias));
+      p = this.pack(ops);
       this.packs.set(ops, p);
     }
     return p;
   }
 
-  /** Not callable: a packed weight is an argument of `quantized::linear`. */
+  /** Not callable: a packed weight is an argument of a quantized op. */
   forward(): never {
-    throw new Error("PackedLinearParams is a packed weight, not a callable module");
+    throw new Error(`${this.getName()} is a packed weight, not a callable module`);
   }
 
-  /** The weight entries (`weight`, `weight_scale`, … as the quantized modules save them). */
+  /** The weight entries (`weight`, `weight_scale`, …). */
   protected override saveToStateDict(destination: StateDict, prefix: string): void {
     saveQuantizedWeight(destination, prefix, this.weight, this.bias);
   }
@@ -220,12 +226,25 @@ export class PackedLinearParams extends Module {
     const w = readQuantizedWeight(reader, prefix, this.weight.shape, this.bias !== null);
     if (w !== undefined) {
       reader.defer(() => {
-        linearWeight(w.weight, w.bias);
+        this.check(w.weight, w.bias);
         this.weight = w.weight;
         this.bias = w.bias;
         this.packs = new Map();
       });
     }
+  }
+}
+
+/** A weight prepacked by `quantized::linear_prepack` (PyTorch's `LinearPackedParams`). */
+export class PackedLinearParams extends PackedParams<PackedLinearWeight> {
+  /** `linearWeight`'s checks. */
+  protected check(weight: QuantizedTensor, bias: Tensor | null): void {
+    linearWeight(weight, bias);
+  }
+
+  /** `packLinear`. */
+  protected pack(ops: QuantizedOps): PackedLinearWeight {
+    return ops.kernels.packLinear(linearWeight(this.weight, this.bias));
   }
 
   /** PyTorch's name. */
@@ -235,55 +254,24 @@ export class PackedLinearParams extends Module {
 }
 
 /** A conv weight prepacked by `quantized::conv2d_prepack`, with its geometry. */
-export class PackedConvParams extends Module {
-  /** The qint8 weight `[O, I/groups, kH, kW]`. */
-  weight: QuantizedTensor;
-  /** The float bias, or null. */
-  bias: Tensor | null;
+export class PackedConvParams extends PackedParams<PackedConvWeight> {
   /** Stride, padding, dilation, groups. */
   readonly geometry: Conv2dGeometry;
-  private packs = new Map<QuantizedOps, PackedConvWeight>();
 
-  /** Checks and keeps the weight, bias and geometry. */
+  /** Checks and keeps the weight `[O, I/groups, kH, kW]`, bias and geometry. */
   constructor(weight: QuantizedTensor, bias: Tensor | null, geometry: Conv2dGeometry) {
-    super();
-    convWeight(weight, bias);
-    this.weight = weight;
-    this.bias = bias;
+    super(weight, bias);
     this.geometry = geometry;
   }
 
-  /** The weight packed for `ops`. */
-  packedFor(ops: QuantizedOps): PackedConvWeight {
-    let p = this.packs.get(ops);
-    if (p === undefined) {
-      p = ops.kernels.packConv2d(convWeight(this.weight, this.bias), this.geometry);
-      this.packs.set(ops, p);
-    }
-    return p;
+  /** `convWeight`'s checks. */
+  protected check(weight: QuantizedTensor, bias: Tensor | null): void {
+    convWeight(weight, bias);
   }
 
-  /** Not callable: a packed weight is an argument of `quantized::conv2d`. */
-  forward(): never {
-    throw new Error("PackedConvParams is a packed weight, not a callable module");
-  }
-
-  /** The weight entries. */
-  protected override saveToStateDict(destination: StateDict, prefix: string): void {
-    saveQuantizedWeight(destination, prefix, this.weight, this.bias);
-  }
-
-  /** Reads the weight entries (checked against the current shape). */
-  protected override loadFromStateDict(reader: StateDictReader, prefix: string): void {
-    const w = readQuantizedWeight(reader, prefix, this.weight.shape, this.bias !== null);
-    if (w !== undefined) {
-      reader.defer(() => {
-        convWeight(w.weight, w.bias);
-        this.weight = w.weight;
-        this.bias = w.bias;
-        this.packs = new Map();
-      });
-    }
+  /** `packConv2d` with the geometry. */
+  protected pack(ops: QuantizedOps): PackedConvWeight {
+    return ops.kernels.packConv2d(convWeight(this.weight, this.bias), this.geometry);
   }
 
   /** PyTorch's name. */

@@ -20,6 +20,7 @@ import { ReLU } from "../modules/activation.ts";
 import { Conv2d } from "../modules/conv.ts";
 import { ConvReLU2d, LinearReLU } from "../modules/fused.ts";
 import { Linear } from "../modules/linear.ts";
+import { GRUCell, LSTM, LSTMCell, RNNCell } from "../modules/rnn.ts";
 import {
   type ActivationPostProcess,
   FakeQuantizeModule,
@@ -175,6 +176,56 @@ export class ReferenceQuantizedModule extends Module {
   override getName(): string {
     return this.float instanceof Linear ? "Linear" : "Conv2d";
   }
+}
+
+/** A float recurrent module convert may lower to a dynamic quantized one. */
+export type FloatRnn = LSTM | LSTMCell | GRUCell | RNNCell;
+
+/** Whether `m` is a recurrent module with a reference quantized version in PyTorch 1.13's FX. */
+export function isFloatRnn(m: unknown): m is FloatRnn {
+  return m instanceof LSTM || m instanceof LSTMCell || m instanceof GRUCell ||
+    m instanceof RNNCell;
+}
+
+/**
+ * A reference quantized recurrent module (`nnqr.LSTM`, `nnqr.LSTMCell`, `nnqr.GRUCell`,
+ * `nnqr.RNNCell`): the float module with its qconfig, whose weights the dynamic lowering
+ * quantizes (`from_reference`, the same per-weight observers as `from_float`). It owns the
+ * float module's parameters under their names. PyTorch runs an unlowered one in float with
+ * quantized-then-dequantized weights; that forward is not reproduced here.
+ */
+export class ReferenceRnnModule extends Module {
+  readonly #float: FloatRnn;
+
+  /** Wraps `float` (which carries its qconfig). */
+  constructor(float: FloatRnn) {
+    super();
+    this.#float = float;
+    for (const [name, p] of float.namedParameters()) this.registerParameter(name, p);
+  }
+
+  /** The float module. */
+  get float(): FloatRnn {
+    return this.#float;
+  }
+
+  /** Not reproduced: PyTorch's float forward with quantized-then-dequantized weights. */
+  forward(): never {
+    throw new Error(
+      `reference quantized ${this.#float.getName()}: the forward of an RNN reference module ` +
+        `that was not lowered (float weights quantized then dequantized) is not reproduced`,
+    );
+  }
+
+  /** PyTorch's class name. */
+  override getName(): string {
+    return this.#float.getName();
+  }
+}
+
+/** The PyTorch name of a reference recurrent module. */
+export function referenceRnnTypeName(m: ReferenceRnnModule): string {
+  return `torch.ao.nn.quantized.reference.modules.rnn.${m.float.getName()}`;
 }
 
 /** The PyTorch name of a reference module. */

@@ -182,6 +182,14 @@ def module_config(m):
         config = {"start_dim": m.start_dim, "end_dim": m.end_dim}
     elif isinstance(m, (nn.Dropout, nnq.Dropout)):
         config = {"p": m.p}
+    elif isinstance(m, (nn.LSTM, nn.GRU, torch.ao.nn.quantized.dynamic.LSTM, torch.ao.nn.quantized.dynamic.GRU)):
+        config = {"input_size": m.input_size, "hidden_size": m.hidden_size, "num_layers": m.num_layers,
+                  "bias": m.bias, "batch_first": m.batch_first, "dropout": float(m.dropout),
+                  "bidirectional": m.bidirectional}
+    elif isinstance(m, (nn.RNNCellBase, torch.ao.nn.quantized.dynamic.modules.rnn.RNNCellBase)):
+        config = {"input_size": m.input_size, "hidden_size": m.hidden_size, "bias": m.bias}
+        if hasattr(m, "nonlinearity"):
+            config["nonlinearity"] = m.nonlinearity
     else:
         config = {}
     if hasattr(m, "scale") and hasattr(m, "zero_point") and \

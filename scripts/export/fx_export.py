@@ -173,8 +173,19 @@ class Capture(torch.fx.Interpreter):
 
 
 def node_tensors(values):
+    """Every node's value: tensors (quantized: codes and qparams), ints, int lists; tuples of
+    tensors (an LSTM's `(output, (h, c))`) element by element as `node.<name>.<i>[.<j>]`."""
     out = {}
-    for name, v in values.items():
+
+    def flat(prefix, v):
+        if isinstance(v, (tuple, list)) and any(isinstance(x, (torch.Tensor, tuple, list)) for x in v):
+            for i, x in enumerate(v):
+                yield from flat(f"{prefix}.{i}", x)
+        else:
+            yield prefix, v
+
+    items = [(key, v) for name, value in values.items() for key, v in flat(name, value)]
+    for name, v in items:
         key = f"node.{name}"
         if isinstance(v, torch.Tensor) and v.is_quantized:
             out[key] = v.int_repr().contiguous()

@@ -8,6 +8,8 @@ conv-bn, Hardswish (module and functional), sigmoid with fixed qparams, a quanti
 torch.cat, F.max_pool2d, adaptive average pooling, x.view(x.size(0), -1), reshape (which reuses
 its input's observer), tanh, F.linear and F.conv2d as functionals with their own parameters.
 
+LstmNet is a 2-layer LSTM between two Linears, for the dynamic flow.
+
 nn/fx/proof_models.ts has the same models in TypeScript; their traced graphs must be these
 models' traced graphs, node for node.
 """
@@ -84,3 +86,20 @@ class MobileBlockNet(nn.Module):
         x = F.hardswish(F.relu(self.fc1(x)))
         x = torch.tanh(x.reshape(-1, 32))
         return F.linear(x, self.head_weight, self.head_bias)
+
+
+class LstmNet(nn.Module):
+    """[T, N, 8] -> [N, 5]: Linear + ReLU, a 2-layer LSTM, its last time step, Linear. Graph
+    mode's dynamic flow makes the Linears and the LSTM dynamic quantized modules."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc_in = nn.Linear(8, 16)
+        self.lstm = nn.LSTM(16, 12, num_layers=2)
+        self.fc = nn.Linear(12, 5)
+
+    def forward(self, x):
+        y = torch.relu(self.fc_in(x))
+        # Indexing, not unpacking: PyTorch 1.13's tracer cannot unpack a proxy on Python 3.11.
+        out = self.lstm(y)[0]
+        return self.fc(out[-1])

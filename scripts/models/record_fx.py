@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Records the graph-mode proof: DigitsNet and MobileBlockNet (fx_models.py) quantized by
 PyTorch's prepare_fx / prepare_qat_fx / convert_fx, three flows (static, qat, dynamic) on two
-backend configs (qnnpack, x86), each written by scripts/export/fx_export.py's `export` into
+backend configs (qnnpack, x86), and LstmNet in the dynamic flow on both, each written by scripts/export/fx_export.py's `export` into
 golden/models/fx/<model>_<flow>_<backend>/ (the directory format `deno task model` reads).
 
 DigitsNet starts from the trained digits CNN (golden/models/digits/float_cnn.safetensors) and
@@ -10,7 +10,8 @@ runs on the digits split of digits.py: calibration = the 64 calibration images i
 one pass over 320 training images, BatchNorm statistics frozen after 6 steps, observers
 disabled after 8. MobileBlockNet has random weights and BatchNorm statistics and runs on
 torch.randn batches [4, 3, 16, 16] (4 calibration, 1 test); its QAT is 10 SGD steps on random
-labels with the same schedule scaled. Every directory is seeded from its own name.
+labels with the same schedule scaled. LstmNet (random weights, dynamic flow only) runs on
+torch.randn sequences [6, 3, 8]. Every directory is seeded from its own name.
 <model>_custom_<backend> (mobile on qnnpack, digits on x86) are static with a custom
 QConfigMapping (`custom_mapping`, written to qconfig_mapping.json) that tests PyTorch's precedence.
 
@@ -110,7 +111,19 @@ def mobile_case(name, flow):
     return model, calibration, test_input, train
 
 
-CASES = {"digits": digits_case, "mobile": mobile_case}
+def lstm_case(name, flow):
+    seed = seed_of(name)
+    torch.manual_seed(seed)
+    model = fx_models.LstmNet()
+    generator = torch.Generator().manual_seed(seed)
+    calibration = [torch.randn(6, 3, 8, generator=generator) for _ in range(2)]
+    test_input = torch.randn(6, 3, 8, generator=generator)
+    return model, calibration, test_input, None
+
+
+CASES = {"digits": digits_case, "mobile": mobile_case, "lstm": lstm_case}
+# The LSTM has only dynamic dtype configs in PyTorch's backend configs.
+FLOWS_OF = {"digits": FLOWS, "mobile": FLOWS, "lstm": ("dynamic",)}
 
 
 def custom_mapping(model_name, backend):
@@ -190,7 +203,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     for model_name, make in CASES.items():
-        for flow in FLOWS:
+        for flow in FLOWS_OF[model_name]:
             for backend in BACKENDS:
                 name = f"{model_name}_{flow}_{backend}"
                 if args.only and args.only != name:
