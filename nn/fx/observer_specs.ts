@@ -24,7 +24,6 @@ import type { Module } from "../module.ts";
 import {
   type ActivationPostProcess,
   FakeQuantizeModule,
-  ObserverModule,
   wrapObserver,
 } from "../observer_module.ts";
 import { ReuseInputObserver } from "./reuse_input_observer.ts";

@@ -17,8 +17,8 @@ QConfigMapping (`custom_mapping`, written to qconfig_mapping.json) that tests Py
 
 Run: /usr/bin/python3 scripts/models/record_fx.py [--out DIR] [--only NAME]
 Also writes golden/models/fx/pytorch_fx_tables.json (scripts/export/fx_tables.py),
-float_ops.safetensors (`record_float_ops`), graph_api.json (fx_graph_api.py) and traces.json
-(fx_trace_models.py).
+float_ops.safetensors (`record_float_ops`), graph_api.json (fx_graph_api.py), traces.json
+(fx_trace_models.py) and readme_example.txt (`record_readme_example`).
 """
 import argparse
 import hashlib
@@ -196,6 +196,33 @@ def record_float_ops(out):
     safetensors_io.write(os.path.join(out, name), tensors)
 
 
+def record_readme_example(out):
+    """The README's graph-mode example in Python (`F.relu(self.conv(x) + 1)`, its input, the
+    qnnpack default mapping and config): PyTorch's converted graph, printed, for
+    nn/fx/readme_test.ts. The conv's weights do not change the graph."""
+    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization.backend_config import get_qnnpack_backend_config
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+    torch.backends.quantized.engine = "qnnpack"
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, padding=1)
+
+        def forward(self, x):
+            return torch.nn.functional.relu(self.conv(x) + 1)
+
+    torch.manual_seed(0)
+    x = torch.sin(torch.arange(2 * 3 * 8 * 8, dtype=torch.float32)).reshape(2, 3, 8, 8)
+    prepared = prepare_fx(Net().eval(), get_default_qconfig_mapping("qnnpack"), (x,),
+                          backend_config=get_qnnpack_backend_config())
+    prepared(x)
+    converted = convert_fx(prepared)
+    with open(os.path.join(out, "readme_example.txt"), "w") as f:
+        f.write(str(converted.graph) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=os.path.join(ROOT, "golden", "models", "fx"))
@@ -229,6 +256,7 @@ def main():
         with open(os.path.join(args.out, "graph_api.json"), "w") as f:
             json.dump(fx_graph_api.record(), f, indent=1)
             f.write("\n")
+        record_readme_example(args.out)
         with open(os.path.join(args.out, "traces.json"), "w") as f:
             json.dump(fx_trace_models.record(), f, indent=1)
             f.write("\n")
