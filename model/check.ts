@@ -261,6 +261,12 @@ const INEXACT_MODULES = new Set([
   "torch.nn.intrinsic.ConvReLU2d",
   "torch.nn.intrinsic.LinearReLU",
   "torch.nn.intrinsic.BNReLU2d",
+  // Float recurrent layers: float matrix products (the static flow leaves them float).
+  "torch.nn.LSTM",
+  "torch.nn.GRU",
+  "torch.nn.LSTMCell",
+  "torch.nn.GRUCell",
+  "torch.nn.RNNCell",
 ]);
 const INEXACT_FUNCTIONS = new Set(["torch._C._nn.linear", "torch.conv2d"]);
 

@@ -1,9 +1,9 @@
 /**
- * `torch.sum` over dimensions of a float32 tensor in the order PyTorch 1.13 adds on
- * one thread with AVX2 (8-float vectors): the reduction's TensorIterator (reduced dimensions
- * moved innermost, the rest ordered by stride, adjacent dimensions coalesced), walked two
- * dimensions at a time, each step taking one of the cascade sum's four loops (contiguous inner,
- * contiguous outer, scalar inner, scalar outer) and adding its result into the output.
+ * `torch.sum` over dimensions of a float32 tensor in the order PyTorch 1.13 adds on one thread
+ * with AVX2 (8-float vectors): the reduction's TensorIterator (`tensor_iterator.ts`: reduced
+ * dimensions moved innermost, the rest ordered by stride, adjacent dimensions coalesced), walked
+ * two dimensions at a time, each step taking one of the cascade sum's four loops (contiguous
+ * inner, contiguous outer, scalar inner, scalar outer) and adding its result into the output.
  * `torch.mean` is this sum divided by the element count.
  *
  * Two accumulation shapes make up every loop, both from `reference/torch_sum.ts`'s
@@ -16,6 +16,7 @@
  */
 import { f32 } from "../../reference/float32.ts";
 import { multiRowSum } from "../../reference/torch_sum.ts";
+import { contiguousStrides, forEach2d, iterationDims, type IterDim } from "./tensor_iterator.ts";
 
 const ILP = 4;
 const LANES = 8;
@@ -37,71 +38,6 @@ function rowSum(size: number, load: (i: number) => number): number {
   return total;
 }
 
-/** A dimension of the iteration space: its size and the two operands' strides (elements). */
-interface IterDim {
-  size: number;
-  out: number;
-  in: number;
-}
-
-/** The reduction's dimensions after TensorIterator's reordering and coalescing. */
-function iterationDims(
-  shape: readonly number[],
-  dims: readonly number[],
-  inStrides: readonly number[],
-): IterDim[] {
-  const rank = shape.length;
-  const kept = [...Array(rank).keys()].filter((d) => !dims.includes(d));
-  const outStrides = new Array<number>(rank).fill(0);
-  let stride = 1;
-  for (let k = kept.length - 1; k >= 0; k--) {
-    outStrides[kept[k]] = stride;
-    stride *= shape[kept[k]];
-  }
-  // reorder_dimensions: insertion sort from the reversed order; output first, then input.
-  const shouldSwap = (d0: number, d1: number): number => {
-    for (const strides of [outStrides, inStrides]) {
-      const s0 = strides[d0];
-      const s1 = strides[d1];
-      if (strides === outStrides && (s0 === 0) !== (s1 === 0)) return s1 === 0 ? 1 : -1;
-      if (s0 === 0 || s1 === 0) continue;
-      if (s0 < s1) return -1;
-      if (s0 > s1) return 1;
-      if (shape[d0] > shape[d1]) return 1;
-    }
-    return 0;
-  };
-  const perm = [...Array(rank).keys()].reverse();
-  for (let i = 1; i < rank; i++) {
-    let d1 = i;
-    for (let d0 = i - 1; d0 >= 0; d0--) {
-      const c = shouldSwap(perm[d0], perm[d1]);
-      if (c > 0) {
-        [perm[d0], perm[d1]] = [perm[d1], perm[d0]];
-        d1 = d0;
-      } else if (c < 0) break;
-    }
-  }
-  const it: IterDim[] = perm.map((d) => ({ size: shape[d], out: outStrides[d], in: inStrides[d] }));
-  if (it.length === 0) return it;
-  // coalesce_dimensions.
-  const out: IterDim[] = [{ ...it[0] }];
-  for (let d = 1; d < it.length; d++) {
-    const prev = out[out.length - 1];
-    const cur = it[d];
-    const can = prev.size === 1 || cur.size === 1 ||
-      (prev.size * prev.out === cur.out && prev.size * prev.in === cur.in);
-    if (can) {
-      if (prev.size === 1) {
-        prev.out = cur.out;
-        prev.in = cur.in;
-      }
-      prev.size *= cur.size;
-    } else out.push({ ...cur });
-  }
-  return out;
-}
-
 /** One two-dimensional step of `cascade_sum`, adding into `out`. */
 function sumStep(
   x: Float32Array,
@@ -112,8 +48,8 @@ function sumStep(
   d1: IterDim,
 ): void {
   let [size0, size1] = [d0.size, d1.size];
-  let inS = [d0.in, d1.in];
-  let outS = [d0.out, d1.out];
+  let inS = [d0.strides[1], d1.strides[1]];
+  let outS = [d0.strides[0], d1.strides[0]];
   if (outS[0] !== 0 && outS[1] === 0) {
     inS = [inS[1], inS[0]];
     outS = [outS[1], outS[0]];
@@ -163,17 +99,6 @@ function sumStep(
   }
 }
 
-/** Row-major strides of `shape`, in elements. */
-export function contiguousStrides(shape: readonly number[]): number[] {
-  return shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
-}
-
-/** Channels-last strides of an `[N, C, H, W]` shape, in elements. */
-export function channelsLastStrides(shape: readonly number[]): number[] {
-  const [, c, h, w] = shape;
-  return [h * w * c, 1, w * c, c];
-}
-
 /**
  * `torch.sum(x, dims)` of a float32 tensor, as PyTorch 1.13 adds on one thread with AVX2;
  * returns the sums in the output's row-major order.
@@ -192,24 +117,14 @@ export function sumOverDims(
   const outSize = shape.filter((_, i) => !dims.includes(i)).reduce((a, b) => a * b, 1);
   const out = new Float32Array(outSize);
   if (data.length === 0) return out;
-  const it = iterationDims(shape, dims, strides);
-  while (it.length < 2) it.push({ size: 1, out: 0, in: 0 });
-  const outer = it.slice(2);
-  const counter = new Array<number>(outer.length).fill(0);
-  for (;;) {
-    let inBase = 0;
-    let outBase = 0;
-    outer.forEach((d, k) => {
-      inBase += counter[k] * d.in;
-      outBase += counter[k] * d.out;
-    });
-    sumStep(data, inBase, out, outBase, it[0], it[1]);
-    let k = 0;
-    for (; k < outer.length; k++) {
-      if (++counter[k] < outer[k].size) break;
-      counter[k] = 0;
-    }
-    if (k === outer.length) break;
+  const kept = [...Array(shape.length).keys()].filter((d) => !dims.includes(d));
+  const outStrides = new Array<number>(shape.length).fill(0);
+  let stride = 1;
+  for (let k = kept.length - 1; k >= 0; k--) {
+    outStrides[kept[k]] = stride;
+    stride *= shape[kept[k]];
   }
+  const it = iterationDims(shape, [outStrides, strides], true);
+  forEach2d(it, 2, ([outBase, inBase], d0, d1) => sumStep(data, inBase, out, outBase, d0, d1));
   return out;
 }

@@ -42,6 +42,7 @@ import {
   inferShape,
   PackedConvParams,
   PackedLinearParams,
+  quantizedAddAten,
   quantizedConv2dPacked,
   quantizedHardswish,
   quantizedLinearDynamic,
@@ -366,13 +367,15 @@ function qBinary(op: "add" | "mul", relu: boolean): OpImpl {
     const [a, b, scale, zp] = args;
     if (isQ(a) && isQ(b)) {
       const out = { scale: scalarValue(scale, "scale"), zeroPoint: scalarValue(zp, "zero_point") };
-      if (sameShape(a.shape, b.shape)) return a.ops.binary(op, a, b, out, relu);
+      const same = sameShape(a.shape, b.shape);
       if (op === "add") {
-        throw new RangeError(
-          `quantized::add of shapes [${a.shape}] and [${b.shape}]: broadcasting add runs ATen's ` +
-            `kernel in PyTorch (position-dependent numerics), which this library does not reproduce`,
-        );
+        // ATen's kernel (not QNNPACK's or the kernel set's contiguous one): broadcasting, or
+        // mixed memory formats outside the qnnpack engine.
+        const aten = !same ||
+          (a.ops.engine !== "qnnpack" && a.shape.length === 4 && a.channelsLast !== b.channelsLast);
+        if (aten) return quantizedAddAten(a, b, out, relu);
       }
+      if (same) return a.ops.binary(op, a, b, out, relu);
       // Quantized mul is elementwise and layout-independent: broadcast both operands.
       const shape = broadcastShapes(a.shape, b.shape);
       return a.ops.binary(op, expandQTensor(a, shape), expandQTensor(b, shape, a), out, relu);

@@ -19,9 +19,22 @@ import { checkQTensor, QTensor } from "../quantized/qtensor.ts";
 import { readQuantizedWeight, saveQuantizedWeight } from "../quantized/state_dict.ts";
 import { toNhwc } from "../quantized/layout.ts";
 import { hardswish, relu6, sigmoid, tanh } from "../../ops/activations.ts";
-import { broadcastIndex } from "../functional/_shape.ts";
+import { broadcastIndex, broadcastShapes, sameShape } from "../functional/_shape.ts";
 import { mean as floatMean, meanInMemoryOrder, reducedShape, reductionDims } from "./float_ops.ts";
-import { channelsLastStrides } from "./float_reduce.ts";
+import {
+  channelsLastStrides,
+  contiguousStrides,
+  forEach2d,
+  iterationDims,
+} from "./tensor_iterator.ts";
+import {
+  dequantizeScalar,
+  dequantizeVector,
+  quantizeVector,
+  vectorPrefix,
+} from "../../reference/quantized_elementwise.ts";
+import { reciprocalF32 } from "../../reference/float32.ts";
+import { quantizeVal } from "../../reference/quantize.ts";
 
 /** `torch.sigmoid` of a quantized tensor: output qparams fixed at (1/256, 0). */
 export function quantizedSigmoid(x: QTensor): QTensor {
@@ -335,4 +348,72 @@ export function quantizedLinearDynamic(
   }
   const y = ops.kernels.linearDynamic(x.data, x.size / k, packed.packedFor(ops), options);
   return new Tensor(y, [...x.shape.slice(0, -1), packed.weight.shape[0]]);
+}
+
+/**
+ * `quantized::add[_relu](a, b, scale, zero_point)` where ATen's `qadd_kernel` runs: operands of
+ * different shapes (on every engine; `b` broadcast to `a`'s shape), or of one shape in different
+ * memory formats on the engines other than qnnpack. The output takes `a`'s memory format;
+ * TensorIterator orders the dimensions (`tensor_iterator.ts`) and each innermost run whose
+ * operands are contiguous (or one of them a broadcast scalar) takes the vector formulas on its
+ * first `floor(n/64)·64` elements (`dequantizeVector`, `quantizeVector`), the rest and strided
+ * runs the scalar ones (`dequantize_val`, `quantize_val`).
+ * @throws {RangeError} when the broadcast shape is not `a`'s (PyTorch resizes its output then).
+ */
+export function quantizedAddAten(
+  a: QTensor,
+  b: QTensor,
+  output: { scale: number; zeroPoint: number },
+  relu: boolean,
+): QTensor {
+  checkQTensor("a", a);
+  checkQTensor("b", b);
+  const shape = broadcastShapes(a.shape, b.shape);
+  if (!sameShape(shape, a.shape)) {
+    throw new RangeError(
+      `quantized::add of shapes [${a.shape}] and [${b.shape}]: PyTorch resizes an output of the ` +
+        `first operand's shape to [${shape}], which this library does not reproduce`,
+    );
+  }
+  const memoryStrides = (x: QTensor) =>
+    x.channelsLast ? channelsLastStrides(x.shape) : contiguousStrides(x.shape);
+  const aStrides = memoryStrides(a);
+  const bOwn = memoryStrides(b);
+  const lead = shape.length - b.shape.length;
+  const bStrides = shape.map((s, i) =>
+    i < lead || (b.shape[i - lead] === 1 && s !== 1) ? 0 : bOwn[i - lead]
+  );
+  const aMem = a.memoryOrderCodes();
+  const bMem = b.memoryOrderCodes();
+  const out = new Uint8Array(a.size);
+  const { scale, zeroPoint } = output;
+  const inv = reciprocalF32(scale);
+  const dims = iterationDims(shape, [aStrides, aStrides, bStrides]);
+  forEach2d(dims, 3, (bases, d0, d1) => {
+    const [so, sa, sb] = d0.strides;
+    const contiguous = so === 1 &&
+      ((sa === 1 && sb === 1) || (sa === 0 && sb === 1) || (sa === 1 && sb === 0));
+    const nv = contiguous ? vectorPrefix(d0.size) : 0;
+    for (let j = 0; j < d1.size; j++) {
+      const [o0, a0, b0] = bases.map((base, k) => base + j * d1.strides[k]);
+      for (let i = 0; i < d0.size; i++) {
+        const qa = aMem[a0 + i * sa];
+        const qb = bMem[b0 + i * sb];
+        const vector = i < nv;
+        const da = vector
+          ? dequantizeVector(qa, a.scale, a.zeroPoint)
+          : dequantizeScalar(qa, a.scale, a.zeroPoint);
+        const db = vector
+          ? dequantizeVector(qb, b.scale, b.zeroPoint)
+          : dequantizeScalar(qb, b.scale, b.zeroPoint);
+        let c = Math.fround(da + db);
+        if (relu && c < 0) c = 0;
+        out[o0 + i * so] = vector
+          ? quantizeVector(c, inv, zeroPoint, 0, 255)
+          : quantizeVal(c, inv, zeroPoint, 0, 255);
+      }
+    }
+  });
+  const data = a.shape.length === 4 && !a.channelsLast ? toNhwc(out, a.shape) : out;
+  return new QTensor(data, a.shape, output, { channelsLast: a.channelsLast, ops: a.ops });
 }

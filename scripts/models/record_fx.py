@@ -168,7 +168,7 @@ def record_float_ops(out):
     tanh, hardswish and hardsigmoid; `m` [2, 3, 5, 7] and `big` [2, 37, 9, 33] with
     `<name>.mean.<dims>` over trailing, inner and mixed dimensions (one thread, as the graphs run);
     `qmean.codes` (quint8, scale 0.05, zero point 128) and `qmean.<nchw|nhwc>.<dims>`, the codes of
-    the quantized mean of it, contiguous and channels-last."""
+    the quantized mean of it, contiguous and channels-last; `qadd.<case>.{a,b,out}` (ADD_CASES)."""
     name = "float_ops.safetensors"
     g = torch.Generator().manual_seed(seed_of(name))
     tensors = {}
@@ -193,7 +193,61 @@ def record_float_ops(out):
     for layout, qt in (("nchw", q), ("nhwc", q.contiguous(memory_format=torch.channels_last))):
         for dims in ((1,), (0,), (2,), (1, 2), (0, 2), (1, 3)):
             tensors[f"qmean.{layout}." + "_".join(map(str, dims))] = qt.mean(dims).int_repr()
+    # Quantized add where ATen's qadd_kernel runs (broadcasting on any engine; mixed memory
+    # formats outside qnnpack): `qadd.<case>.a|b|out` codes, qparams in ADD_CASES.
+    for case, (sa, sb, a_cl, b_cl, relu, engine) in ADD_CASES.items():
+        torch.backends.quantized.engine = engine
+        a = torch.quantize_per_tensor(torch.randn(*sa, generator=g) * 2, 0.05, 120, torch.quint8)
+        b = torch.quantize_per_tensor(torch.randn(*sb, generator=g) * 2, 0.04, 131, torch.quint8)
+        if a_cl:
+            a = a.contiguous(memory_format=torch.channels_last)
+        if b_cl:
+            b = b.contiguous(memory_format=torch.channels_last)
+        op = torch.ops.quantized.add_relu if relu else torch.ops.quantized.add
+        c = op(a, b, 0.07, 125)
+        tensors[f"qadd.{case}.a"] = a.int_repr().contiguous()
+        tensors[f"qadd.{case}.b"] = b.int_repr().contiguous()
+        tensors[f"qadd.{case}.out"] = c.int_repr().contiguous()
+    # Every (a, b) code pair under qparams where the vector and scalar formulas disagree on 62
+    # pairs: all on the vector path (rows of 256, b a broadcast scalar per row), and all on the
+    # scalar path (rows of 32, shorter than a vector block).
+    torch.backends.quantized.engine = "qnnpack"
+    codes = torch.arange(256, dtype=torch.uint8)
+    for case, a_codes, b_codes in (
+            ("pairs_vector", codes.repeat(256, 1), codes.reshape(256, 1)),
+            ("pairs_scalar", codes.reshape(8, 32).repeat(256, 1),
+             codes.repeat_interleave(8).reshape(2048, 1))):
+        a = torch._make_per_tensor_quantized_tensor(a_codes, 0.013, 77)
+        b = torch._make_per_tensor_quantized_tensor(b_codes, 0.0171, 200)
+        tensors[f"qadd.{case}.a"] = a_codes
+        tensors[f"qadd.{case}.b"] = b_codes
+        tensors[f"qadd.{case}.out"] = torch.ops.quantized.add(a, b, 0.023, 131).int_repr()
+    # Long strided rows (scalar path): a contiguous [1, 256, 1, 256] + b channels-last, onednn.
+    torch.backends.quantized.engine = "onednn"
+    a = torch._make_per_tensor_quantized_tensor(codes.repeat(256, 1).reshape(1, 256, 1, 256), 0.013, 77)
+    b = torch._make_per_tensor_quantized_tensor(
+        codes.reshape(256, 1).repeat(1, 256).reshape(1, 256, 1, 256), 0.0171, 200)
+    b = b.contiguous(memory_format=torch.channels_last)
+    tensors["qadd.pairs_strided.a"] = a.int_repr()
+    tensors["qadd.pairs_strided.b"] = b.int_repr().contiguous()
+    tensors["qadd.pairs_strided.out"] = torch.ops.quantized.add(a, b, 0.023, 131).int_repr().contiguous()
+    torch.backends.quantized.engine = "qnnpack"
     safetensors_io.write(os.path.join(out, name), tensors)
+
+
+# name: (a shape, b shape, a channels-last, b channels-last, relu, engine); a: (0.05, 120),
+# b: (0.04, 131), output (0.07, 125).
+ADD_CASES = {
+    "row4": ((2, 4), (4,), False, False, False, "qnnpack"),
+    "row130": ((3, 130), (130,), False, False, False, "qnnpack"),
+    "col100": ((4, 100), (4, 1), False, False, True, "qnnpack"),
+    "mid70": ((2, 3, 70), (2, 1, 70), False, False, False, "qnnpack"),
+    "bias_nchw": ((2, 5, 6, 7), (1, 5, 1, 1), False, False, False, "qnnpack"),
+    "bias_nhwc": ((1, 80, 3, 3), (1, 80, 1, 1), True, False, True, "qnnpack"),
+    "bias_nhwc_onednn": ((1, 80, 3, 3), (1, 80, 1, 1), True, False, False, "onednn"),
+    "mixed_onednn": ((1, 70, 2, 3), (1, 70, 2, 3), False, True, False, "onednn"),
+    "mixed_cl_onednn": ((1, 70, 2, 3), (1, 70, 2, 3), True, False, False, "onednn"),
+}
 
 
 def record_readme_example(out):
