@@ -1,14 +1,14 @@
 /**
  * The graph-mode proof: every recording of golden/models/fx/ (the digits CNN and the
  * MobileNetV2-style block, quantized by PyTorch's prepare_fx / prepare_qat_fx / convert_fx in
- * three flows on the qnnpack and x86 configs and with custom QConfigMappings, and an LSTM model
- * in the dynamic flow) reproduced twice — from PyTorch's exported graph,
+ * three flows on the qnnpack and x86 configs and with custom QConfigMappings, an LSTM model in
+ * the dynamic flow, and a string of activations in the static and QAT flows) reproduced twice — from PyTorch's exported graph,
  * and from the TypeScript model traced by `symbolicTrace` (whose graph must be PyTorch's, node
  * for node) — with every step compared bit for bit (model/check.ts).
  * @module
  */
 import type { Module } from "../nn/module.ts";
-import { DigitsNet, LstmNet, MobileBlockNet } from "../nn/fx/proof_models.ts";
+import { ActsNet, DigitsNet, LstmNet, MobileBlockNet } from "../nn/fx/proof_models.ts";
 import { checkExport, type ModelReport } from "./check.ts";
 
 /** The recordings directory. */
@@ -19,6 +19,7 @@ const MODELS: Record<string, () => Module> = {
   digits: () => new DigitsNet(),
   mobile: () => new MobileBlockNet(),
   lstm: () => new LstmNet(),
+  acts: () => new ActsNet(),
 };
 
 /** One proof run: a recording, reproduced from the imported graph or the TypeScript model. */

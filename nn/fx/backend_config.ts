@@ -12,6 +12,7 @@
  * (`["torch.nn.ReLU", ["torch.nn.BatchNorm2d", "torch.nn.Conv2d"]]`).
  * @module
  */
+import type { Backend } from "../../reference/engine.ts";
 import type { ObserverFactory } from "../../reference/qconfig.ts";
 import {
   defaultFixedQParamsRange0to1Observer,
@@ -670,8 +671,8 @@ export function getQnnpackBackendConfig(): BackendConfig {
   });
 }
 
-/** The backends with a default config. */
-export type Backend = "fbgemm" | "x86" | "qnnpack" | "onednn";
+/** The backends with a default config (PyTorch's quantized backends). */
+export type { Backend };
 
 /**
  * The backend config PyTorch 1.13 uses for a backend: its own for fbgemm, x86 and qnnpack, the

@@ -350,7 +350,7 @@ export function convertFx(model: GraphModule, options: ConvertFxOptions = {}): G
       `kernels: expected a KernelSet or QuantizedOps, got ${show(options.kernels)}`,
     );
   }
-  const ops = quantizedOps(options.kernels);
+  const ops = quantizedOps(options);
   const backendConfig = options.backendConfig ?? getNativeBackendConfig();
   const work = model.clone({ shareHistograms: true });
   work.ops = ops;

@@ -1,12 +1,8 @@
 /**
- * Float ops that graphs use and `nn/functional` lacks — `hardswish`, `hardsigmoid`, `mean` over
- * several dimensions and in a memory format, tensor indexing — computed as PyTorch 1.13's AVX2 CPU
- * kernels compute them on float32 in one thread (`sigmoid` and `tanh` are `nn/functional`'s):
- *
- * - hardswish, hardsigmoid: `x·min(max(x+3, 0), 6)/6` and `min(max(x+3, 0), 6)/6`, each
- *   operation rounded to float32 (ATen's vector and scalar lambdas agree);
- * - mean: `torch.sum`'s order of additions over the reduction's TensorIterator
- *   (`float_reduce.ts`), each sum divided by the count in float32.
+ * Float ops that graphs use and `nn/functional` lacks: `mean` over several dimensions and in a
+ * memory format (`torch.sum`'s order of additions over the reduction's TensorIterator,
+ * `float_reduce.ts`, each sum divided by the count in float32, as PyTorch 1.13's AVX2 CPU kernel
+ * on one thread), and tensor indexing.
  * @module
  */
 import { Tensor } from "../../reference/tensor.ts";
@@ -16,30 +12,6 @@ import { checkTensor, numel } from "../functional/_shape.ts";
 import { sumOverDims } from "./float_reduce.ts";
 
 const f32 = Math.fround;
-
-function unary(x: Tensor, one: (v: number) => number): Tensor {
-  checkTensor("x", x);
-  return new Tensor(x.data.map(one), x.shape);
-}
-
-/** `std::min`/`std::max` as ATen's scalar lambdas use them (NaN in the first operand stays). */
-function clamp06(v: number): number {
-  const lo = v < 0 ? 0 : v;
-  return 6 < lo ? 6 : lo;
-}
-
-const hardswishOne = (v: number) => f32(f32(v * clamp06(f32(v + 3))) / 6);
-const hardsigmoidOne = (v: number) => f32(clamp06(f32(v + 3)) / 6);
-
-/** `F.hardswish(x)` of a float tensor. */
-export function hardswish(x: Tensor): Tensor {
-  return unary(x, hardswishOne);
-}
-
-/** `F.hardsigmoid(x)` of a float tensor. */
-export function hardsigmoid(x: Tensor): Tensor {
-  return unary(x, hardsigmoidOne);
-}
 
 /**
  * Normalises reduction dimensions: `null`/`undefined`/`[]` (all, as PyTorch 1.13), an integer or a list; negative

@@ -9,7 +9,8 @@ import { Tensor } from "../../reference/tensor.ts";
 import { readSafetensors } from "../safetensors.ts";
 import { ATEN_AVX2_VECTOR_STEP, sigmoidVectorLane } from "../../reference/aten_float.ts";
 import { sigmoid, tanh } from "../functional/elementwise.ts";
-import { hardsigmoid, hardswish, mean } from "./float_ops.ts";
+import { hardsigmoid, hardswish } from "../functional/activation.ts";
+import { mean } from "./float_ops.ts";
 
 const TENSORS = readSafetensors(
   Deno.readFileSync(new URL("../../golden/models/fx/float_ops.safetensors", import.meta.url)),

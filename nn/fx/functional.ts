@@ -88,6 +88,10 @@ export const torch = {
   mean<T extends FxValue>(x: T, dim?: number | readonly number[], keepdim?: boolean): T {
     return fn("torch.mean", given(x, dim, keepdim));
   },
+  /** `torch.clamp(x, min, max)` (`null`: no bound). */
+  clamp<T extends FxValue>(x: T, min?: number | null, max?: number | null): T {
+    return fn("torch.clamp", given(x, min, max));
+  },
 };
 
 /** `torch.nn.functional.*` functions, recorded with PyTorch's keyword defaults. */
@@ -107,6 +111,25 @@ export const F = {
   /** `F.hardsigmoid(x)`. */
   hardsigmoid<T extends FxValue>(x: T): T {
     return fn("torch.nn.functional.hardsigmoid", [x], { inplace: false });
+  },
+  /** `F.hardtanh(x, min_val, max_val)` (recorded with `inplace=False`). */
+  hardtanh<T extends FxValue>(x: T, minVal = -1, maxVal = 1): T {
+    return fn("torch.nn.functional.hardtanh", [x], {
+      min_val: minVal,
+      max_val: maxVal,
+      inplace: false,
+    });
+  },
+  /** `F.elu(x, alpha)` (recorded with `inplace=False`). */
+  elu<T extends FxValue>(x: T, alpha = 1): T {
+    return fn("torch.nn.functional.elu", [x], { alpha, inplace: false });
+  },
+  /** `F.leaky_relu(x, negative_slope)` (recorded with `inplace=False`). */
+  leakyRelu<T extends FxValue>(x: T, negativeSlope = 0.01): T {
+    return fn("torch.nn.functional.leaky_relu", [x], {
+      negative_slope: negativeSlope,
+      inplace: false,
+    });
   },
   /** `F.sigmoid(x)`: PyTorch's calls the tensor method `sigmoid`. */
   sigmoid<T extends FxValue>(x: T): T {
@@ -236,6 +259,14 @@ export const method = {
   /** `x.tanh()`. */
   tanh<T extends FxValue>(x: T): T {
     return callMethod("tanh", [x]);
+  },
+  /** `x.hardsigmoid()`. */
+  hardsigmoid<T extends FxValue>(x: T): T {
+    return callMethod("hardsigmoid", [x]);
+  },
+  /** `x.clamp(min, max)`. */
+  clamp<T extends FxValue>(x: T, min?: number | null, max?: number | null): T {
+    return callMethod("clamp", given(x, min, max));
   },
   /** `x.contiguous()`. */
   contiguous<T extends FxValue>(x: T): T {

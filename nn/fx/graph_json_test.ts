@@ -79,7 +79,7 @@ for (const backend of ["qnnpack", "x86"] as const satisfies readonly Backend[]) 
 
     const kernels = bestKernelSet(backend === "qnnpack" ? "qnnpack" : "fbgemm");
     const converted = convertFx(prepared, { kernels, backendConfig });
-    const convertedBack = roundTrip(converted, { ops: quantizedOps(kernels) });
+    const convertedBack = roundTrip(converted, { ops: quantizedOps({ kernels }) });
     assert.equal(String(convertedBack.graph), String(converted.graph));
     assert.deepEqual(bits(convertedBack.forward(batch(30))), bits(converted.forward(batch(30))));
   });

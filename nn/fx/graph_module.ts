@@ -10,13 +10,18 @@
 import { Tensor } from "../../reference/tensor.ts";
 import { show } from "../_util.ts";
 import { Module, type ModuleBuffer } from "../module.ts";
-import { ReLU6, Sigmoid, Tanh } from "../modules/activation.ts";
+import { Hardtanh, ReLU6, Sigmoid, Tanh } from "../modules/activation.ts";
 import type { QuantizedOps } from "../quantized/ops.ts";
 import { QTensor } from "../quantized/qtensor.ts";
 import { dispatch } from "./dispatch.ts";
 import { type Argument, formatArg, Graph, mapArg, type Node } from "./graph.ts";
 import { FxContainer } from "./modules.ts";
-import { quantizedRelu6, quantizedSigmoid, quantizedTanh } from "./quantized_ops.ts";
+import {
+  quantizedHardtanh,
+  quantizedRelu6,
+  quantizedSigmoid,
+  quantizedTanh,
+} from "./quantized_ops.ts";
 
 /** Where a node was made: the path and PyTorch type of the module whose forward made it. */
 export interface Scope {
@@ -49,6 +54,8 @@ const QUANTIZED_FORWARD = new Map<unknown, (m: Module, x: QTensor) => QTensor>([
   // After convert, nn.Sigmoid / nn.Tanh run on quantized tensors with fixed output qparams.
   [Sigmoid, (_m, x) => quantizedSigmoid(x)],
   [Tanh, (_m, x) => quantizedTanh(x)],
+  // QNNPACK's clamp layout (see quantizedHardtanh), which the eager module does not model.
+  [Hardtanh, (m, x) => quantizedHardtanh(x, (m as Hardtanh).minVal, (m as Hardtanh).maxVal)],
 ]);
 
 /** A module that runs a graph (`torch.fx.GraphModule`). */

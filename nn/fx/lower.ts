@@ -25,7 +25,12 @@ import type { Module } from "../module.ts";
 import { Dropout } from "../modules/container.ts";
 import { ConvReLU2d, LinearReLU } from "../modules/fused.ts";
 import { Linear } from "../modules/linear.ts";
-import { QuantizedDropout } from "../quantized/activation.ts";
+import {
+  QuantizedActivation,
+  type QuantizedActivationSpec,
+  QuantizedDropout,
+} from "../quantized/activation.ts";
+import { ELU, Hardswish, LeakyReLU } from "../modules/activation.ts";
 import { QuantizedConv2d, QuantizedConvReLU2d } from "../quantized/conv.ts";
 import { DynamicQuantizedLinear, DynamicQuantizedLinearReLU } from "../quantized/dynamic_linear.ts";
 import { dynamicRnnCellFromFloat, dynamicRnnFromFloat } from "../flows/from_float.ts";
@@ -35,7 +40,6 @@ import type { QuantizedOps } from "../quantized/ops.ts";
 import { scalarValue } from "./_values.ts";
 import { type Argument, Graph, isDTypeArg, Node } from "./graph.ts";
 import { GraphModule } from "./graph_module.ts";
-import { Hardswish, QuantizedHardswish } from "./modules.ts";
 import { typeNameOf } from "./module_types.ts";
 import { moduleMap } from "./pattern.ts";
 import type { QConfigAny } from "./qconfig_mapping.ts";
@@ -360,10 +364,18 @@ class Lowerer {
       const [, scaleNode, zpNode] = q.args as Node[];
       if (ref.op === "call_module") {
         const m = this.modules.get(ref.target)!;
-        if (m instanceof Hardswish) {
+        if (m instanceof Hardswish || m instanceof LeakyReLU || m instanceof ELU) {
+          // `nnq.X.from_reference(ref, output_scale, output_zero_point)`.
+          const spec = (m.constructor as typeof Hardswish | typeof LeakyReLU | typeof ELU)
+            .quantized as unknown as QuantizedActivationSpec<unknown>;
           this.model.setSubmodule(
             ref.target,
-            new QuantizedHardswish(this.buffer(scaleNode), this.buffer(zpNode)),
+            new QuantizedActivation(
+              spec,
+              spec.params(m),
+              this.buffer(scaleNode),
+              this.buffer(zpNode),
+            ),
           );
         } else if (m instanceof Dropout) {
           this.model.setSubmodule(ref.target, new QuantizedDropout(m.p));
@@ -373,11 +385,10 @@ class Lowerer {
       q.replaceAllUsesWith(ref);
       this.graph.eraseNode(q);
       if (kind === "default" && ref.op === "call_function") {
-        const target = ref.target === "torch.nn.functional.hardswish"
-          ? "torch.ops.quantized.hardswish"
-          : "torch.ops.quantized.dropout";
+        // `get_quantized_operator`, and `QOP_TO_ARG_NAMES_TO_SKIP` (leaky_relu keeps `inplace`).
+        const target = QUANTIZED_OPERATOR[ref.target];
         const kwargs = { ...ref.kwargs };
-        delete kwargs.inplace;
+        if (target !== "torch.ops.quantized.leaky_relu") delete kwargs.inplace;
         kwargs.output_scale = scaleNode;
         kwargs.output_zero_point = zpNode;
         const qop = this.graph.insertingAfter(
@@ -518,6 +529,14 @@ const SPECIAL_METHODS: Record<string, SpecialKind> = {
   view: "shape",
 };
 
+/** `DEFAULT_FLOAT_TO_QUANTIZED_OPERATOR_MAPPINGS` for the functionals lowered here. */
+const QUANTIZED_OPERATOR: Record<string, string> = {
+  "torch.nn.functional.hardswish": "torch.ops.quantized.hardswish",
+  "torch.nn.functional.elu": "torch.ops.quantized.elu",
+  "torch.nn.functional.leaky_relu": "torch.ops.quantized.leaky_relu",
+  "torch.nn.functional.dropout": "torch.ops.quantized.dropout",
+};
+
 const SPECIAL_MODULES: Record<string, SpecialKind> = {
   "torch.nn.Hardsigmoid": "fixed",
   "torch.nn.Sigmoid": "fixed",
@@ -563,6 +582,17 @@ function specialKind(n: Node, moduleType: string | undefined): SpecialKind | und
 
 /** What of PyTorch's special patterns this library runs quantized. */
 const RUNS_QUANTIZED = new Set([
+  "call_function torch.nn.functional.hardsigmoid",
+  "call_function torch.nn.functional.hardtanh",
+  "call_function torch.clamp",
+  "call_function torch.nn.functional.elu",
+  "call_function torch.nn.functional.leaky_relu",
+  "call_method hardsigmoid",
+  "call_method clamp",
+  "call_module torch.nn.Hardsigmoid",
+  "call_module torch.nn.Hardtanh",
+  "call_module torch.nn.ELU",
+  "call_module torch.nn.LeakyReLU",
   "call_function torch.sigmoid",
   "call_function torch.tanh",
   "call_function torch.nn.functional.hardswish",

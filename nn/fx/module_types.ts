@@ -13,7 +13,18 @@ import type { QConfig } from "../../reference/qconfig.ts";
 import { QuantizedTensor, Tensor } from "../../reference/tensor.ts";
 import { show } from "../_util.ts";
 import { Module } from "../module.ts";
-import { ReLU, ReLU6, Sigmoid, Tanh } from "../modules/activation.ts";
+import {
+  ELU,
+  Hardsigmoid,
+  Hardswish,
+  Hardtanh,
+  LeakyReLU,
+  ReLU,
+  ReLU6,
+  Sigmoid,
+  Tanh,
+} from "../modules/activation.ts";
+import { QuantizedActivation, type QuantizedActivationSpec } from "../quantized/activation.ts";
 import { BatchNorm1d, BatchNorm2d } from "../modules/batchnorm.ts";
 import { Dropout, Flatten, Identity, Sequential } from "../modules/container.ts";
 import { Conv2d } from "../modules/conv.ts";
@@ -47,13 +58,7 @@ import { QFunctional } from "../quantized/functional_modules.ts";
 import { QuantizedLinear, QuantizedLinearReLU } from "../quantized/linear.ts";
 import type { QuantizedOps } from "../quantized/ops.ts";
 import { DeQuantize, Quantize } from "../quantized/quantize.ts";
-import {
-  FxContainer,
-  Hardsigmoid,
-  Hardswish,
-  QuantizedHardswish,
-  UnsupportedModule,
-} from "./modules.ts";
+import { FxContainer, UnsupportedModule } from "./modules.ts";
 import { PackedConvParams, PackedLinearParams } from "./quantized_ops.ts";
 import { observerFromSpec, observerSpecConfig } from "./observer_specs.ts";
 import {
@@ -120,6 +125,7 @@ export function typeNameOf(m: Module): string {
   if (m instanceof UnsupportedModule) return m.typeName;
   if (m instanceof ReferenceQuantizedModule) return referenceTypeName(m);
   if (m instanceof ReferenceRnnModule) return referenceRnnTypeName(m);
+  if (m instanceof QuantizedActivation) return quantizedActivationTypeName(m);
   if (m instanceof ObserverModule) return `torch.ao.quantization.${m.observer.className}`;
   if (m instanceof FakeQuantizeModule) return `torch.ao.quantization.${m.fakeQuant.className}`;
   return BY_CLASS.get(m.constructor as AnyClass)?.name ?? userTypeName(m);
@@ -154,6 +160,7 @@ export function moduleSpec(m: Module): ModuleSpec {
   else if (m instanceof ObserverModule || m instanceof FakeQuantizeModule) {
     config = observerSpecConfig(m);
   } else if (m instanceof ReferenceQuantizedModule) config = referenceConfig(m);
+  else if (m instanceof QuantizedActivation) config = quantizedActivationConfig(m);
   else if (entry?.config) config = entry.config(m);
   const children: Record<string, ModuleSpec> = {};
   for (const [name, child] of m.namedChildren({ removeDuplicate: false })) {
@@ -180,6 +187,13 @@ export function moduleFromSpec(
   const config = (spec.config ?? {}) as Record<string, unknown>;
   if (spec.type.startsWith("torch.ao.quantization.") && !BY_NAME.has(spec.type)) {
     return observerFromSpec(spec.type.slice("torch.ao.quantization.".length), spec, path);
+  }
+  if (spec.type in QUANTIZED_ACTIVATIONS) {
+    try {
+      return quantizedActivationFromConfig(spec.type, config);
+    } catch (e) {
+      throw new RangeError(`${path} (${spec.type}): ${(e as Error).message}`);
+    }
   }
   if (REFERENCE_TYPES.has(spec.type)) {
     try {
@@ -679,10 +693,58 @@ register(DynamicQuantizedLSTMCell, "torch.nn.quantized.dynamic.LSTMCell", { conf
 register(DynamicQuantizedGRUCell, "torch.nn.quantized.dynamic.GRUCell", { config: cellConfig });
 register(DynamicQuantizedRNNCell, "torch.nn.quantized.dynamic.RNNCell", { config: cellConfig });
 
-register(QuantizedHardswish, "torch.nn.quantized.Hardswish", {
-  config: (m) => outputConfig(m as QuantizedHardswish),
-  build: (c) => new QuantizedHardswish(num(c, "scale"), num(c, "zero_point")),
+register(LeakyReLU, "torch.nn.LeakyReLU", {
+  config: (m) => ({ negative_slope: (m as LeakyReLU).negativeSlope }),
+  build: (c) => new LeakyReLU(num(c, "negative_slope", 0.01)),
 });
+register(ELU, "torch.nn.ELU", {
+  config: (m) => ({ alpha: (m as ELU).alpha }),
+  build: (c) => new ELU(num(c, "alpha", 1)),
+});
+register(Hardtanh, "torch.nn.Hardtanh", {
+  config: (m) => ({ min_val: (m as Hardtanh).minVal, max_val: (m as Hardtanh).maxVal }),
+  build: (c) => new Hardtanh(num(c, "min_val", -1), num(c, "max_val", 1)),
+});
+
+/** The requantizing activations convert makes (`nnq.Hardswish`, `nnq.LeakyReLU`, `nnq.ELU`). */
+const QUANTIZED_ACTIVATIONS: Record<
+  string,
+  { float: typeof Hardswish | typeof LeakyReLU | typeof ELU; keys: Record<string, string> }
+> = {
+  "torch.nn.quantized.Hardswish": { float: Hardswish, keys: {} },
+  "torch.nn.quantized.LeakyReLU": { float: LeakyReLU, keys: { negativeSlope: "negative_slope" } },
+  "torch.nn.quantized.ELU": { float: ELU, keys: { alpha: "alpha" } },
+};
+
+/** The PyTorch name of a quantized activation. */
+function quantizedActivationTypeName(m: QuantizedActivation<unknown>): string {
+  return `torch.nn.quantized.${m.getName().replace(/^Quantized/, "")}`;
+}
+
+/** A quantized activation's arguments: its op's parameters and output qparams. */
+function quantizedActivationConfig(m: QuantizedActivation<unknown>): Record<string, unknown> {
+  const entry = QUANTIZED_ACTIVATIONS[quantizedActivationTypeName(m)];
+  // The op's parameters are the module's own (kept private by the class).
+  const params = (m as unknown as { params: Record<string, number> }).params;
+  const config: Record<string, unknown> = {};
+  for (const [ts, py] of Object.entries(entry?.keys ?? {})) config[py] = params[ts];
+  return { ...config, scale: m.scale, zero_point: m.zeroPoint };
+}
+
+/** A quantized activation from its PyTorch name and arguments. */
+function quantizedActivationFromConfig(
+  type: string,
+  c: Record<string, unknown>,
+): QuantizedActivation<unknown> {
+  const { float } = QUANTIZED_ACTIVATIONS[type];
+  const f = float === LeakyReLU
+    ? new LeakyReLU(num(c, "negative_slope", 0.01))
+    : float === ELU
+    ? new ELU(num(c, "alpha", 1))
+    : new Hardswish();
+  const spec = float.quantized as unknown as QuantizedActivationSpec<unknown>;
+  return new QuantizedActivation(spec, spec.params(f), num(c, "scale"), num(c, "zero_point"));
+}
 register(Quantize, "torch.nn.quantized.Quantize", {
   config: (m) => ({ ...outputConfig(m as Quantize), dtype: "quint8" }),
   build: (c, _, ctx) => new Quantize(num(c, "scale"), num(c, "zero_point"), opsOf(ctx)),

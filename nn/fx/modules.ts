@@ -1,76 +1,10 @@
 /**
- * Modules graph mode needs that the eager library lacks: the float activations `Hardswish` and
- * `Hardsigmoid`, `QuantizedHardswish` (`nnq.Hardswish`), the
- * plain container a GraphModule builds for intermediate paths (`torch.nn.Module()`), and
- * `UnsupportedModule`, which stands for a PyTorch module this library cannot run, so that an
+ * Modules graph mode needs that the eager library lacks: the plain container a GraphModule builds
+ * for intermediate paths (`torch.nn.Module()`), and `UnsupportedModule`, which stands for a PyTorch module this library cannot run, so that an
  * imported graph still prepares and names what is missing.
  * @module
  */
-import type { Tensor } from "../../reference/tensor.ts";
-import { checkScale, checkZeroPoint } from "../../reference/_check.ts";
-import { Module, type StateDict, type StateDictReader } from "../module.ts";
-import type { QTensor } from "../quantized/qtensor.ts";
-import { loadOutputQParams, saveOutputQParams } from "../quantized/state_dict.ts";
-import { hardsigmoid, hardswish } from "./float_ops.ts";
-import { quantizedHardswish } from "./quantized_ops.ts";
-
-/** `torch.nn.Hardswish()`: `x·relu6(x + 3)/6` (float only; convert makes it `QuantizedHardswish`). */
-export class Hardswish extends Module {
-  /** `F.hardswish(x)`. */
-  forward(x: Tensor): Tensor {
-    return hardswish(x);
-  }
-}
-
-/** `torch.nn.Hardsigmoid()`: `relu6(x + 3)/6` (float only: no quantized kernel here). */
-export class Hardsigmoid extends Module {
-  /** `F.hardsigmoid(x)`. */
-  forward(x: Tensor): Tensor {
-    return hardsigmoid(x);
-  }
-}
-
-/**
- * `torch.ao.nn.quantized.Hardswish(scale, zero_point)`: `quantized::hardswish` to the output
- * qparams. State dict: `scale` (F64 `[]`), `zero_point` (I64 `[]`).
- */
-export class QuantizedHardswish extends Module {
-  /** The output scale. */
-  scale: number;
-  /** The output zero point. */
-  zeroPoint: number;
-
-  /** @throws {RangeError} for a bad scale or zero point. */
-  constructor(scale: number, zeroPoint: number) {
-    super();
-    checkScale("scale", scale);
-    checkZeroPoint("zeroPoint", zeroPoint, "quint8");
-    this.scale = scale;
-    this.zeroPoint = zeroPoint;
-  }
-
-  /** The quantized hardswish of `x`. */
-  forward(x: QTensor): QTensor {
-    return quantizedHardswish(x, this.scale, this.zeroPoint);
-  }
-
-  /** Adds `scale` and `zero_point`. */
-  protected override saveToStateDict(destination: StateDict, prefix: string): void {
-    super.saveToStateDict(destination, prefix);
-    saveOutputQParams(destination, prefix, this.scale, this.zeroPoint);
-  }
-
-  /** Reads `scale` and `zero_point`. */
-  protected override loadFromStateDict(reader: StateDictReader, prefix: string): void {
-    super.loadFromStateDict(reader, prefix);
-    loadOutputQParams(reader, prefix, this);
-  }
-
-  /** PyTorch's class name. */
-  override getName(): string {
-    return "QuantizedHardswish";
-  }
-}
+import { Module, type StateDictReader } from "../module.ts";
 
 /**
  * A plain `torch.nn.Module()`: what a GraphModule puts at an intermediate path whose children

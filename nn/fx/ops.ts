@@ -36,15 +36,21 @@ import type { QuantizedOps } from "../quantized/ops.ts";
 import { QTensor } from "../quantized/qtensor.ts";
 import { defaultRandom } from "../random.ts";
 import { isTypedTensorLike, scalarValue } from "./_values.ts";
-import { hardsigmoid, hardswish, indexTensor, mean, type TensorIndex } from "./float_ops.ts";
+import { indexTensor, mean, type TensorIndex } from "./float_ops.ts";
+import { elu, hardsigmoid, hardswish, hardtanh, leakyRelu } from "../functional/activation.ts";
 import {
   expandQTensor,
   inferShape,
   PackedConvParams,
   PackedLinearParams,
   quantizedAddAten,
+  quantizedClamp,
   quantizedConv2dPacked,
+  quantizedElu,
+  quantizedHardsigmoid,
   quantizedHardswish,
+  quantizedHardtanh,
+  quantizedLeakyRelu,
   quantizedLinearDynamic,
   quantizedLinearPacked,
   quantizedMean,
@@ -477,6 +483,56 @@ const sigmoidOp = unary("sigmoid", sigmoid, quantizedSigmoid);
 const tanhOp = unary("tanh", tanh, quantizedTanh);
 const identity: OpImpl = (args) => args[0];
 
+/** A bound of `torch.clamp` / `F.hardtanh` (`None` is no bound). */
+function bound(v: unknown, name: string, none: number): number {
+  if (v === null || v === undefined) return none;
+  const b = scalarOrTensor(v);
+  if (typeof b !== "number") throw new TypeError(`${name}: expected a number, got ${show(v)}`);
+  return b;
+}
+
+/** `F.hardtanh(x, min_val=-1, max_val=1, inplace=False)`: float, or an integer clamp. */
+const hardtanhOp: OpImpl = (args, kwargs) => {
+  const x = arg(args, kwargs, 0, "input");
+  const lo = bound(arg(args, kwargs, 1, "min_val", -1), "min_val", -1);
+  const hi = bound(arg(args, kwargs, 2, "max_val", 1), "max_val", 1);
+  return isQ(x) ? quantizedHardtanh(x, lo, hi) : hardtanh(needTensor("hardtanh", x), lo, hi);
+};
+
+/** `torch.clamp(x, min=None, max=None)` / `x.clamp(...)`. */
+const clampOp: OpImpl = (args, kwargs) => {
+  const x = arg(args, kwargs, 0, "input");
+  const min = arg(args, kwargs, 1, "min", null);
+  const max = arg(args, kwargs, 2, "max", null);
+  if (isQ(x)) {
+    if (min === null || max === null) {
+      throw new RangeError("clamp: a quantized clamp with one bound is not supported here");
+    }
+    return quantizedClamp(x, bound(min, "min", 0), bound(max, "max", 0));
+  }
+  return hardtanh(
+    needTensor("clamp", x),
+    bound(min, "min", -Infinity),
+    bound(max, "max", Infinity),
+  );
+};
+
+/** `F.elu(x, alpha=1.0, inplace=False)` (float). */
+const eluOp: OpImpl = (args, kwargs) =>
+  elu(
+    needTensor("elu", arg(args, kwargs, 0, "input")),
+    bound(arg(args, kwargs, 1, "alpha", 1), "alpha", 1),
+  );
+
+/** `F.leaky_relu(x, negative_slope=0.01, inplace=False)` (float). */
+const leakyReluOp: OpImpl = (args, kwargs) =>
+  leakyRelu(
+    needTensor("leaky_relu", arg(args, kwargs, 0, "input")),
+    bound(arg(args, kwargs, 1, "negative_slope", 0.01), "negative_slope", 0.01),
+  );
+
+const hardsigmoidOp = unary("hardsigmoid", hardsigmoid, quantizedHardsigmoid);
+
 /** Ops by call_function target. */
 export const FUNCTIONS: ReadonlyMap<string, OpImpl> = new Map<string, OpImpl>([
   ["operator.add", binary("add")],
@@ -497,7 +553,11 @@ export const FUNCTIONS: ReadonlyMap<string, OpImpl> = new Map<string, OpImpl>([
   ["torch.nn.functional.relu", reluOp],
   ["torch.nn.functional.relu6", unary("relu6", relu6, quantizedRelu6)],
   ["torch.nn.functional.hardswish", unary("hardswish", hardswish)],
-  ["torch.nn.functional.hardsigmoid", unary("hardsigmoid", hardsigmoid)],
+  ["torch.nn.functional.hardsigmoid", hardsigmoidOp],
+  ["torch.nn.functional.hardtanh", hardtanhOp],
+  ["torch.clamp", clampOp],
+  ["torch.nn.functional.elu", eluOp],
+  ["torch.nn.functional.leaky_relu", leakyReluOp],
   ["torch.nn.functional.adaptive_avg_pool2d", adaptiveAvgPoolOp],
   ["torch.nn.functional.max_pool2d", maxPoolOp],
   ["torch._C._nn.avg_pool2d", avgPoolOp],
@@ -525,6 +585,24 @@ export const FUNCTIONS: ReadonlyMap<string, OpImpl> = new Map<string, OpImpl>([
     }
     return args[0];
   }],
+  ["torch.ops.quantized.elu", (args, kwargs) => {
+    const x = arg(args, kwargs, 0, "self") as QTensor;
+    return quantizedElu(
+      x,
+      bound(arg(args, kwargs, 3, "alpha", 1), "alpha", 1),
+      scalarValue(arg(args, kwargs, 1, "output_scale"), "output_scale"),
+      scalarValue(arg(args, kwargs, 2, "output_zero_point"), "output_zero_point"),
+    );
+  }],
+  ["torch.ops.quantized.leaky_relu", (args, kwargs) => {
+    const x = arg(args, kwargs, 0, "qx") as QTensor;
+    return quantizedLeakyRelu(
+      x,
+      bound(arg(args, kwargs, 1, "negative_slope", 0.01), "negative_slope", 0.01),
+      scalarValue(arg(args, kwargs, 3, "output_scale"), "output_scale"),
+      scalarValue(arg(args, kwargs, 4, "output_zero_point"), "output_zero_point"),
+    );
+  }],
   ["torch.ops.quantized.hardswish", (args, kwargs) => {
     const x = arg(args, kwargs, 0, "input") as QTensor;
     return quantizedHardswish(
@@ -546,6 +624,8 @@ export const METHODS: ReadonlyMap<string, OpImpl> = new Map<string, OpImpl>([
   ["relu", reluOp],
   ["sigmoid", sigmoidOp],
   ["tanh", tanhOp],
+  ["hardsigmoid", hardsigmoidOp],
+  ["clamp", clampOp],
   ["contiguous", identity],
   ["detach", identity],
 ]);

@@ -1,5 +1,6 @@
 /**
- * The graph-mode proof models in TypeScript (the digits CNN, a MobileNetV2-style block, an LSTM), written as a graph-mode user writes them (no
+ * The graph-mode proof models in TypeScript (the digits CNN, a MobileNetV2-style block, an LSTM,
+ * a string of activations), written as a graph-mode user writes them (no
  * QuantStub, no FloatFunctional, no fusion list): the same models as scripts/models/fx_models.py,
  * with the same parameter names, calling the graph-mode functional API so that `symbolicTrace`
  * records exactly PyTorch's graph. golden/models/fx/ holds PyTorch's traced, prepared and
@@ -8,14 +9,21 @@
  */
 import { Tensor } from "../../reference/tensor.ts";
 import { Module } from "../module.ts";
-import { ReLU, ReLU6 } from "../modules/activation.ts";
+import {
+  ELU,
+  Hardsigmoid,
+  Hardswish,
+  Hardtanh,
+  LeakyReLU,
+  ReLU,
+  ReLU6,
+} from "../modules/activation.ts";
 import { BatchNorm2d } from "../modules/batchnorm.ts";
 import { Conv2d } from "../modules/conv.ts";
 import { Linear } from "../modules/linear.ts";
 import { LSTM } from "../modules/rnn.ts";
 import { AdaptiveAvgPool2d } from "../modules/pool.ts";
 import { F, method, operator, torch } from "./functional.ts";
-import { Hardswish } from "./modules.ts";
 
 /**
  * The digits CNN for graph mode: `[N, 1, 8, 8]` → conv-bn-relu, strided conv-bn-relu, a
@@ -145,5 +153,44 @@ export class LstmNet extends Module {
     const y = torch.relu(this.fc_in.forward(x));
     const out = operator.getitem(this.lstm.forward(y), 0) as unknown as Tensor;
     return this.fc.forward(operator.getitem(out, -1));
+  }
+}
+
+/**
+ * `[N, 3, 12, 12]` → 6: the activations graph mode lowers to their quantized kernels — ELU and
+ * LeakyReLU (modules and functionals, requantizing), Hardtanh and clamp (integer clamps),
+ * Hardsigmoid (fixed qparams) — between convs, then pooling, linear, hardswish.
+ */
+export class ActsNet extends Module {
+  /** Conv2d(3→16, 3×3, pad 1). */
+  conv1 = new Conv2d(3, 16, 3, { padding: 1 });
+  /** ELU(0.7). */
+  elu = new ELU(0.7);
+  /** Conv2d(16→16, 3×3, pad 1). */
+  conv2 = new Conv2d(16, 16, 3, { padding: 1 });
+  /** LeakyReLU(0.15). */
+  lrelu = new LeakyReLU(0.15);
+  /** Conv2d(16→16, 1×1). */
+  conv3 = new Conv2d(16, 16, 1);
+  /** Hardtanh(−0.5, 1.5). */
+  htanh = new Hardtanh(-0.5, 1.5);
+  /** Conv2d(16→8, 1×1). */
+  conv4 = new Conv2d(16, 8, 1);
+  /** Hardsigmoid. */
+  hsig = new Hardsigmoid();
+  /** Adaptive average pooling to 1×1. */
+  pool = new AdaptiveAvgPool2d([1, 1]);
+  /** Linear(8→6). */
+  fc = new Linear(8, 6);
+
+  /** `[N, 6]`. */
+  forward(x: Tensor): Tensor {
+    x = this.elu.forward(this.conv1.forward(x));
+    x = this.lrelu.forward(F.leakyRelu(this.conv2.forward(x), 0.1));
+    let y = this.htanh.forward(F.elu(this.conv3.forward(x), 0.5));
+    y = torch.clamp(F.hardtanh(y, -0.25, 1.0), 0.0, 0.75);
+    let z = F.hardsigmoid(this.hsig.forward(this.conv4.forward(y)));
+    z = torch.flatten(this.pool.forward(z), 1);
+    return F.hardswish(this.fc.forward(z));
   }
 }

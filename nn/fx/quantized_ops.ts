@@ -17,8 +17,18 @@ import { Module, type StateDict, type StateDictReader } from "../module.ts";
 import type { QuantizedOps } from "../quantized/ops.ts";
 import { checkQTensor, QTensor } from "../quantized/qtensor.ts";
 import { readQuantizedWeight, saveQuantizedWeight } from "../quantized/state_dict.ts";
-import { toNhwc } from "../quantized/layout.ts";
-import { hardswish, relu6, sigmoid, tanh } from "../../ops/activations.ts";
+import { toNhwc } from "../../reference/layout.ts";
+import {
+  clamp,
+  elu,
+  hardsigmoid,
+  hardswish,
+  hardtanh,
+  leakyRelu,
+  relu6,
+  sigmoid,
+  tanh,
+} from "../../ops/activations.ts";
 import { broadcastIndex, broadcastShapes, sameShape } from "../functional/_shape.ts";
 import { mean as floatMean, meanInMemoryOrder, reducedShape, reductionDims } from "./float_ops.ts";
 import {
@@ -55,16 +65,14 @@ export function quantizedHardswish(x: QTensor, scale: number, zeroPoint: number)
 }
 
 /**
- * `F.relu6` / `nn.ReLU6` (ATen's `hardtanh(x, 0, 6)`) of a quantized tensor:
- * `min(max(q, zp), quantize(6))`, qparams kept. Under the qnnpack engine PyTorch 1.13 clamps
- * with QNNPACK's operator over the input's memory order and writes the result as an
+ * An integer clamp of a quantized tensor (ATen's `quantized_clamp_impl`, behind `F.relu6`,
+ * `nn.ReLU6`, `F.hardtanh`, `torch.clamp`), qparams kept. Under the qnnpack engine PyTorch 1.13
+ * clamps with QNNPACK's operator over the input's memory order and writes the result as an
  * NCHW-contiguous tensor: a channels-last input comes out with its values in NHWC order
  * reinterpreted as NCHW (reproduced here, as it is what PyTorch computes). Other engines keep
  * the layout.
  */
-export function quantizedRelu6(x: QTensor): QTensor {
-  checkQTensor("x", x);
-  const [lo, hi] = relu6.spec.clampBounds!(x, {});
+function clampCodesOf(x: QTensor, lo: number, hi: number): QTensor {
   if (x.ops.engine === "qnnpack" && x.shape.length === 4 && x.channelsLast) {
     const flat = x.ops.kernels.clamp(x.memoryOrderCodes(), lo, hi);
     return new QTensor(toNhwc(flat, x.shape), x.shape, x, { channelsLast: false, ops: x.ops });
@@ -73,6 +81,52 @@ export function quantizedRelu6(x: QTensor): QTensor {
     channelsLast: x.channelsLast,
     ops: x.ops,
   });
+}
+
+/** `F.relu6` / `nn.ReLU6` of a quantized tensor: `min(max(q, zp), quantize(6))` (see above). */
+export function quantizedRelu6(x: QTensor): QTensor {
+  checkQTensor("x", x);
+  const [lo, hi] = relu6.spec.clampBounds!(x, {}, x.ops.engine);
+  return clampCodesOf(x, lo, hi);
+}
+
+/** `F.hardtanh(x, min_val, max_val)` / `nn.Hardtanh` of a quantized tensor. */
+export function quantizedHardtanh(x: QTensor, minVal: number, maxVal: number): QTensor {
+  checkQTensor("x", x);
+  hardtanh.check({ x: x.toQuantizedTensor(), params: { minVal, maxVal } }, x.ops.engine);
+  const [lo, hi] = hardtanh.spec.clampBounds!(x, { minVal, maxVal }, x.ops.engine);
+  return clampCodesOf(x, lo, hi);
+}
+
+/** `torch.clamp(x, min, max)` of a quantized tensor (both bounds given). */
+export function quantizedClamp(x: QTensor, min: number, max: number): QTensor {
+  checkQTensor("x", x);
+  clamp.check({ x: x.toQuantizedTensor(), params: { min, max } }, x.ops.engine);
+  const [lo, hi] = clamp.spec.clampBounds!(x, { min, max }, x.ops.engine);
+  return clampCodesOf(x, lo, hi);
+}
+
+/** `F.hardsigmoid` of a quantized tensor: output qparams fixed at (1/256, 0). */
+export function quantizedHardsigmoid(x: QTensor): QTensor {
+  checkQTensor("x", x);
+  return x.ops.unary(hardsigmoid, x, {});
+}
+
+/** `quantized::elu(x, output_scale, output_zero_point, alpha)`. */
+export function quantizedElu(x: QTensor, alpha: number, scale: number, zeroPoint: number): QTensor {
+  checkQTensor("x", x);
+  return x.ops.unary(elu, x, { alpha }, { scale, zeroPoint });
+}
+
+/** `quantized::leaky_relu(x, negative_slope, inplace, output_scale, output_zero_point)`. */
+export function quantizedLeakyRelu(
+  x: QTensor,
+  negativeSlope: number,
+  scale: number,
+  zeroPoint: number,
+): QTensor {
+  checkQTensor("x", x);
+  return x.ops.unary(leakyRelu, x, { negativeSlope }, { scale, zeroPoint });
 }
 
 /**

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { kernelSets } from "../../kernels/paths.ts";
 import { quantizedOps } from "../flows/convert.ts";
-import { toNhwc } from "../quantized/layout.ts";
+import { toNhwc } from "../../reference/layout.ts";
 import { QTensor } from "../quantized/qtensor.ts";
 import { readSafetensors } from "../safetensors.ts";
 import { quantizedAddAten, quantizedMean } from "./quantized_ops.ts";
@@ -29,7 +29,7 @@ const INPUT = codes("qmean.codes");
 const QPARAMS = { scale: 0.05, zeroPoint: 128 };
 
 for (const kernels of kernelSets()) {
-  const ops = quantizedOps(kernels);
+  const ops = quantizedOps({ kernels });
   for (const layout of ["nchw", "nhwc"]) {
     Deno.test(`quantized mean (${layout}) equals PyTorch's codes on ${kernels.name}`, () => {
       const x = new QTensor(toNhwc(INPUT.data, INPUT.shape), INPUT.shape, QPARAMS, {
@@ -52,7 +52,7 @@ for (const kernels of kernelSets()) {
 }
 
 Deno.test("quantized mean refuses ATen's inner-dimension kernel with a clear message", () => {
-  const ops = quantizedOps(kernelSets()[0]);
+  const ops = quantizedOps({ kernels: kernelSets()[0] });
   const x = new QTensor(new Uint8Array(2 * 3 * 4 * 5), [2, 3, 4, 5], QPARAMS, { ops });
   assert.throws(() => quantizedMean(x, [3]), /innermost dims \[3\].*does not reproduce/);
   assert.throws(() => quantizedMean(x, [9]), RangeError);
@@ -76,7 +76,7 @@ for (const [name, [sa, sb, aCl, bCl, relu, engine]] of Object.entries(ADD_CASES)
   const numerics = engine === "qnnpack" ? "qnnpack" : "fbgemm";
   for (const kernels of kernelSets().filter((k) => k.numerics === numerics)) {
     Deno.test(`quantized add ${name} (${engine}) equals PyTorch's codes on ${kernels.name}`, () => {
-      const ops = quantizedOps(kernels);
+      const ops = quantizedOps({ kernels });
       const make = (key: string, shape: number[], cl: boolean, scale: number, zp: number) => {
         const c = codes(`qadd.${name}.${key}`);
         assert.deepEqual(c.shape, shape);
@@ -97,7 +97,7 @@ for (const name of ["pairs_vector", "pairs_scalar"]) {
   Deno.test(`quantized add ${name}: every code pair on one path equals PyTorch's`, () => {
     // Qparams (0.013, 77) + (0.0171, 200) → (0.023, 131): the vector and scalar formulas
     // disagree on 62 of the 65536 pairs, so these pin which elements take which path.
-    const ops = quantizedOps(kernelSets().find((k) => k.numerics === "qnnpack")!);
+    const ops = quantizedOps({ kernels: kernelSets().find((k) => k.numerics === "qnnpack")! });
     const a = codes(`qadd.${name}.a`);
     const b = codes(`qadd.${name}.b`);
     const qa = new QTensor(a.data.slice(), a.shape, { scale: 0.013, zeroPoint: 77 }, { ops });
@@ -110,7 +110,7 @@ for (const name of ["pairs_vector", "pairs_scalar"]) {
 Deno.test("quantized add pairs_strided: long strided rows take the scalar path (onednn)", () => {
   // a contiguous, b channels-last: the rows of 256 are strided in b, so no vector prefix.
   for (const kernels of kernelSets().filter((k) => k.numerics === "fbgemm")) {
-    const ops = quantizedOps(kernels);
+    const ops = quantizedOps({ kernels });
     const a = codes("qadd.pairs_strided.a");
     const b = codes("qadd.pairs_strided.b");
     const shape = [1, 256, 1, 256];
@@ -127,7 +127,7 @@ Deno.test("quantized add pairs_strided: long strided rows take the scalar path (
 });
 
 Deno.test("quantized add refuses an output PyTorch would resize", () => {
-  const ops = quantizedOps(kernelSets()[0]);
+  const ops = quantizedOps({ kernels: kernelSets()[0] });
   const a = new QTensor(new Uint8Array(4), [4], QPARAMS, { ops });
   const b = new QTensor(new Uint8Array(8), [2, 4], QPARAMS, { ops });
   assert.throws(

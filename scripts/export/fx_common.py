@@ -182,6 +182,12 @@ def module_config(m):
         config = {"start_dim": m.start_dim, "end_dim": m.end_dim}
     elif isinstance(m, (nn.Dropout, nnq.Dropout)):
         config = {"p": m.p}
+    elif isinstance(m, (nn.LeakyReLU, nnq.LeakyReLU)):
+        config = {"negative_slope": m.negative_slope}
+    elif isinstance(m, (nn.ELU, nnq.ELU)):
+        config = {"alpha": m.alpha}
+    elif isinstance(m, nn.Hardtanh) and not isinstance(m, nn.ReLU6):
+        config = {"min_val": m.min_val, "max_val": m.max_val}
     elif isinstance(m, (nn.LSTM, nn.GRU, torch.ao.nn.quantized.dynamic.LSTM, torch.ao.nn.quantized.dynamic.GRU)):
         config = {"input_size": m.input_size, "hidden_size": m.hidden_size, "num_layers": m.num_layers,
                   "bias": m.bias, "batch_first": m.batch_first, "dropout": float(m.dropout),

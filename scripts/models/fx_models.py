@@ -8,7 +8,9 @@ conv-bn, Hardswish (module and functional), sigmoid with fixed qparams, a quanti
 torch.cat, F.max_pool2d, adaptive average pooling, x.view(x.size(0), -1), reshape (which reuses
 its input's observer), tanh, F.linear and F.conv2d as functionals with their own parameters.
 
-LstmNet is a 2-layer LSTM between two Linears, for the dynamic flow.
+LstmNet is a 2-layer LSTM between two Linears, for the dynamic flow. ActsNet strings the
+activations that graph mode lowers to their quantized kernels (ELU, LeakyReLU, Hardtanh, clamp,
+Hardsigmoid) between convs.
 
 nn/fx/proof_models.ts has the same models in TypeScript; their traced graphs must be these
 models' traced graphs, node for node.
@@ -103,3 +105,31 @@ class LstmNet(nn.Module):
         # Indexing, not unpacking: PyTorch 1.13's tracer cannot unpack a proxy on Python 3.11.
         out = self.lstm(y)[0]
         return self.fc(out[-1])
+
+
+class ActsNet(nn.Module):
+    """[N, 3, 12, 12] -> 6: the activations graph mode lowers to their quantized kernels — ELU
+    and LeakyReLU (modules and functionals, requantizing), Hardtanh and clamp (integer clamps),
+    Hardsigmoid (fixed qparams) — between convs, then pooling, linear, hardswish."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, padding=1)
+        self.elu = nn.ELU(0.7)
+        self.conv2 = nn.Conv2d(16, 16, 3, padding=1)
+        self.lrelu = nn.LeakyReLU(0.15)
+        self.conv3 = nn.Conv2d(16, 16, 1)
+        self.htanh = nn.Hardtanh(-0.5, 1.5)
+        self.conv4 = nn.Conv2d(16, 8, 1)
+        self.hsig = nn.Hardsigmoid()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, 6)
+
+    def forward(self, x):
+        x = self.elu(self.conv1(x))
+        x = self.lrelu(F.leaky_relu(self.conv2(x), 0.1))
+        y = self.htanh(F.elu(self.conv3(x), 0.5))
+        y = torch.clamp(F.hardtanh(y, -0.25, 1.0), 0.0, 0.75)
+        z = F.hardsigmoid(self.hsig(self.conv4(y)))
+        z = torch.flatten(self.pool(z), 1)
+        return F.hardswish(self.fc(z))

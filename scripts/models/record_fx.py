@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Records the graph-mode proof: DigitsNet and MobileBlockNet (fx_models.py) quantized by
 PyTorch's prepare_fx / prepare_qat_fx / convert_fx, three flows (static, qat, dynamic) on two
-backend configs (qnnpack, x86), and LstmNet in the dynamic flow on both, each written by scripts/export/fx_export.py's `export` into
+backend configs (qnnpack, x86), LstmNet in the dynamic flow and ActsNet in the static and QAT
+flows on both, each written by scripts/export/fx_export.py's `export` into
 golden/models/fx/<model>_<flow>_<backend>/ (the directory format `deno task model` reads).
 
 DigitsNet starts from the trained digits CNN (golden/models/digits/float_cnn.safetensors) and
@@ -11,7 +12,9 @@ one pass over 320 training images, BatchNorm statistics frozen after 6 steps, ob
 disabled after 8. MobileBlockNet has random weights and BatchNorm statistics and runs on
 torch.randn batches [4, 3, 16, 16] (4 calibration, 1 test); its QAT is 10 SGD steps on random
 labels with the same schedule scaled. LstmNet (random weights, dynamic flow only) runs on
-torch.randn sequences [6, 3, 8]. Every directory is seeded from its own name.
+torch.randn sequences [6, 3, 8]. ActsNet (random weights; static and QAT) runs on torch.randn
+batches [4, 3, 12, 12], its QAT 8 SGD steps on random labels. Every directory is seeded from its
+own name.
 <model>_custom_<backend> (mobile on qnnpack, digits on x86) are static with a custom
 QConfigMapping (`custom_mapping`, written to qconfig_mapping.json) that tests PyTorch's precedence.
 
@@ -121,9 +124,26 @@ def lstm_case(name, flow):
     return model, calibration, test_input, None
 
 
-CASES = {"digits": digits_case, "mobile": mobile_case, "lstm": lstm_case}
-# The LSTM has only dynamic dtype configs in PyTorch's backend configs.
-FLOWS_OF = {"digits": FLOWS, "mobile": FLOWS, "lstm": ("dynamic",)}
+def acts_case(name, flow):
+    seed = seed_of(name)
+    torch.manual_seed(seed)
+    model = fx_models.ActsNet()
+    generator = torch.Generator().manual_seed(seed)
+    calibration = [torch.randn(4, 3, 12, 12, generator=generator) for _ in range(3)]
+    test_input = torch.randn(4, 3, 12, 12, generator=generator)
+
+    def batches():
+        g = torch.Generator().manual_seed(seed + 1)
+        for _ in range(8):
+            yield torch.randn(4, 3, 12, 12, generator=g), torch.randint(0, 6, (4,), generator=g)
+    train = qat_trainer(batches, 8, 5, 6, seed) if flow == "qat" else None
+    return model, calibration, test_input, train
+
+
+CASES = {"digits": digits_case, "mobile": mobile_case, "lstm": lstm_case, "acts": acts_case}
+# The LSTM has only dynamic dtype configs in PyTorch's backend configs; the activations only
+# static ones.
+FLOWS_OF = {"digits": FLOWS, "mobile": FLOWS, "lstm": ("dynamic",), "acts": ("static", "qat")}
 
 
 def custom_mapping(model_name, backend):
