@@ -144,7 +144,9 @@ def quantized_state(gm):
         elif isinstance(m, (nnq.Linear, nnq.Conv2d)):
             weight(prefix, m.weight(), m.bias())
             output(prefix, m)
-        elif isinstance(m, (nnq.Hardswish,)):
+        elif isinstance(m, nnq.LeakyReLU):
+            # nnq.LeakyReLU keeps its output qparams as state; nnq.Hardswish and nnq.ELU as
+            # attributes (their converted graph's module specs carry them).
             output(prefix, m)
     for key, value in gm.__dict__.items():
         if key.startswith("_") and "_packed_weight_" in key:
