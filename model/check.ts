@@ -19,6 +19,7 @@
  */
 import { ReferenceKernelSet } from "../kernels/reference_kernel_set.ts";
 import type { KernelSet } from "../kernels/kernel_set.ts";
+import type { Numerics } from "../reference/engine.ts";
 import { kernelSets } from "../kernels/paths.ts";
 import { Tensor } from "../reference/tensor.ts";
 import type { Module } from "../nn/module.ts";
@@ -106,8 +107,9 @@ export interface CheckOptions {
   model?: () => Module;
 }
 
-function numericsOfEngine(engine: string): "qnnpack" | "fbgemm" {
-  return engine === "qnnpack" ? "qnnpack" : "fbgemm";
+/** The numerics of the engine PyTorch ran (an AVX2 CPU's for fbgemm and x86). */
+function numericsOfEngine(engine: string): Numerics {
+  return engine === "qnnpack" ? "qnnpack" : engine === "onednn" ? "onednn" : "fbgemm";
 }
 
 function mappingFor(flow: string, backend: Backend) {
@@ -383,6 +385,7 @@ export async function checkExport(dir: string, options: CheckOptions = {}): Prom
   const all = options.kernelSets ?? [
     new ReferenceKernelSet("reference", "qnnpack"),
     new ReferenceKernelSet("reference", "fbgemm"),
+    new ReferenceKernelSet("reference", "onednn"),
     ...kernelSets(),
   ];
   const numerics = numericsOfEngine(manifest.engine);
@@ -488,14 +491,13 @@ export async function checkExport(dir: string, options: CheckOptions = {}): Prom
     }
   }
   if (numerics === "qnnpack" && (backend === "fbgemm" || backend === "x86")) {
-    libraryConsistency(
-      calibrated,
-      input,
-      backendConfig,
-      all.filter((k) => k.numerics === "fbgemm"),
-      rows,
-      log,
-    );
+    for (const family of ["fbgemm", "fbgemm_avx512_vnni"] as const) {
+      const sets = all.filter((k) => k.numerics === family);
+      if (!sets.some((k) => k instanceof ReferenceKernelSet)) {
+        sets.unshift(new ReferenceKernelSet("reference", family));
+      }
+      libraryConsistency(calibrated, input, backendConfig, sets, rows, log);
+    }
   }
   const counted = rows.filter((r) => r.status !== "info");
   return {
@@ -526,7 +528,7 @@ function libraryConsistency(
   const base = runCapture(convertFx(prepared, { kernels: reference, backendConfig }), input);
   for (const kernels of sets) {
     if (kernels === reference) continue;
-    log(`  convert on ${kernels.name} (fbgemm numerics, against the library reference)`);
+    log(`  convert on ${kernels.name} (${kernels.numerics}, against the library reference)`);
     const { values, error } = runCapture(convertFx(prepared, { kernels, backendConfig }), input);
     for (const [name, value] of base.values) {
       if (!(value instanceof QTensor || value instanceof Tensor)) continue;

@@ -359,7 +359,8 @@ export function convertFx(model: GraphModule, options: ConvertFxOptions = {}): G
     state.qconfigMap,
     state.observedNodeNames,
     backendConfig,
-    ops.engine === "x86",
+    // PyTorch: `reduce_range = engine in ("fbgemm", "x86")` when it writes a dynamic quantize.
+    ops.kernels.numerics === "fbgemm" || ops.kernels.numerics === "fbgemm_avx512_vnni",
   );
   converter.runWeightObservers();
   converter.run();

@@ -10,6 +10,9 @@ import { show } from "../_util.ts";
 import { ELLIPSIS, SliceArg } from "./graph.ts";
 import { checkTensor, numel } from "../functional/_shape.ts";
 import { sumOverDims } from "./float_reduce.ts";
+import { toNhwc } from "../../reference/layout.ts";
+import { adaptiveEnd, adaptiveStart } from "../functional/pool.ts";
+import { channelsLastStrides } from "./tensor_iterator.ts";
 
 const f32 = Math.fround;
 
@@ -81,6 +84,51 @@ export function meanInMemoryOrder(
   const count = numel(dims.map((d) => x.shape[d]));
   const sums = sumOverDims(data, x.shape, dims, strides);
   return new Tensor(sums.map((s) => f32(s / count)), reducedShape(x.shape, dims, keepdim));
+}
+
+/**
+ * `F.adaptive_avg_pool2d` of a float `[N, C, H, W]` tensor PyTorch holds channels-last: a 1×1
+ * output is `x.mean((-1, -2), keepdim=True)` in the channels-last order of additions; other
+ * sizes run ATen's channels-last kernel — each window summed in (h, w) order, then divided once
+ * by `kh·kw` on the 8-channel vector blocks and by `kh` then `kw` on the remaining channels.
+ */
+export function adaptiveAvgPool2dChannelsLast(
+  x: Tensor,
+  outputSize: number | readonly (number | null)[],
+): Tensor {
+  checkTensor("x", x);
+  const [n, c, h, w] = x.shape;
+  const sizes = typeof outputSize === "number" ? [outputSize, outputSize] : outputSize;
+  const oh = sizes[0] ?? h;
+  const ow = sizes[1] ?? w;
+  const nhwc = toNhwc(x.data, x.shape);
+  if (oh === 1 && ow === 1) {
+    return meanInMemoryOrder(nhwc, x.shape, [2, 3], true, channelsLastStrides(x.shape));
+  }
+  const vector = c - (c % 8);
+  const out = new Float32Array(n * c * oh * ow);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      const h0 = adaptiveStart(y, oh, h);
+      const kh = adaptiveEnd(y, oh, h) - h0;
+      for (let xo = 0; xo < ow; xo++) {
+        const w0 = adaptiveStart(xo, ow, w);
+        const kw = adaptiveEnd(xo, ow, w) - w0;
+        for (let ch = 0; ch < c; ch++) {
+          let sum = 0;
+          for (let i = h0; i < h0 + kh; i++) {
+            for (let j = w0; j < w0 + kw; j++) {
+              sum = f32(sum + nhwc[((b * h + i) * w + j) * c + ch]);
+            }
+          }
+          out[((b * c + ch) * oh + y) * ow + xo] = ch < vector
+            ? f32(sum / f32(kh * kw))
+            : f32(f32(sum / kh) / kw);
+        }
+      }
+    }
+  }
+  return new Tensor(out, [n, c, oh, ow]);
 }
 
 /** One index of `x[...]`: an integer, a slice, or `...`. */

@@ -10,7 +10,8 @@ import { readSafetensors } from "../safetensors.ts";
 import { ATEN_AVX2_VECTOR_STEP, sigmoidVectorLane } from "../../reference/aten_float.ts";
 import { sigmoid, tanh } from "../functional/elementwise.ts";
 import { hardsigmoid, hardswish } from "../functional/activation.ts";
-import { mean } from "./float_ops.ts";
+import { adaptiveAvgPool2dChannelsLast, mean } from "./float_ops.ts";
+import { adaptiveAvgPool2d } from "../functional/pool.ts";
 
 const TENSORS = readSafetensors(
   Deno.readFileSync(new URL("../../golden/models/fx/float_ops.safetensors", import.meta.url)),
@@ -78,6 +79,22 @@ for (const source of ["m", "big"]) {
     }
   });
 }
+
+Deno.test("float adaptive average pooling of a channels-last tensor equals PyTorch's", () => {
+  const x = tensor("aap_cl.x");
+  let contiguousDiffers = false;
+  for (const size of [[1, 1], [3, 4], [2, 5], [7, 9]]) {
+    const want = tensor(`aap_cl.${size[0]}_${size[1]}`);
+    const got = adaptiveAvgPool2dChannelsLast(x, size);
+    assert.deepEqual(got.shape, want.shape);
+    const at = firstBitDifference(got.data, want.data);
+    assert.equal(at, -1, `${size}: element ${at}: ${got.data[at]} vs ${want.data[at]}`);
+    const plain = adaptiveAvgPool2d(x, size as [number, number]);
+    if (firstBitDifference(plain.data, want.data) !== -1) contiguousDiffers = true;
+  }
+  // The contiguous kernel's arithmetic is told apart by these recordings.
+  assert.ok(contiguousDiffers);
+});
 
 Deno.test("planted: a sigmoid without the vector/scalar split differs from PyTorch's", () => {
   // The scalar tail uses glibc's expf; SLEEF's everywhere is caught on some recorded length.

@@ -14,6 +14,9 @@ import { Hardtanh, ReLU6, Sigmoid, Tanh } from "../modules/activation.ts";
 import type { QuantizedOps } from "../quantized/ops.ts";
 import { QTensor } from "../quantized/qtensor.ts";
 import { dispatch } from "./dispatch.ts";
+import { isChannelsLastFloat, markChannelsLast, propagateChannelsLast } from "./_values.ts";
+import { adaptiveAvgPool2dChannelsLast } from "./float_ops.ts";
+import { AdaptiveAvgPool2d } from "../modules/pool.ts";
 import { type Argument, formatArg, Graph, mapArg, type Node } from "./graph.ts";
 import { FxContainer } from "./modules.ts";
 import {
@@ -153,7 +156,14 @@ export class GraphModule extends Module {
         }
         const quantized = QUANTIZED_FORWARD.get(m.constructor);
         if (quantized !== undefined && args[0] instanceof QTensor) return quantized(m, args[0]);
-        return (m.forward as (...a: unknown[]) => unknown).apply(m, args);
+        if (m instanceof AdaptiveAvgPool2d && isChannelsLastFloat(args[0])) {
+          // PyTorch pools a channels-last float tensor with its channels-last kernel.
+          const out = adaptiveAvgPool2dChannelsLast(args[0] as Tensor, m.outputSize);
+          return markChannelsLast(out, true);
+        }
+        const out = (m.forward as (...a: unknown[]) => unknown).apply(m, args);
+        propagateChannelsLast(node.target, args, out);
+        return out;
       }
       default:
         return dispatch(node.op, node.target, args, kwargs, { ops: this.ops });

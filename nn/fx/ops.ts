@@ -35,8 +35,21 @@ import { broadcastShapes, sameShape } from "../functional/_shape.ts";
 import type { QuantizedOps } from "../quantized/ops.ts";
 import { QTensor } from "../quantized/qtensor.ts";
 import { defaultRandom } from "../random.ts";
-import { isTypedTensorLike, scalarValue } from "./_values.ts";
-import { indexTensor, mean, type TensorIndex } from "./float_ops.ts";
+import {
+  isChannelsLastFloat,
+  isTypedTensorLike,
+  propagateChannelsLast,
+  scalarValue,
+} from "./_values.ts";
+import { toNhwc } from "../../reference/layout.ts";
+import { channelsLastStrides } from "./tensor_iterator.ts";
+import {
+  adaptiveAvgPool2dChannelsLast,
+  indexTensor,
+  mean,
+  meanInMemoryOrder,
+  type TensorIndex,
+} from "./float_ops.ts";
 import { elu, hardsigmoid, hardswish, hardtanh, leakyRelu } from "../functional/activation.ts";
 import {
   expandQTensor,
@@ -218,7 +231,18 @@ function meanOp(args: readonly unknown[], kwargs: Readonly<Record<string, unknow
   const dim = arg(args, kwargs, 1, "dim", null);
   const keepdim = arg(args, kwargs, 2, "keepdim", false);
   if (isQ(x)) return quantizedMean(x, dim, keepdim);
-  return mean(needTensor("mean", x), dim, keepdim);
+  const t = needTensor("mean", x);
+  if (isChannelsLastFloat(t)) {
+    // PyTorch adds a channels-last tensor in its memory order.
+    return meanInMemoryOrder(
+      toNhwc(t.data, t.shape),
+      t.shape,
+      dim,
+      keepdim,
+      channelsLastStrides(t.shape),
+    );
+  }
+  return mean(t, dim, keepdim);
 }
 
 function maxPoolOp(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): unknown {
@@ -277,7 +301,9 @@ function adaptiveAvgPoolOp(
   const x = arg(args, kwargs, 0, "input");
   const outputSize = arg(args, kwargs, 1, "output_size");
   if (isQ(x)) return x.ops.adaptiveAvgPool2d(x, outputSize as never);
-  return adaptiveAvgPool2d(needTensor("adaptive_avg_pool2d", x), outputSize as never);
+  const t = needTensor("adaptive_avg_pool2d", x);
+  if (isChannelsLastFloat(t)) return adaptiveAvgPool2dChannelsLast(t, outputSize as never);
+  return adaptiveAvgPool2d(t, outputSize as never);
 }
 
 function linearOp(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): unknown {
@@ -338,7 +364,11 @@ function quantizePerTensorOp(
   if (ctx.ops === undefined) {
     throw new Error("quantize_per_tensor: no kernels; convert with { kernels } to run quantized");
   }
-  return ctx.ops.quantize(t, { scale, zeroPoint });
+  const q = ctx.ops.quantize(t, { scale, zeroPoint });
+  // A channels-last float input makes a channels-last quantized tensor (same NHWC codes here).
+  return isChannelsLastFloat(t)
+    ? new QTensor(q.data, q.shape, q, { channelsLast: true, ops: q.ops })
+    : q;
 }
 
 function quantizePerChannelOp(
@@ -649,7 +679,9 @@ export function runOp(
       })`,
     );
   }
-  return impl(args, kwargs, ctx);
+  const out = impl(args, kwargs, ctx);
+  propagateChannelsLast(target, args, out);
+  return out;
 }
 
 /** Whether `runOp` knows the target. */

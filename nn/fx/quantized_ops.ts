@@ -43,7 +43,7 @@ import {
   quantizeVector,
   vectorPrefix,
 } from "../../reference/quantized_elementwise.ts";
-import { reciprocalF32 } from "../../reference/float32.ts";
+import { reciprocalF32, roundHalfEven } from "../../reference/float32.ts";
 import { quantizeVal } from "../../reference/quantize.ts";
 
 /** `torch.sigmoid` of a quantized tensor: output qparams fixed at (1/256, 0). */
@@ -176,15 +176,13 @@ export function inferShape(shape: readonly number[], size: number): number[] {
 
 /**
  * `torch.mean` of a quantized tensor (`mean_quantized_cpu`, ReduceOps.cpp); the result keeps the
- * input's qparams. Two of PyTorch's three paths:
+ * input's qparams. PyTorch's three paths:
  *
  * - qnnpack engine, 4-D, `dim` exactly `(2, 3)`: QNNPACK's global average pooling —
  *   `clamp(sat16(rne(f32(f32(Σ(q − zp))·f32(s / f32(s·HW))))) + zp)` per (n, c);
- * - other dims that are not the innermost ones: dequantize, float mean, quantize with the
- *   input's qparams.
- *
- * @throws {Error} where PyTorch takes ATen's inner-dimension kernel (innermost dims on the other
- * engines, or given as `(-2, -1)`), which this library does not reproduce.
+ * - the innermost dims of a contiguous tensor: ATen's integer kernel, `rint(f32(Σq) / n)`;
+ * - otherwise (a channels-last tensor, or other dims): dequantize, float mean in the tensor's
+ *   memory format, quantize with the input's qparams.
  */
 export function quantizedMean(x: QTensor, dim: unknown, keepdim = false): QTensor {
   checkQTensor("x", x);
@@ -212,11 +210,19 @@ export function quantizedMean(x: QTensor, dim: unknown, keepdim = false): QTenso
     return new QTensor(out, shape, x, { channelsLast: false, ops: x.ops });
   }
   const innermost = dims.every((d, i) => d === rank - dims.length + i);
-  if (innermost) {
-    throw new Error(
-      `mean: the mean of a quantized tensor over its innermost dims [${dims}] runs ATen's ` +
-        `inner-dimension kernel in PyTorch, which this library does not reproduce`,
-    );
+  if (innermost && !x.channelsLast) {
+    // ATen's `qmean_inner_dim_kernel` on a contiguous tensor: per output, the integer sum of the
+    // codes, `rint(f32(sum) / n)`, with the input's qparams.
+    const count = dims.reduce((a, d) => a * x.shape[d], 1);
+    const codes = x.memoryOrderCodes();
+    const out = new Uint8Array(codes.length / count);
+    for (let o = 0; o < out.length; o++) {
+      let sum = 0;
+      for (let i = o * count; i < (o + 1) * count; i++) sum += codes[i];
+      out[o] = roundHalfEven(Math.fround(Math.fround(sum) / count));
+    }
+    const shape = reducedShape(x.shape, dims, keepdim);
+    return new QTensor(shape.length === 4 ? toNhwc(out, shape) : out, shape, x, { ops: x.ops });
   }
   // The float mean walks the dequantized tensor in its memory format (channels-last after a
   // quantized conv), and that order decides the float sums.

@@ -82,10 +82,9 @@ def qconfig_mapping(flow, backend):
 
 
 def choose_engine(backend):
-    """fbgemm/x86 run on their own engine where this PyTorch has it; everything else (and onednn,
-    whose conv/linear numerics no kernel path reproduces) on qnnpack."""
+    """Every backend runs on its own engine where this PyTorch has it, else on qnnpack."""
     engines = torch.backends.quantized.supported_engines
-    return backend if backend in ("fbgemm", "x86") and backend in engines else "qnnpack"
+    return backend if backend in engines else "qnnpack"
 
 
 def trace(model):

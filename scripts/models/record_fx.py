@@ -15,6 +15,7 @@ labels with the same schedule scaled. LstmNet (random weights, dynamic flow only
 torch.randn sequences [6, 3, 8]. ActsNet (random weights; static and QAT) runs on torch.randn
 batches [4, 3, 12, 12], its QAT 8 SGD steps on random labels. Every directory is seeded from its
 own name.
+mobile_static_onednn and acts_static_onednn run on PyTorch's onednn engine.
 <model>_custom_<backend> (mobile on qnnpack, digits on x86) are static with a custom
 QConfigMapping (`custom_mapping`, written to qconfig_mapping.json) that tests PyTorch's precedence.
 
@@ -178,6 +179,8 @@ def custom_mapping(model_name, backend):
 
 
 CUSTOM = (("mobile", "qnnpack"), ("digits", "x86"))
+# On PyTorch's onednn engine (the native config): the oneDNN numerics end to end.
+ONEDNN = (("mobile", "static", "onednn"), ("acts", "static", "onednn"))
 
 FLOAT_LENGTHS = (1, 7, 15, 16, 17, 31, 32, 33, 100, 1000)
 
@@ -188,7 +191,8 @@ def record_float_ops(out):
     tanh, hardswish and hardsigmoid; `m` [2, 3, 5, 7] and `big` [2, 37, 9, 33] with
     `<name>.mean.<dims>` over trailing, inner and mixed dimensions (one thread, as the graphs run);
     `qmean.codes` (quint8, scale 0.05, zero point 128) and `qmean.<nchw|nhwc>.<dims>`, the codes of
-    the quantized mean of it, contiguous and channels-last; `qadd.<case>.{a,b,out}` (ADD_CASES)."""
+    the quantized mean of it, contiguous and channels-last; `qmean_inner.<engine>.<dims>` (m for
+    a minus sign) over its innermost dimensions; `qadd.<case>.{a,b,out}` (ADD_CASES)."""
     name = "float_ops.safetensors"
     g = torch.Generator().manual_seed(seed_of(name))
     tensors = {}
@@ -213,6 +217,21 @@ def record_float_ops(out):
     for layout, qt in (("nchw", q), ("nhwc", q.contiguous(memory_format=torch.channels_last))):
         for dims in ((1,), (0,), (2,), (1, 2), (0, 2), (1, 3)):
             tensors[f"qmean.{layout}." + "_".join(map(str, dims))] = qt.mean(dims).int_repr()
+    # Float adaptive average pooling of a channels-last tensor (ATen's channels-last kernel; a
+    # 1x1 output is a mean): `aap_cl.x` [2, 20, 7, 9] and `aap_cl.<oh>_<ow>`.
+    x = torch.randn(2, 20, 7, 9, generator=g)
+    tensors["aap_cl.x"] = x
+    xc = x.contiguous(memory_format=torch.channels_last)
+    for oh, ow in ((1, 1), (3, 4), (2, 5), (7, 9)):
+        tensors[f"aap_cl.{oh}_{ow}"] = torch.nn.functional.adaptive_avg_pool2d(xc, (oh, ow)).contiguous()
+    # Quantized mean over the innermost dimensions of a contiguous tensor: ATen's integer
+    # inner-dimension kernel (QNNPACK's global average pooling for (2, 3) on qnnpack).
+    for engine in ("qnnpack", "onednn"):
+        torch.backends.quantized.engine = engine
+        for dims in ((3,), (2, 3), (1, 2, 3), (-1,)):
+            key = "_".join(str(d) for d in dims).replace("-", "m")
+            tensors[f"qmean_inner.{engine}.{key}"] = q.mean(dims).int_repr()
+    torch.backends.quantized.engine = "qnnpack"
     # Quantized add where ATen's qadd_kernel runs (broadcasting on any engine; mixed memory
     # formats outside qnnpack): `qadd.<case>.a|b|out` codes, qparams in ADD_CASES.
     for case, (sa, sb, a_cl, b_cl, relu, engine) in ADD_CASES.items():
@@ -315,6 +334,16 @@ def main():
                     test_input=test_input, out=os.path.join(args.out, name), train=train,
                     description=f"{model_name} ({type(model).__name__}), {flow}, {backend} config")
                 print(f"{name}: engine {manifest['engine']}")
+    for model_name, flow, backend in ONEDNN:
+        name = f"{model_name}_{flow}_{backend}"
+        if args.only and args.only != name:
+            continue
+        model, calibration, test_input, train = CASES[model_name](name, flow)
+        manifest = fx_export.export(
+            model, flow=flow, backend=backend, calibration=calibration, test_input=test_input,
+            out=os.path.join(args.out, name), train=train,
+            description=f"{model_name} ({type(model).__name__}), {flow}, {backend} config")
+        print(f"{name}: engine {manifest['engine']}")
     for model_name, backend in CUSTOM:
         name = f"{model_name}_custom_{backend}"
         if args.only and args.only != name:
