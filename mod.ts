@@ -18,6 +18,8 @@
  * - Models and flows (`nn/`): eager-mode modules with PyTorch's state-dict names, safetensors,
  *   {@link fuseModules}, {@link quantizeDynamic}, {@link prepare}/{@link convert},
  *   {@link prepareQat}, the quantized modules on a kernel set, a minimal autograd for QAT.
+ * - Graph mode (`nn/fx/`): {@link symbolicTrace}, {@link GraphModule}, {@link prepareFx},
+ *   {@link prepareQatFx}, {@link convertFx}, {@link QConfigMapping}, the backend configs.
  *
  * @example
  * ```ts

@@ -3,7 +3,7 @@
  * recorded from real PyTorch, runs the property tests and the unit tests, prints a report and
  * ends with `N passed, N failed`. Exit code 1 on any failure.
  *
- * Usage: deno task conform [--golden DIR|FILE]... [--json FILE] [--allow-unsupported]
+ * Usage: deno task conform [--golden DIR|FILE]... [--json FILE] [--allow-unsupported] [--no-graph]
  *        [--no-builtin] [--no-properties] [--no-unit] [--runs N] [--seed N] [--verbose]
  *        [--kernels MODULE]
  * @module
@@ -47,6 +47,7 @@ import { Fp32Linear } from "../kernels/fp32_linear.ts";
 import { defaultRuntime } from "../kernels/runtime.ts";
 import { type PropertyCheck, runProperty } from "./properties/property.ts";
 import { runUnitTests } from "./unit_tests.ts";
+import { graphModeChecks } from "./graph_models.ts";
 import { kernelSets } from "../kernels/paths.ts";
 import { conformKernelModule, type KernelModuleReport } from "./kernel_module_cli.ts";
 import { loadKernelModule } from "../ops/load_kernel_module.ts";
@@ -58,6 +59,7 @@ Options:
   --no-builtin          skip the golden files shipped in golden/
   --no-properties       skip the property tests
   --no-unit             skip the unit tests (deno test)
+  --no-graph            skip the graph-mode proof (golden/models/fx through deno task model)
   --runs N              property test runs per property (default 100)
   --seed N              property test seed (default: random, printed)
   --json FILE           write the full per-check report as JSON
@@ -76,6 +78,7 @@ async function main(): Promise<number> {
     "no-builtin": { type: "boolean", default: false },
     "no-properties": { type: "boolean", default: false },
     "no-unit": { type: "boolean", default: false },
+    "no-graph": { type: "boolean", default: false },
     runs: { type: "string" },
     seed: { type: "string" },
     json: { type: "string" },
@@ -131,6 +134,9 @@ async function main(): Promise<number> {
     );
   }
   results.push(...await runGolden(targets, paths));
+  if (!values["no-builtin"] && !values["no-graph"]) {
+    results.push(...await graphModeChecks((line) => console.log(line)));
+  }
 
   if (!values["no-properties"]) {
     const checks = [

@@ -2,8 +2,9 @@
  * Eager-mode models and PyTorch's three quantization flows: float modules with PyTorch's
  * state-dict names (`Linear`, `Conv2d`, `BatchNorm2d`, …), safetensors I/O, `fuseModules`,
  * `quantizeDynamic`, `prepare` → calibrate → `convert` (static PTQ) and `prepareQat` → train →
- * `convert` (QAT), the quantized modules that run on a KernelSet, and a minimal autograd
- * (`GradTape`, `sgdStep`) for QAT.
+ * `convert` (QAT), the quantized modules that run on a KernelSet, a minimal autograd
+ * (`GradTape`, `sgdStep`) for QAT, and graph mode (`symbolicTrace`, `prepareFx`,
+ * `prepareQatFx`, `convertFx`, `GraphModule`; see fx/mod.ts).
  *
  * @example
  * ```ts
@@ -38,3 +39,4 @@ export * from "./quantized/mod.ts";
 export * from "./qat/mod.ts";
 export * from "./flows/mod.ts";
 export { DIGITS_CNN_FUSION, DIGITS_MLP_FUSION, DigitsCNN, DigitsMLP } from "./models/digits.ts";
+export * from "./fx/mod.ts";

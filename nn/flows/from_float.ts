@@ -231,7 +231,7 @@ export function linearFromFloat(relu: boolean): Converter {
 }
 
 /** The integer padding of a conv (`"valid"` is 0, `"same"` when symmetric). */
-function intPadding(conv: Conv2d): [number, number] {
+export function intPadding(conv: Conv2d): [number, number] {
   if (conv.padding === "valid") return [0, 0];
   if (conv.padding === "same") {
     const pads = conv.kernelSize.map((k, i) => conv.dilation[i] * (k - 1));
