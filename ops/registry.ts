@@ -11,11 +11,13 @@ import { CHANNELWISE_OPS } from "./channelwise.ts";
 import { FLOAT_OPS } from "./float_ops.ts";
 import { GEMM_OPS } from "./gemm.ts";
 import { conv2d } from "./conv.ts";
+import { QUANTIZE_OPS } from "./quantize.ts";
 import { ONNX_OPS } from "./onnx.ts";
 import type { AnyOp } from "./op.ts";
 
 /** Every registered op. */
 export const OPS: readonly AnyOp[] = [
+  ...QUANTIZE_OPS,
   ...GEMM_OPS,
   conv2d,
   ...UNARY_OPS,

@@ -8,13 +8,11 @@ import { embeddingOps } from "./embedding.ts";
 import { fakeQuantizeOps } from "./fake_quantize.ts";
 import { fusionOps } from "./fusion.ts";
 import { observerOps } from "./observers.ts";
-import { quantizeOps } from "./quantize.ts";
 import { registeredOps } from "./registered.ts";
 import { rnnOps } from "./rnn.ts";
 
 /** All op handlers. */
 export const OP_HANDLERS: readonly OpHandler[] = [
-  ...quantizeOps,
   ...elementwiseOps,
   ...registeredOps,
   ...fakeQuantizeOps,

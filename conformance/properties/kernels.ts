@@ -105,7 +105,7 @@ function assertSameBits(
 }
 
 /** Float32 inputs in units of a scale, with NaN, ±Infinity and huge values mixed in. */
-const adversarialFloats = fc.array(
+export const adversarialFloats: fc.Arbitrary<number[]> = fc.array(
   fc.oneof(
     { weight: 8, arbitrary: fc.double({ min: -400, max: 400, noNaN: true }) },
     { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, 3e38, -3e38, 0.5, -0.5, -0) },

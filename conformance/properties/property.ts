@@ -34,7 +34,13 @@ export async function runProperty(
   options: { seed: number; runs: number },
 ): Promise<PropertyOutcome> {
   const numRuns = Math.max(1, Math.round(options.runs * (check.runsFactor ?? 1)));
-  const details = await fc.check(check.property(), { seed: options.seed, numRuns });
+  let details: Awaited<ReturnType<typeof fc.check>>;
+  try {
+    details = await fc.check(check.property(), { seed: options.seed, numRuns });
+  } catch (e) {
+    // A generator that throws is the property's own defect: a failure, never a crash of the run.
+    return { passed: false, runs: 0, reason: `the property threw: ${(e as Error)?.message ?? e}` };
+  }
   if (!details.failed) return { passed: true, runs: details.numRuns };
   const counterexample = details.counterexample === null
     ? "(none)"

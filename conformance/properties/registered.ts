@@ -16,7 +16,7 @@ import type { BinaryArgs } from "../../ops/binary.ts";
 import type { CatArgs } from "../../ops/cat.ts";
 import { batchNorm2d, type BatchNormArgs } from "../../ops/channelwise.ts";
 import { linearProblemArb, xorshift } from "./linear.ts";
-import { convProblemArb } from "./kernels.ts";
+import { adversarialFloats, convProblemArb } from "./kernels.ts";
 import { type LinearArgs, linearDynamic, type LinearDynamicArgs } from "../../ops/gemm.ts";
 import type { Conv2dArgs } from "../../ops/conv.ts";
 import { adaptiveAvgPool2d, maxPool2d, type PoolArgs } from "../../ops/pool.ts";
@@ -277,7 +277,63 @@ const convArgs: fc.Arbitrary<Conv2dArgs> = convProblemArb.map((p) => ({
   relu: p.params.relu,
 }));
 
+/** Quantize/dequantize arguments: adversarial floats (NaN, ±Infinity, huge), 8-bit dtypes. */
+function quantizeArgs(op: AnyOp): fc.Arbitrary<unknown> {
+  return fc.record({
+    dtype: fc.constantFrom<"quint8" | "qint8">("quint8", "qint8"),
+    scale: extremeScaleArb,
+    zp: fc.nat(255),
+    units: adversarialFloats,
+    channels: fc.integer({ min: 1, max: 5 }),
+    seed: fc.integer(),
+  }).map((p) => {
+    const min = p.dtype === "quint8" ? 0 : -128;
+    const zeroPoint = min + p.zp;
+    const n = p.units.length;
+    const x = new Tensor(Float32Array.from(p.units, (u) => u * p.scale), [n]);
+    const codes8 = p.dtype === "quint8"
+      ? codes(p.seed, n, false)
+      : Int8Array.from(codes(p.seed, n, false), (c) => c - 128);
+    const c = Math.min(p.channels, n);
+    const rows = Math.floor(n / c);
+    const perChannel = {
+      scales: Array.from({ length: c }, (_, i) => p.scale / (1 + i / 7)),
+      zeroPoints: Array.from({ length: c }, (_, i) => min + ((p.zp + 37 * i) % 256)),
+    };
+    switch (op.name) {
+      case "quantize_per_tensor":
+        return { x, scale: p.scale, zeroPoint, dtype: p.dtype };
+      case "quantize_per_channel":
+        return {
+          x: new Tensor(x.data.slice(0, rows * c), [rows, c]),
+          ...perChannel,
+          axis: 1,
+          dtype: p.dtype,
+          floatQParams: false,
+        };
+      case "dequantize_per_tensor":
+        return {
+          q: new QuantizedTensor(codes8, [n], p.dtype, {
+            qscheme: "per_tensor_affine",
+            scale: p.scale,
+            zeroPoint,
+          }),
+        };
+      default:
+        return {
+          q: new QuantizedTensor(codes8.slice(0, rows * c), [rows, c], p.dtype, {
+            qscheme: "per_channel_affine",
+            scales: Float64Array.from(perChannel.scales),
+            zeroPoints: Float64Array.from(perChannel.zeroPoints),
+            axis: 1,
+          }),
+        };
+    }
+  });
+}
+
 const FAMILY_ARBS: Partial<Record<string, FamilyArb>> = {
+  quantize: quantizeArgs,
   gemm: gemmArgs,
   conv: () => convArgs,
   unary: (op) => unaryArgs(op as UnaryOp),
