@@ -27,17 +27,18 @@ import {
   Flatten,
   FloatFunctional,
   Identity,
+  isActivationPostProcess,
   Linear,
   LinearReLU,
   MaxPool2d,
   Module,
+  observerForwardPreHook,
   QuantStub,
   ReLU,
 } from "../../nn/mod.ts";
 import { pair } from "../../nn/_util.ts";
 import { flattenShape } from "../../nn/functional/elementwise.ts";
 import { imageToNhwc, toNchw } from "../../reference/layout.ts";
-import { isActivationPostProcess, observerForwardPreHook } from "../../nn/mod.ts";
 
 /** A float activation of the baseline: NHWC data when 4-D (row-major otherwise), NCHW shape. */
 export class Fp32Activation {
@@ -90,8 +91,9 @@ abstract class Fp32Module extends Module {
 }
 
 /**
- * QuantStub's place: float NCHW in, the baseline's NHWC activation out — permuted into reused
- * scratch, as the quantized model's Quantize does (the next forward overwrites it).
+ * QuantStub's place: float NCHW in, the baseline's NHWC activation out, permuted into reused
+ * scratch (the next forward overwrites it; the first conv copies it into kernel memory), as the
+ * converted model's Quantize permutes through scratch.
  */
 class Fp32Input extends Fp32Module {
   private scratch = new Float32Array(0);
