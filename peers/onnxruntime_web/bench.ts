@@ -168,7 +168,7 @@ export async function peerConvCase(shape: ConvShape): Promise<BenchCase> {
  * input image in NCHW; its logits are checked to track the fp32 baseline's.
  */
 export async function peerModelCase(bench: ModelBench, runtime: KernelRuntime): Promise<BenchCase> {
-  const ops = new QuantizedOps(bestKernelSet("qnnpack", runtime));
+  const ops = new QuantizedOps(bestKernelSet("qnnpack", { runtime }));
   const converted = convert(bench.preparedFor("qnnpack"), { kernels: ops });
   const s = await session(qdqModel(converted, ops, bench.image));
   const feeds = { image: new ort.Tensor("float32", bench.image.data, [...bench.image.shape]) };
