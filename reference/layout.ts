@@ -7,18 +7,10 @@
 /** The element arrays the permutations handle. */
 export type LayoutData = Uint8Array | Int8Array | Int32Array | Float32Array;
 
-/**
- * NCHW data of `shape` `[N, C, H, W]` → NHWC: into `out` when given (an array of the same type
- * and length, e.g. reused scratch: the first writes to a fresh large array cost page faults),
- * else into a new array of the same type.
- * @throws {RangeError} when `out` has another length.
- */
-export function toNhwc<T extends LayoutData>(data: T, shape: readonly number[], out?: T): T {
+/** NCHW data of `shape` `[N, C, H, W]` → NHWC (a new array of the same type). */
+export function toNhwc<T extends LayoutData>(data: T, shape: readonly number[]): T {
   const [n, c, h, w] = shape;
-  if (out === undefined) out = new (data.constructor as new (length: number) => T)(data.length);
-  else if (out.length !== data.length) {
-    throw new RangeError(`out: expected ${data.length} elements, got ${out.length}`);
-  }
+  const out = new (data.constructor as new (length: number) => T)(data.length);
   const hw = h * w;
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < c; ch++) {
@@ -44,9 +36,11 @@ export function toNchw<T extends LayoutData>(data: T, shape: readonly number[]):
 }
 
 /**
- * `toNhwc` of a float image into `out` (reused scratch of the same length), for models on the
- * fp32 kernels. A loop of its own: V8 specialises a loop to the array types it has seen, and the
- * shared permutations run on quantized codes.
+ * The input of a model, permuted once per forward: a float image `[N, C, H, W]` (the fp32
+ * kernels' models) or its quantized codes (a converted model's Quantize) → NHWC into `out`,
+ * reused scratch of the same length. Loops of their own, one per element type: V8 specialises a
+ * loop to the array types it has seen (the shared permutations see every type), and writing into
+ * reused memory spares the page faults of a fresh large array.
  * @throws {RangeError} when `out` has another length.
  */
 export function imageToNhwc(
@@ -54,16 +48,34 @@ export function imageToNhwc(
   shape: readonly number[],
   out: Float32Array,
 ): Float32Array {
+  const [n, c, hw] = inputGeometry(data, shape, out);
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0, src = i * c * hw; ch < c; ch++) {
+      for (let p = 0, k = i * c * hw + ch; p < hw; p++, k += c) out[k] = data[src++];
+    }
+  }
+  return out;
+}
+
+/** `imageToNhwc` of quantized codes. @throws {RangeError} when `out` has another length. */
+export function codesToNhwc(
+  data: Uint8Array,
+  shape: readonly number[],
+  out: Uint8Array,
+): Uint8Array {
+  const [n, c, hw] = inputGeometry(data, shape, out);
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0, src = i * c * hw; ch < c; ch++) {
+      for (let p = 0, k = i * c * hw + ch; p < hw; p++, k += c) out[k] = data[src++];
+    }
+  }
+  return out;
+}
+
+function inputGeometry(data: LayoutData, shape: readonly number[], out: LayoutData): number[] {
   if (out.length !== data.length) {
     throw new RangeError(`out: expected ${data.length} elements, got ${out.length}`);
   }
   const [n, c, h, w] = shape;
-  const hw = h * w;
-  for (let i = 0; i < n; i++) {
-    for (let ch = 0; ch < c; ch++) {
-      const src = (i * c + ch) * hw;
-      for (let p = 0, k = i * hw * c + ch; p < hw; p++, k += c) out[k] = data[src + p];
-    }
-  }
-  return out;
+  return [n, c, h * w];
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { imageToNhwc, toNchw, toNhwc } from "./layout.ts";
+import { codesToNhwc, imageToNhwc, toNchw, toNhwc } from "./layout.ts";
 
-// Both loop orders (few channels, many channels) and more than one image.
+// Few and many channels, one and several images.
 for (const shape of [[2, 3, 4, 5], [2, 7, 2, 3], [1, 1, 1, 1], [3, 4, 2, 2]]) {
   Deno.test(`toNhwc / toNchw of [${shape}]: element (n, c, y, x) moves to NHWC and back`, () => {
     const [n, c, h, w] = shape;
@@ -20,22 +20,25 @@ for (const shape of [[2, 3, 4, 5], [2, 7, 2, 3], [1, 1, 1, 1], [3, 4, 2, 2]]) {
       }
     }
     assert.deepEqual(toNchw(nhwc, shape), nchw);
-    // Into reused scratch: the same values, in the scratch itself.
+    // The input permutations, into reused scratch: the same values, in the scratch itself.
     const scratch = new Float32Array(nchw.length).fill(NaN);
-    assert.equal(toNhwc(nchw, shape, scratch), scratch);
+    assert.equal(imageToNhwc(nchw, shape, scratch), scratch);
     assert.deepEqual(scratch, nhwc);
-    assert.deepEqual(imageToNhwc(nchw, shape, new Float32Array(nchw.length)), nhwc);
     const codes = Uint8Array.from(nchw, (v) => v % 251);
     assert.ok(toNhwc(codes, shape) instanceof Uint8Array);
     assert.deepEqual(toNchw(toNhwc(codes, shape), shape), codes);
+    assert.deepEqual(codesToNhwc(codes, shape, new Uint8Array(codes.length)), toNhwc(codes, shape));
   });
 }
 
-Deno.test("toNhwc / imageToNhwc refuse scratch of another length, naming it", () => {
+Deno.test("imageToNhwc / codesToNhwc refuse scratch of another length, naming it", () => {
   const x = new Float32Array(24);
   assert.throws(
-    () => toNhwc(x, [1, 2, 3, 4], new Float32Array(23)),
+    () => imageToNhwc(x, [1, 2, 3, 4], new Float32Array(23)),
     /out: expected 24 elements, got 23/,
   );
-  assert.throws(() => imageToNhwc(x, [1, 2, 3, 4], new Float32Array(25)), /out: expected 24/);
+  assert.throws(
+    () => codesToNhwc(new Uint8Array(24), [1, 2, 3, 4], new Uint8Array(25)),
+    /out: expected 24/,
+  );
 });

@@ -36,7 +36,7 @@ import {
 import { type IntPair, pair, show } from "../_util.ts";
 import { SHARED_ON_COPY } from "../_deepcopy.ts";
 import { flattenShape } from "../functional/elementwise.ts";
-import { toNchw, toNhwc } from "../../reference/layout.ts";
+import { codesToNhwc, toNchw, toNhwc } from "../../reference/layout.ts";
 import { type ActivationQParams, checkQTensor, QTensor } from "./qtensor.ts";
 import { runKernel } from "../../ops/op.ts";
 import type { UnaryOp } from "../../ops/unary.ts";
@@ -92,7 +92,7 @@ export class QuantizedOps {
     }
     const codes = this.kernels.quantize(x.data, { ...qparams, dtype: "quint8" }) as Uint8Array;
     // Permuted to NHWC through reused scratch, back into the codes' own (fresh) array.
-    if (x.shape.length === 4) codes.set(toNhwc(codes, x.shape, this.scratch(x.size)));
+    if (x.shape.length === 4) codes.set(codesToNhwc(codes, x.shape, this.scratch(x.size)));
     return new QTensor(codes, x.shape, qparams, { channelsLast: false, ops: this });
   }
 
