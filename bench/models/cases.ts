@@ -13,7 +13,7 @@ import { ReferenceKernelSet } from "../../kernels/reference_kernel_set.ts";
 import type { KernelRuntime } from "../../kernels/runtime.ts";
 import type { Numerics } from "../../reference/engine.ts";
 import type { Tensor } from "../../reference/tensor.ts";
-import { convert, type Module, QTensor } from "../../nn/mod.ts";
+import { convert, type Module, QTensor, QuantizedOps } from "../../nn/mod.ts";
 import { fp32Baseline, multiplyAccumulates } from "./fp32_baseline.ts";
 import { QuantizableMobileNetV2 } from "./mobilenet_v2.ts";
 import { calibratedModel, fusedRandomModel, type QuantizableModel } from "./quantize.ts";
@@ -79,15 +79,18 @@ export class ModelBench {
     return p;
   }
 
-  /** The model converted for `kernels` (nn's `convert`). */
-  converted(kernels: KernelSet): QuantizableModel {
-    return convert(this.preparedFor(kernels.numerics), { kernels });
+  /**
+   * The model converted for `kernels` (nn's `convert`). Observers left without data are
+   * ignored: `calibratedModel` has allowed only those of functionals the forward never calls.
+   */
+  converted(kernels: KernelSet | QuantizedOps): QuantizableModel {
+    const numerics = kernels instanceof QuantizedOps ? kernels.kernels.numerics : kernels.numerics;
+    return convert(this.preparedFor(numerics), { kernels, uncalibrated: "ignore" });
   }
 
   /** The model converted for the scalar reference of `numerics`, behind the checked boundary. */
   reference(numerics: Numerics): QuantizableModel {
-    const kernels = checkedKernelSet(new ReferenceKernelSet("reference", numerics));
-    return convert(this.preparedFor(numerics), { kernels });
+    return this.converted(checkedKernelSet(new ReferenceKernelSet("reference", numerics)));
   }
 }
 

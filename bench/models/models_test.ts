@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { assertSameLayers, layerOutputs, MODEL_SPECS, ModelBench } from "./cases.ts";
 import { fp32Baseline } from "./fp32_baseline.ts";
-import { benchQConfig, calibratedModel, fusedRandomModel } from "./quantize.ts";
+import { assertCalibrated, benchQConfig, calibratedModel, fusedRandomModel } from "./quantize.ts";
 import { benchImage } from "./random_weights.ts";
 import { checkedKernelSet } from "../../kernels/checked_kernel_set.ts";
 import type { KernelSet, NhwcTensor } from "../../kernels/kernel_set.ts";
 import { kernelSets } from "../../kernels/paths.ts";
 import { defaultRuntime } from "../../kernels/runtime.ts";
-import { Conv2d, convert, ObserverModule, prepare } from "../../nn/mod.ts";
+import { Conv2d, ObserverModule, prepare } from "../../nn/mod.ts";
 import { MinMaxObserver } from "../../reference/observers/mod.ts";
 import type { Tensor } from "../../reference/tensor.ts";
 
@@ -67,9 +67,7 @@ Deno.test("a planted wrong code in one conv is named by the layer-by-layer check
   const bench = new ModelBench(spec, 32, runtime, { classes: 10 });
   const kernels = kernelSets(undefined, { runtime })[0];
   const want = layerOutputs(bench.reference(kernels.numerics), bench.image);
-  const planted = convert(bench.preparedFor(kernels.numerics), {
-    kernels: checkedKernelSet(corruptThirdConv(kernels)),
-  });
+  const planted = bench.converted(checkedKernelSet(corruptThirdConv(kernels)));
   assert.throws(
     () => assertSameLayers(layerOutputs(planted, bench.image), want, "planted"),
     /planted: features\.\d+\.\S* differs from the reference at element 5/,
@@ -113,6 +111,16 @@ Deno.test("calibrating through the fp32 baseline fills the prepared model's own 
     }
   }
   assert.ok(observed > 50, `${observed} observers saw data`);
+});
+
+Deno.test("an observer the calibration never reached is refused, naming it", () => {
+  const model = fusedRandomModel(MODEL_SPECS[0].build(10));
+  model.qconfig = benchQConfig("qnnpack");
+  const prepared = prepare(model, { inplace: true });
+  assert.throws(
+    () => assertCalibrated(prepared),
+    /features\.0\.0\.activation_post_process: the calibration pass never reached/,
+  );
 });
 
 /** A kernel set whose third conv call returns one wrong code (test-only wrapper). */

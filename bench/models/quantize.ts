@@ -11,7 +11,7 @@ import type { Numerics } from "../../reference/engine.ts";
 import { MinMaxObserver, withArgs } from "../../reference/observers/mod.ts";
 import { defaultPerChannelWeightObserver, QConfig } from "../../reference/qconfig.ts";
 import type { Tensor } from "../../reference/tensor.ts";
-import { type Module, prepare } from "../../nn/mod.ts";
+import { FloatFunctional, type Module, ObserverModule, prepare } from "../../nn/mod.ts";
 import { fp32Baseline, freeFp32Baseline } from "./fp32_baseline.ts";
 import { randomizeWeights } from "./random_weights.ts";
 
@@ -58,5 +58,22 @@ export function calibratedModel<M extends Module>(
   const onKernels = fp32Baseline(prepared, runtime);
   for (const x of images) onKernels.forward(x);
   freeFp32Baseline(onKernels);
+  assertCalibrated(prepared);
   return prepared;
+}
+
+/**
+ * Throws naming the first observer that saw no data, unless it is a FloatFunctional's: a
+ * functional op the forward never calls (torchvision's `skip_add` in a block without a residual
+ * connection), whose converted qparams nothing uses — PyTorch only warns about it at convert.
+ */
+export function assertCalibrated(prepared: Module): void {
+  for (const [name, m] of prepared.namedModules()) {
+    if (!(m instanceof ObserverModule)) continue;
+    const owner = prepared.getSubmodule(name.slice(0, Math.max(0, name.lastIndexOf("."))));
+    const observer = m.observer as MinMaxObserver;
+    if (!(owner instanceof FloatFunctional) && !(observer.minVal <= observer.maxVal)) {
+      throw new Error(`${name}: the calibration pass never reached this observer`);
+    }
+  }
 }

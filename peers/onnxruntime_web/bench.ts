@@ -15,7 +15,7 @@ import type { ModelBench } from "../../bench/models/cases.ts";
 import { bestKernelSet } from "../../kernels/paths.ts";
 import { nhwcToNchw } from "../../kernels/qconv.ts";
 import type { KernelRuntime } from "../../kernels/runtime.ts";
-import { convert, QuantizedOps } from "../../nn/mod.ts";
+import { QuantizedOps } from "../../nn/mod.ts";
 import { roundHalfEven } from "../../reference/float32.ts";
 import { qLinearConv, qLinearMatMul } from "../../reference/onnx/mod.ts";
 import { buildModel, type InitializerSpec } from "./model.ts";
@@ -169,7 +169,7 @@ export async function peerConvCase(shape: ConvShape): Promise<BenchCase> {
  */
 export async function peerModelCase(bench: ModelBench, runtime: KernelRuntime): Promise<BenchCase> {
   const ops = new QuantizedOps(bestKernelSet("qnnpack", { runtime }));
-  const converted = convert(bench.preparedFor("qnnpack"), { kernels: ops });
+  const converted = bench.converted(ops);
   const s = await session(qdqModel(converted, ops, bench.image));
   const feeds = { image: new ort.Tensor("float32", bench.image.data, [...bench.image.shape]) };
   const logits = (await s.run(feeds)).logits.data as Float32Array;
