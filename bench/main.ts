@@ -15,9 +15,7 @@ import { SHAPES } from "./shapes.ts";
 import { type BenchCase, type BenchOp, buildCases } from "./cases.ts";
 import { CONV_SHAPES, convGemmDims } from "./conv_shapes.ts";
 import { buildConvCases } from "./conv_cases.ts";
-import { mobileNetV2, resnet18 } from "./models/architectures.ts";
-import { graphMacs } from "./models/graph.ts";
-import { buildModelCases } from "./models/cases.ts";
+import { buildModelCases, MODEL_SPECS, ModelBench } from "./models/cases.ts";
 import { buildRnnCases, RNN_SHAPES, rnnOps, type RnnShape } from "./rnn_cases.ts";
 import { Fp32Ops } from "../kernels/fp32_ops.ts";
 import { formatTable } from "../conformance/report.ts";
@@ -78,7 +76,7 @@ interface BenchItem {
 export type BenchSource =
   | { readonly kind: "linear"; readonly shape: (typeof SHAPES)[number] }
   | { readonly kind: "conv"; readonly shape: (typeof CONV_SHAPES)[number] }
-  | { readonly kind: "model"; readonly graph: ReturnType<typeof resnet18>; readonly size: number }
+  | { readonly kind: "model"; readonly model: () => ModelBench }
   | { readonly kind: "rnn"; readonly shape: RnnShape };
 
 /** One measured item × variant: its median time and spread (see bench/spread.ts). */
@@ -288,22 +286,24 @@ function benchItems(
       source: { kind: "conv" as const, shape: s },
     };
   });
-  const fp32Ops = new Fp32Ops(runtime);
-  const models = [
-    { graph: mobileNetV2(), quick: true },
-    { graph: resnet18(), quick: false },
-  ].map(({ graph, quick }) => ({
-    label: `${graph.name} 224²`,
-    model: `${graph.name} (whole model, batch 1)`,
-    m: 1,
-    k: 0,
-    n: 0,
-    ops: 2 * graphMacs(graph, 224),
-    quick,
-    build: () =>
-      buildModelCases(graph, 224, sets, runtime, fp32Ops, { checkAgainstReference: true }),
-    source: { kind: "model" as const, graph, size: 224 },
-  }));
+  const models = MODEL_SPECS.map((spec) => {
+    let built: ModelBench | undefined;
+    const model = () => (built ??= new ModelBench(spec, 224, runtime));
+    return {
+      label: `${spec.name} 224²`,
+      model: `${spec.name} (whole model, batch 1)`,
+      m: 1,
+      k: 0,
+      n: 0,
+      /** Counted on the built model (read after build). */
+      get ops() {
+        return 2 * model().macs();
+      },
+      quick: spec.quick,
+      build: () => buildModelCases(model(), sets, { checkAgainstReference: true }),
+      source: { kind: "model" as const, model },
+    };
+  });
   const rnn = RNN_SHAPES.map((s) => ({
     label: s.label,
     model: s.model,

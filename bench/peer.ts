@@ -7,7 +7,6 @@ import type { BenchCase } from "./cases.ts";
 import type { BenchRecord, BenchSource } from "./main.ts";
 import { formatTable } from "../conformance/report.ts";
 import { showSpeedup, speedup } from "./spread.ts";
-import { Fp32Ops } from "../kernels/fp32_ops.ts";
 import type { KernelRuntime } from "../kernels/runtime.ts";
 
 /** Peers `--peer` accepts. */
@@ -27,7 +26,6 @@ export async function peerVariants(
   const bench = await import("../peers/onnxruntime_web/bench.ts");
   const ort = await OnnxruntimeWeb.create();
   console.log(`peer: ${ort.description}`);
-  const fp32Ops = new Fp32Ops(runtime);
   return (source) => {
     switch (source.kind) {
       case "linear":
@@ -35,7 +33,7 @@ export async function peerVariants(
       case "conv":
         return bench.peerConvCase(source.shape);
       case "model":
-        return bench.peerModelCase(source.graph, source.size, runtime, fp32Ops);
+        return bench.peerModelCase(source.model(), runtime);
       case "rnn":
         throw new RangeError(`--peer: ${name} has no variant of the RNN items`);
     }

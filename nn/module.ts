@@ -108,8 +108,22 @@ function checkName(kind: SlotKind, name: unknown): asserts name is string {
   }
 }
 
+/** Each slot's accessor, shared by every module with that slot (a per-instance closure would
+ * make every `this.conv1` read a call through an inline cache that never settles). */
+const SLOT_ACCESSORS = new Map<string, PropertyDescriptor>();
+
 /** The getter/setter pair through which `module[name]` reads and writes a slot. */
 function slotAccessor(kind: SlotKind, name: string): PropertyDescriptor {
+  const key = `${kind}:${name}`;
+  let accessor = SLOT_ACCESSORS.get(key);
+  if (accessor === undefined) {
+    accessor = newSlotAccessor(kind, name);
+    SLOT_ACCESSORS.set(key, accessor);
+  }
+  return accessor;
+}
+
+function newSlotAccessor(kind: SlotKind, name: string): PropertyDescriptor {
   const get = function (this: Module): unknown {
     if (kind === "parameter") return this[PARAMETERS].get(name) ?? null;
     if (kind === "buffer") return this[BUFFERS].get(name) ?? null;

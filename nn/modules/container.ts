@@ -11,6 +11,12 @@ import { Module } from "../module.ts";
 import { QTensor } from "../quantized/qtensor.ts";
 import { defaultRandom, type RandomSource } from "../random.ts";
 
+/** Each Sequential's children in order, and what that order was computed from. */
+const CHILDREN = new WeakMap<
+  Module,
+  { modules: readonly Module[]; keys: number; fields: readonly string[] }
+>();
+
 /** A float or quantized activation. */
 export type Activation = Tensor | QTensor;
 
@@ -54,10 +60,44 @@ export class Sequential extends Module {
   forward(x: Activation): Activation;
   forward(x: Activation): Activation {
     let y: unknown = x;
-    for (const [, m] of this.namedChildren({ removeDuplicate: false })) {
+    for (const m of this.childrenInOrder()) {
       y = (m.forward as (v: unknown) => unknown).call(m, y);
     }
     return y as Activation;
+  }
+
+  /** Adds or replaces a child (and forgets the cached order). */
+  override registerModule<M extends Module | null>(name: string, module: M): M {
+    CHILDREN.delete(this);
+    return super.registerModule(name, module);
+  }
+
+  /** Removes a child (and forgets the cached order). */
+  override deleteModule(name: string): void {
+    CHILDREN.delete(this);
+    super.deleteModule(name);
+  }
+
+  /**
+   * The children in order, as `namedChildren` gives them (fields assigned since adopted). Cached,
+   * because `namedChildren` inspects every property and forward runs per layer: the cache holds
+   * while no child is registered or removed, no property is added, and no plain property
+   * (a field) has come to hold a Module.
+   */
+  private childrenInOrder(): readonly Module[] {
+    const cached = CHILDREN.get(this);
+    const self = this as unknown as Record<string, unknown>;
+    if (
+      cached !== undefined && Object.keys(this).length === cached.keys &&
+      cached.fields.every((k) => !(self[k] instanceof Module))
+    ) {
+      return cached.modules;
+    }
+    const modules = this.namedChildren({ removeDuplicate: false }).map(([, m]) => m);
+    const keys = Object.keys(this);
+    const fields = keys.filter((k) => "value" in Object.getOwnPropertyDescriptor(this, k)!);
+    CHILDREN.set(this, { modules, keys: keys.length, fields });
+    return modules;
   }
 }
 

@@ -41,7 +41,9 @@ export class QFunctional extends Module {
 
   /** Runs a result through `activation_post_process` (and its hooks), as PyTorch does. */
   private post(r: QTensor): QTensor {
-    const app = this.getSubmodule("activation_post_process");
+    // The child's slot (a Map read) first: getSubmodule inspects every property, per add.
+    const slot = (this as unknown as Record<string, unknown>).activation_post_process;
+    const app = slot instanceof Module ? slot : this.getSubmodule("activation_post_process");
     return (app.forward as (x: QTensor) => QTensor).call(app, r);
   }
 

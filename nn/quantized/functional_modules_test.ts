@@ -3,6 +3,7 @@ import { bestKernelSet } from "../../kernels/paths.ts";
 import { Tensor } from "../../reference/tensor.ts";
 import { QuantizedOps } from "./ops.ts";
 import { QFunctional } from "./functional_modules.ts";
+import { Identity } from "../modules/container.ts";
 import type { QTensor } from "./qtensor.ts";
 
 Deno.test("QFunctional: add, add_relu, mul and cat run activation_post_process (hooks fire)", () => {
@@ -23,4 +24,21 @@ Deno.test("QFunctional: add, add_relu, mul and cat run activation_post_process (
   f.addScalar(a, 0.5);
   f.mulScalar(a, 2);
   assert.equal(seen.length, 4);
+});
+
+Deno.test("QFunctional: a replaced activation_post_process is the one that runs", () => {
+  const ops = new QuantizedOps(bestKernelSet("qnnpack"));
+  const f = new QFunctional(0.05, 10);
+  const a = ops.quantize(Tensor.from([0.1, 0.2]), { scale: 0.02, zeroPoint: 100 });
+  f.add(a, a);
+  let calls = 0;
+  const replacement = new Identity();
+  replacement.registerForwardHook(() => void calls++);
+  f.registerModule("activation_post_process", replacement);
+  f.add(a, a);
+  f.setSubmodule("activation_post_process", new Identity());
+  f.add(a, a);
+  assert.equal(calls, 1);
+  f.deleteModule("activation_post_process");
+  assert.throws(() => f.add(a, a), /activation_post_process/);
 });

@@ -36,7 +36,7 @@ import {
 import { type IntPair, pair, show } from "../_util.ts";
 import { SHARED_ON_COPY } from "../_deepcopy.ts";
 import { flattenShape } from "../functional/elementwise.ts";
-import { toNchw, toNhwc } from "../../reference/layout.ts";
+import { codesToNhwc, toNchw, toNhwc } from "../../reference/layout.ts";
 import { type ActivationQParams, checkQTensor, QTensor } from "./qtensor.ts";
 import { runKernel } from "../../ops/op.ts";
 import type { UnaryOp } from "../../ops/unary.ts";
@@ -73,6 +73,8 @@ export class QuantizedOps {
   private readonly bnTables = new BoundedCache<Uint8Array>(16);
   /** Copies of a model share its ops (the kernel sets and their memory). */
   readonly [SHARED_ON_COPY] = true;
+  /** Reused scratch of `quantize` (see `scratch`). */
+  private codeScratch = new Uint8Array(0);
 
   /** The ops of `kernels`. */
   constructor(kernels: KernelSet) {
@@ -89,8 +91,15 @@ export class QuantizedOps {
       throw new TypeError(`x: Quantize expects a float Tensor, got ${show(x)}`);
     }
     const codes = this.kernels.quantize(x.data, { ...qparams, dtype: "quint8" }) as Uint8Array;
-    const data = x.shape.length === 4 ? toNhwc(codes, x.shape) : codes;
-    return new QTensor(data, x.shape, qparams, { channelsLast: false, ops: this });
+    // Permuted to NHWC through reused scratch, back into the codes' own (fresh) array.
+    if (x.shape.length === 4) codes.set(codesToNhwc(codes, x.shape, this.scratch(x.size)));
+    return new QTensor(codes, x.shape, qparams, { channelsLast: false, ops: this });
+  }
+
+  /** `size` bytes of scratch, reused from call to call. */
+  private scratch(size: number): Uint8Array {
+    if (this.codeScratch.length < size) this.codeScratch = new Uint8Array(size);
+    return this.codeScratch.subarray(0, size);
   }
 
   /** `x.dequantize()`: the float tensor in logical NCHW order. */

@@ -11,16 +11,11 @@ import { linearBenchData } from "../../bench/cases.ts";
 import { convBenchData } from "../../bench/conv_cases.ts";
 import type { ConvShape } from "../../bench/conv_shapes.ts";
 import type { Shape } from "../../bench/shapes.ts";
-import type { Graph } from "../../bench/models/graph.ts";
-import {
-  calibrate,
-  convertedQParams,
-  FloatModel,
-  Fp32Network,
-} from "../../bench/models/network.ts";
-import type { Fp32Ops } from "../../kernels/fp32_ops.ts";
+import type { ModelBench } from "../../bench/models/cases.ts";
+import { bestKernelSet } from "../../kernels/paths.ts";
 import { nhwcToNchw } from "../../kernels/qconv.ts";
 import type { KernelRuntime } from "../../kernels/runtime.ts";
+import { QuantizedOps } from "../../nn/mod.ts";
 import { roundHalfEven } from "../../reference/float32.ts";
 import { qLinearConv, qLinearMatMul } from "../../reference/onnx/mod.ts";
 import { buildModel, type InitializerSpec } from "./model.ts";
@@ -168,36 +163,21 @@ export async function peerConvCase(shape: ConvShape): Promise<BenchCase> {
 }
 
 /**
- * The whole model as a QDQ graph with the weights and activation qparams of the int8 network
- * (QNNPACK's calibration: full-range quint8 activations), input image in NCHW.
+ * The whole model as a QDQ graph of the bench's own converted model (QNNPACK's calibration:
+ * full-range quint8 activations, the same weights and activation qparams as its `arm` rows),
+ * input image in NCHW; its logits are checked to track the fp32 baseline's.
  */
-export async function peerModelCase(
-  graph: Graph,
-  size: number,
-  runtime: KernelRuntime,
-  fp32Ops: Fp32Ops,
-): Promise<BenchCase> {
-  const model = new FloatModel(graph, size);
-  const fp32 = new Fp32Network(model, runtime, fp32Ops);
-  const qparams = convertedQParams(
-    graph,
-    calibrate(fp32, [model.image(11), model.image(12)], "qnnpack"),
-  );
-  const s = await session(qdqModel(model, qparams));
-  const [h, w, c] = model.shapes[0];
-  const nhwc = model.image();
-  const nchw = new Float32Array(nhwc.length);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      for (let ch = 0; ch < c; ch++) nchw[(ch * h + y) * w + x] = nhwc[(y * w + x) * c + ch];
-    }
-  }
-  const feeds = { image: new ort.Tensor("float32", nchw, [1, c, h, w]) };
+export async function peerModelCase(bench: ModelBench, runtime: KernelRuntime): Promise<BenchCase> {
+  const ops = new QuantizedOps(bestKernelSet("qnnpack", { runtime }));
+  const converted = bench.converted(ops);
+  const s = await session(qdqModel(converted, ops, bench.image));
+  const feeds = { image: new ort.Tensor("float32", bench.image.data, [...bench.image.shape]) };
   const logits = (await s.run(feeds)).logits.data as Float32Array;
-  const want = fp32.forward(nhwc);
-  const r = correlation(logits, want);
+  const r = correlation(logits, bench.baseline.forward(bench.image).data);
   if (!(r > 0.9)) {
-    throw new Error(`onnxruntime-web ${graph.name}: logits correlate ${r.toFixed(3)} with fp32`);
+    throw new Error(
+      `onnxruntime-web ${bench.spec.name}: logits correlate ${r.toFixed(3)} with fp32`,
+    );
   }
   return peerCase(s, feeds, "model", `QDQ graph (logits ~ fp32: r = ${r.toFixed(3)})`);
 }
