@@ -17,7 +17,7 @@ Deno.test("a speedup is the ratio of medians, with the interval its quartiles al
 });
 
 Deno.test("a speedup whose interval is wider than ±10% is marked unreliable", () => {
-  // The issue's case: a p99 of 46 ms against a 0.6 ms minimum; quartiles 30% apart.
+  // A case seen on a busy machine: a p99 of 46 ms against a 0.6 ms minimum; quartiles 30% apart.
   const noisy = speedup(q(10, 0.02), { p25Ns: 4, medianNs: 5, p75Ns: 7 });
   assert.equal(noisy.reliable, false);
   assert.equal(showSpeedup(noisy), "2.00?");

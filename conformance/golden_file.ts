@@ -1,5 +1,5 @@
 /**
- * Reads `qgolden/1` files (shared/GOLDEN_FORMAT.md): JSON documents of cases recorded from real
+ * Reads `qgolden/1` files (golden/README.md §Format): JSON documents of cases recorded from real
  * PyTorch. Parsing is strict about structure (a malformed file or case is reported with the
  * reason) and lenient about content (unknown ops and attributes are left for the runner to report
  * as `unsupported`).

@@ -1,7 +1,7 @@
 /**
  * Runtime WebAssembly feature detection for kernel dispatch: whether SIMD128 and relaxed SIMD
  * validate, and what the relaxed instructions actually compute on this engine and CPU, found by
- * running them on inputs where the permitted lowerings disagree (KERNEL_NOTES §4).
+ * running them on inputs where the permitted lowerings disagree (docs/kernels.md §The probes).
  *
  * @module
  */

@@ -7,7 +7,7 @@
  * (`WasmFeatures.relaxedMaddFused`); everywhere else it is emulated exactly in plain SIMD128 with
  * float64 lanes: the product of two float32 values is exact in float64, TwoSum gives the exact
  * error of the float64 sum, and rounding that sum to odd before the final rounding to float32
- * avoids double rounding (docs/numerics.md, "Exact FMA without an FMA").
+ * avoids double rounding (docs/kernels.md §Exact FMA).
  * @module
  */
 import { type FunctionBuilder, type Local, shuffleLanes } from "./wasm/mod.ts";

@@ -158,7 +158,8 @@ export interface CatInput {
  * The engine whose numerics a kernel path reproduces for the ops that PyTorch selects by engine
  * (elementwise, pooling, activations): `qnnpack` for QNNPACK's numerics, else `x86` — ATen's
  * AVX2 kernels, which the FBGEMM and oneDNN engines share (PyTorch 1.13 vectorises with AVX2
- * on AVX-512 CPUs too unless `ATEN_CPU_CAPABILITY=avx512`; docs/numerics.md).
+ * on AVX-512 CPUs too unless `ATEN_CPU_CAPABILITY=avx512`;
+ * docs/numerics/vectorized.md §AVX-512 CPUs).
  */
 export function kernelEngine(numerics: Numerics): Engine {
   return numerics === "qnnpack" ? "qnnpack" : "x86";

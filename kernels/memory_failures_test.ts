@@ -75,7 +75,7 @@ Deno.test("a weight too large to pack names packLinear and leaks no kernel memor
   }
 });
 
-Deno.test("the issue's probe: M = N = 65536 fails clearly and the next call works", () => {
+Deno.test("a probe beyond memory: M = N = 65536 fails clearly and the next call works", () => {
   const runtime = new KernelRuntime();
   const set = kernelSets(undefined, { runtime })[0];
   const packed = set.packLinear(weight(65536, 16));

@@ -2,7 +2,8 @@
  * The C++ `ChooseQuantizationParams` PyTorch uses at run time: for dynamic quantization of
  * activations (qlinear_dynamic.cpp) and inside `fused_moving_avg_obs_fake_quant`
  * (aten/src/ATen/native/quantized/cpu/QuantUtils.h `quant_utils::ChooseQuantizationParams`, and
- * FBGEMM's `fbgemm::ChooseQuantizationParams` in FBGEMM builds; shared/NUMERICS.md §6.1).
+ * FBGEMM's `fbgemm::ChooseQuantizationParams` in FBGEMM builds;
+ * docs/numerics/observers.md §ChooseQuantizationParams).
  * It differs from the Python observers' `calculate_qparams`: no eps floor but a 6.1e-5 minimum
  * scale, zero-point nudging by the smaller error, and the scale kept in double (quant_utils).
  * @module

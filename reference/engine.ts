@@ -8,7 +8,7 @@
  *   depending on the CPU and the weight.
  * - **Numerics**: the arithmetic this library reproduces bit for bit, one per engine and ISA/build:
  *   `fbgemm` (FBGEMM on AVX2, GCC-built), `fbgemm_avx512_vnni`, `onednn` (oneDNN on a VNNI CPU),
- *   `qnnpack`. docs/numerics.md describes each one.
+ *   `qnnpack`. docs/numerics/engines.md describes each one.
  *
  * The reference's `engine` option and a golden case's `engine` field accept both (`Engine`): a
  * numerics name says exactly which arithmetic; a backend name means that backend on its modelled

@@ -2,7 +2,7 @@
  * Fake quantization (quantize then dequantize in float, with the straight-through estimator for
  * the gradient) and its learnable LSQ variant, bit for bit as PyTorch 1.13's CPU kernels compute
  * them (aten/src/ATen/native/quantized/{FakeQuantPerTensorAffine,FakeQuantPerChannelAffine}.cpp,
- * cpu/kernels/QuantizedOpKernels.cpp; shared/NUMERICS.md §2).
+ * cpu/kernels/QuantizedOpKernels.cpp; docs/numerics/fake_quantize.md).
  *
  * **Formulas** (`inv = f32(1 / f32(scale))`, `rne` = round half to even):
  * - per tensor, and per channel with integer zero points:

@@ -1,6 +1,6 @@
 /**
  * The fake-quantize modules of quantization-aware training (torch/ao/quantization/
- * fake_quantize.py; shared/NUMERICS.md §2.4, §4):
+ * fake_quantize.py; docs/numerics/fake_quantize.md §The modules):
  * - `FakeQuantize`: an observer plus fake quantization with the observer's qparams;
  * - `FusedMovingAvgObsFakeQuantize`: the default QAT module, PyTorch's C++
  *   `fused_moving_avg_obs_fake_quant` (running min/max, C++ `ChooseQuantizationParams`, fake
@@ -283,7 +283,7 @@ export interface FusedMovingAvgObsFakeQuantizeOptions extends FakeQuantizeOption
  *   it; stored as float32 / int32), then fake quantization with them.
  *
  * `calculateQParams` is the observer's Python rule (what convert uses), which can differ from the
- * scale used in training (NUMERICS.md §2.4).
+ * scale used in training (docs/numerics/fake_quantize.md §The modules).
  */
 export class FusedMovingAvgObsFakeQuantize extends FakeQuantize {
   /** PyTorch's class name. */

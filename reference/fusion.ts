@@ -1,7 +1,8 @@
 /**
  * Folding an eval-mode BatchNorm into the convolution or linear layer before it, bit for bit as
  * PyTorch 1.13's `torch.nn.utils.fusion.fuse_conv_bn_weights` / `fuse_linear_bn_weights` compute
- * it (shared/NUMERICS.md §5). Every step is one float32 tensor op, rounded once:
+ * it (docs/numerics/fusion.md §Folding an eval-mode BatchNorm). Every step is one float32 tensor
+ * op, rounded once:
  * - `r = rsqrt(f32(rv + f32(eps)))`, where PyTorch's CPU rsqrt is `f32(1 / f32(sqrt(v)))` (two
  *   roundings, not a correctly rounded reciprocal square root);
  * - conv: `w' = f32(w * f32(γ * r))` per output channel (dim 0, or dim 1 with `transpose`),

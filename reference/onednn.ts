@@ -18,7 +18,7 @@
  *
  * Weights must be symmetric (PyTorch's onednn prepack refuses a nonzero weight zero point).
  * On CPUs without VNNI oneDNN sums u8·s8 pairs with int16 saturation instead; that arithmetic is
- * not reproduced (docs/numerics.md).
+ * not reproduced (docs/numerics/engines.md §The CPU each numerics assumes).
  * @module
  */
 import { show } from "./_check.ts";

@@ -1,7 +1,7 @@
 /**
  * Quantization configurations: which observer (or fake-quantize module) watches a layer's
  * activations and which its weights, exactly as PyTorch 1.13's torch/ao/quantization/qconfig.py,
- * observer.py and fake_quantize.py define them (shared/NUMERICS.md §4). Every default is a
+ * observer.py and fake_quantize.py define them (docs/numerics/qconfig.md). Every default is a
  * factory (PyTorch's `with_args` partial): `qconfig.activation.create()` builds a fresh observer.
  * Names are PyTorch's, camelCase (`default_qat_qconfig_v2` → `defaultQatQConfigV2`).
  *

@@ -1,7 +1,7 @@
 /**
  * quantize_per_tensor, quantize_per_channel and dequantize, bit for bit as PyTorch 1.13 computes
  * them (aten/src/ATen/native/quantized/AffineQuantizerBase.cpp `quantize_val`,
- * cpu/kernels/QuantizedOpKernels.cpp; docs/numerics.md, "Quantize per tensor").
+ * cpu/kernels/QuantizedOpKernels.cpp; docs/numerics/quantize.md).
  *
  * Where PyTorch's answer depends on the build (NaN, ±Infinity, |x/scale| beyond int32), the
  * FBGEMM engines (`fbgemm`, `x86`, `fbgemm_avx512_vnni`: PyTorch builds with FBGEMM quantize

@@ -1,8 +1,8 @@
 /**
- * Quantized 2-D convolution — `torch.ops.quantized.conv2d[_relu]` — with the integer arithmetic
- * of each numerics (docs/numerics.md). Layout is PyTorch's logical NCHW for activations and OIHW
- * for weights; the integer work is done on NHWC im2col rows in the order (kh, kw, c), as the
- * engines see them, and every output channel is a GEMM column requantized exactly as the linear
+ * Quantized 2-D convolution — `torch.ops.quantized.conv2d[_relu]` — with the integer arithmetic of
+ * each numerics (docs/numerics/linear_conv.md). Layout is PyTorch's logical NCHW for activations
+ * and OIHW for weights; the integer work is done on NHWC im2col rows in the order (kh, kw, c), as
+ * the engines see them, and every output channel is a GEMM column requantized exactly as the linear
  * layers do (`staticRequantizer` of reference/quantized_linear.ts):
  *
  * - **qnnpack** (aten/src/ATen/native/quantized/cpu/qconv.cpp `PackedConvWeightsQnnp::apply_impl`,

@@ -1,7 +1,7 @@
 /**
  * Quantized elementwise ops — `torch.ops.quantized.add[_relu]`, `mul[_relu]`, `add_scalar`,
- * `mul_scalar` and `cat` — bit for bit as PyTorch 1.13 computes them (shared/NUMERICS.md §1.9,
- * §8). Two families of numerics:
+ * `mul_scalar` and `cat` — bit for bit as PyTorch 1.13 computes them (docs/numerics/elementwise.md,
+ * docs/numerics/vectorized.md). Two families of numerics:
  *
  * - **qnnpack** (the `qnnpack` engine, quint8 operands of equal shape; aten/src/ATen/native/
  *   quantized/cpu/BinaryOps.cpp `qnnpack_add`, qnnpack/src/add.c, q8vadd/sse2.c,
@@ -388,7 +388,7 @@ export function quantizedMulRelu(
 // scalar add / mul
 
 /**
- * `torch.ops.quantized.add_scalar(q, c)` (BinaryOps.cpp `_add_scalar_out`; NUMERICS §8):
+ * `torch.ops.quantized.add_scalar(q, c)` (BinaryOps.cpp `_add_scalar_out`):
  * `cq = rne(c / s)` (double); when `z − cq` is a valid zero point the codes are copied and the
  * zero point becomes `z − cq`; otherwise the output saturates one end of the range:
  * `s' = s·(qmax − (z − cq)) / (qmax − qmin)` with `z' = qmin` (c > 0), or
@@ -425,7 +425,7 @@ export function quantizedAddScalar(q: QuantizedTensor, c: number): QuantizedTens
 }
 
 /**
- * `torch.ops.quantized.mul_scalar(q, c)` (BinaryOps.cpp `_mul_scalar_out`; NUMERICS §8): only the
+ * `torch.ops.quantized.mul_scalar(q, c)` (BinaryOps.cpp `_mul_scalar_out`): only the
  * qparams change — `c > 0`: scale `s·c`, codes copied; `c < 0`: scale `s·|c|`, zero point
  * `qmax − (z − qmin)`, codes `qmax − (q − qmin)`; `c = 0`: scale 1, zero point 0, every code 0.
  * Scales are doubles; every engine gives the same result [V].
@@ -484,7 +484,7 @@ export function isChannelsLastContiguous(shape: readonly number[]): boolean {
  *   dequantize/quantize (the quantize uses `f32(1.0/scale)`, a double reciprocal), the last
  *   `C mod 8` with the scalar ones [V: a crafted tie shows the split at every C from 1 to 70];
  * - otherwise `quantize_per_tensor(cat(dequantize(x_i)), scale, zero_point)` with the scalar
- *   formulas of §1.1/§1.6 (which reproduce the codes when the qparams are equal).
+ *   `quantize_val` / `dequantize_val` (which reproduce the codes when the qparams are equal).
  * @throws {RangeError}/{TypeError} for no inputs, mismatched dtypes, ranks or sizes, a bad dim
  * or qparams.
  */

@@ -1,7 +1,7 @@
 /**
  * Quantized linear layers — `torch.ops.quantized.linear[_relu]` (static) and
  * `torch.ops.quantized.linear_dynamic` — with the integer arithmetic of each numerics
- * (docs/numerics.md):
+ * (docs/numerics/linear_conv.md):
  *
  * - **fbgemm** (FBGEMM on AVX2, GCC-built; aten/src/ATen/native/quantized/cpu/qlinear.cpp with
  *   FBGEMM's `PackAWithRowOffset`, the u8s8s32acc32 kernel and `requantizeOutputProcessingAvx2`):

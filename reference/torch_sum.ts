@@ -1,8 +1,9 @@
 /**
  * `torch.sum` of a contiguous float32 tensor, in the exact order PyTorch 1.13's AVX2 kernel adds
- * (aten/src/ATen/native/cpu/SumKernel.cpp; shared/NUMERICS.md §9.4): 8-lane vectors in rows of
- * 4, a 4-level cascade, then the scalar tail and the lanes in order. Float summation is not
- * associative, so this order is what makes HistogramObserver and LSQ gradients bit-exact.
+ * (aten/src/ATen/native/cpu/SumKernel.cpp; docs/numerics/float_ops.md §torch.sum): 8-lane
+ * vectors in rows of 4, a 4-level cascade, then the scalar tail and the lanes in order. Float
+ * summation is not associative, so this order is what makes HistogramObserver and LSQ gradients
+ * bit-exact.
  * (An AVX512 build uses 16 lanes and gives different bits.)
  * @module
  */

@@ -1,5 +1,6 @@
 /**
- * Properties of the observers and fake-quantize modules (shared/NUMERICS.md §2.4, §3).
+ * Properties of the observers and fake-quantize modules (docs/numerics/observers.md,
+ * docs/numerics/fake_quantize.md §The modules).
  * @module
  */
 import fc from "fast-check";

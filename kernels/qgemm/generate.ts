@@ -7,7 +7,7 @@
  * accumulate 2·MR v128 int32 accumulators over K, then store them. A rows are read as full
  * 16-byte vectors and their 4- or 8-byte groups splatted with `i8x16.shuffle`: Deno runs wasm
  * without the trap handler, so each load costs a bounds check and loads per MAC matter most
- * (shared/KERNEL_NOTES.md §4).
+ * (docs/kernels.md §Deno runs wasm without the trap handler).
  * @module
  */
 import { type FunctionBuilder, type Local, ModuleBuilder, splatLane } from "../wasm/mod.ts";

@@ -1,7 +1,7 @@
 /**
  * The float arithmetic between an int32 accumulator (zero points already removed) and a kernel's
  * output, one per numerics, bit for bit as the reference computes it (reference/quantized_linear.ts,
- * reference/onednn.ts; docs/numerics.md):
+ * reference/onednn.ts; docs/numerics/linear_conv.md):
  *
  * - **FBGEMM** (`fbgemm`, `fbgemm_avx512_vnni`): `xf = fma(biasTerm, biasScale, f32(acc))` (one
  *   rounding: GCC's contraction; emulated as `f32(biasProduct + f32(acc))` with the per-column

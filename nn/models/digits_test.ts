@@ -1,5 +1,5 @@
 /**
- * The proof on a real model (issue 4 §4): the digits CNN and MLP quantized three ways by our
+ * The proof on a real model: the digits CNN and MLP quantized three ways by our
  * flows, against what PyTorch 1.13 recorded in golden/models/digits/ (qnnpack engine).
  *
  * Bit-exact (checked): weights and weight qparams of every flow; activation qparams from

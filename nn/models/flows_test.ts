@@ -1,5 +1,5 @@
 /**
- * The proof on models nobody tuned for (issue 10): what `scripts/models/record_flows.py`
+ * The proof on models nobody tuned for: what `scripts/models/record_flows.py`
  * recorded from real PyTorch 1.13 (qnnpack engine) in `golden/models/flows/`, every state loaded
  * through `loadStateDict` with PyTorch's keys (written by `scripts/export_state_dict.py`):
  *

@@ -1,7 +1,7 @@
 /**
  * The tensor operations HistogramObserver is built from, bit for bit as PyTorch 1.13 runs them on
  * a CPU (aten/src/ATen/native/Histogram.cpp, cpu/HistogramKernel.cpp, c10/util/generic_math.h;
- * shared/NUMERICS.md §3.1).
+ * docs/numerics/observers.md §HistogramObserver).
  * @module
  */
 import { show } from "../_check.ts";

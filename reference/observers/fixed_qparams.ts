@@ -1,6 +1,6 @@
 /**
  * FixedQParamsObserver and its defaults for sigmoid-like (0..1) and tanh-like (-1..1) outputs
- * (torch/ao/quantization/observer.py; shared/NUMERICS.md §3).
+ * (torch/ao/quantization/observer.py; docs/numerics/observers.md §Observers without statistics).
  * @module
  */
 import { checkInteger, checkTensor, show } from "../_check.ts";

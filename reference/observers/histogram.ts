@@ -1,7 +1,7 @@
 /**
  * HistogramObserver, the full PyTorch 1.13 algorithm (torch/ao/quantization/observer.py;
- * shared/NUMERICS.md §3.1): a 2048-bin running histogram whose range grows by upsampling and
- * re-binning, and an L2-error search for the clipping range.
+ * docs/numerics/observers.md §HistogramObserver): a 2048-bin running histogram whose range
+ * grows by upsampling and re-binning, and an L2-error search for the clipping range.
  * @module
  */
 import { checkInteger, checkTensor, show } from "../_check.ts";

@@ -1,6 +1,6 @@
 /**
  * MinMaxObserver and MovingAverageMinMaxObserver (torch/ao/quantization/observer.py;
- * shared/NUMERICS.md §3).
+ * docs/numerics/observers.md §MinMaxObserver and MovingAverageMinMaxObserver).
  * @module
  */
 import { checkTensor } from "../_check.ts";

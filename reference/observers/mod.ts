@@ -1,7 +1,7 @@
 /**
  * Observers: modules that record statistics of tensors and compute quantization parameters
  * from them, bit for bit as PyTorch 1.13 (torch/ao/quantization/observer.py;
- * shared/NUMERICS.md §3).
+ * docs/numerics/observers.md).
  *
  * @example
  * ```ts

@@ -1,6 +1,6 @@
 /**
  * PerChannelMinMaxObserver and MovingAveragePerChannelMinMaxObserver
- * (torch/ao/quantization/observer.py; shared/NUMERICS.md §3).
+ * (torch/ao/quantization/observer.py; docs/numerics/observers.md §Per-channel observers).
  * @module
  */
 import { checkInteger, checkTensor } from "../_check.ts";

@@ -2,7 +2,7 @@
  * PyTorch's `UniformQuantizationObserverBase`: argument validation, the effective quantization
  * range (`calculate_qmin_qmax`) and `_calculate_qparams`, the min/max → (scale, zero point) rule
  * every uniform observer shares (torch/ao/quantization/observer.py, utils.py;
- * shared/NUMERICS.md §3).
+ * docs/numerics/observers.md §From min and max to qparams).
  * @module
  */
 import {

@@ -3,7 +3,7 @@
  * DynamicQuantizeLinear, MatMulInteger, QLinearMatMul, ConvInteger, QLinearConv) and
  * onnxruntime's com.microsoft QLinearAdd / QLinearMul, each computed as the ONNX operator
  * definition says and, where it leaves the float arithmetic open, as onnxruntime's portable CPU
- * code computes it (docs/onnx_profile.md lists every such choice).
+ * code computes it (docs/numerics/onnx.md lists every such choice).
  * @module
  */
 export * from "./types.ts";

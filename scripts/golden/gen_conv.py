@@ -1,6 +1,6 @@
-"""quantized_conv2d cases, qnnpack engine (NUMERICS.md §7.1).
+"""quantized_conv2d cases, qnnpack engine (docs/numerics/linear_conv.md §QNNPACK).
 
-Op `quantized_conv2d` (shared/GOLDEN_FORMAT.md): attrs stride, padding, dilation (int pairs),
+Op `quantized_conv2d` (golden/README.md §Op catalog): attrs stride, padding, dilation (int pairs),
 groups, x_scale, x_zero_point, y_scale, y_zero_point, relu, w_qscheme; inputs x (uint8 NCHW),
 w (int8 OIHW), w_scales (float64), w_zero_points (int64), optional bias (float32); output y
 (uint8 NCHW). Recorded with torch.ops.quantized.conv2d_prepack + conv2d / conv2d_relu.

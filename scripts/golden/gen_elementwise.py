@@ -1,10 +1,11 @@
-"""Elementwise, pooling and activation cases for CNNs (NUMERICS.md §1.9, §8).
+"""Elementwise, pooling and activation cases for CNNs (docs/numerics/vectorized.md,
+docs/numerics/elementwise.md, docs/numerics/pooling.md, docs/numerics/activations.md).
 
 Recorded single-threaded under the qnnpack engine and, where the numerics differ there, under
 onednn (whose elementwise kernels are ATen's AVX2-vectorized ones on this x86 machine: the first
 floor(n/64)*64 elements of each contiguous run are vector lanes, the rest scalar).
 
-Ops of the catalog (shared/GOLDEN_FORMAT.md): quantized_add, quantized_add_relu, quantized_mul
+Ops of the catalog (golden/README.md §Op catalog): quantized_add, quantized_add_relu, quantized_mul
 (attrs a_scale, a_zero_point, b_scale, b_zero_point, y_scale, y_zero_point; inputs a, b uint8 of
 one shape; output y uint8).
 

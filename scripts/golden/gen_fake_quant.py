@@ -1,6 +1,7 @@
-"""Fake quantization cases, forward and backward, including the learnable LSQ ops (NUMERICS.md §2).
+"""Fake quantization cases, forward and backward, including the learnable LSQ ops
+(docs/numerics/fake_quantize.md).
 
-Ops (GOLDEN_FORMAT.md; the LSQ ops are additions):
+Ops (golden/README.md §Op catalog; the LSQ ops are additions):
 - `fake_quantize_per_tensor_affine`: attrs `scale`, `zero_point`, `quant_min`, `quant_max`;
   inputs `x`, `dy`; outputs `y` and `dx` (x.grad after y.backward(dy)).
 - `fake_quantize_per_channel_affine`: attrs `axis`, `quant_min`, `quant_max`; inputs `x`,

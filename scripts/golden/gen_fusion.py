@@ -1,6 +1,6 @@
-"""Conv/Linear + BatchNorm folding in eval mode (torch.nn.utils.fusion; NUMERICS.md §5).
+"""Conv/Linear + BatchNorm folding in eval mode (torch.nn.utils.fusion; docs/numerics/fusion.md).
 
-Ops (GOLDEN_FORMAT.md):
+Ops (golden/README.md §Op catalog):
 - `fuse_conv_bn_eval`: attrs `eps`, `transpose`; inputs `conv_w`, optional `conv_b`, `bn_rm`,
   `bn_rv`, optional `bn_w`, `bn_b` (absent for affine=False); outputs `w`, `b`.
 - `fuse_linear_bn_eval`: attrs `eps`; inputs `linear_w`, optional `linear_b`, `bn_rm`, `bn_rv`,

@@ -1,4 +1,5 @@
-"""quantized_linear (static) and quantized_linear_dynamic cases, qnnpack engine (NUMERICS.md §6-7).
+"""quantized_linear (static) and quantized_linear_dynamic cases, qnnpack engine
+(docs/numerics/linear_conv.md §QNNPACK, §Dynamic linear).
 
 The Debian PyTorch 1.13 build has no FBGEMM, so only QNNPACK numerics are recorded here; the
 fbgemm semantics are checked by properties and by goldens recorded elsewhere (`--golden`).

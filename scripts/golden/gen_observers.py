@@ -1,6 +1,7 @@
-"""Observer, FakeQuantize-module and default-qconfig cases (NUMERICS.md §2.4, §3, §4).
+"""Observer, FakeQuantize-module and default-qconfig cases (docs/numerics/observers.md,
+docs/numerics/fake_quantize.md §The modules, docs/numerics/qconfig.md).
 
-Ops (GOLDEN_FORMAT.md, with these optional fields):
+Ops (golden/README.md §Op catalog, with these optional fields):
 - `observer`: attrs `observer` (class name), `args` (constructor arguments, PyTorch names) and,
   for observers whose calculate_qparams raises, `calculate_qparams_raises: true`; inputs
   `x0`, `x1`, ... observed in order; outputs `scale`, `zero_point`, `min_val`, `max_val` as

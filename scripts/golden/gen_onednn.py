@@ -1,11 +1,12 @@
 """quantized_linear, quantized_linear_dynamic and quantized_conv2d cases, onednn engine.
 
-oneDNN's int8 numerics (docs/numerics.md) as PyTorch 1.13 calls them through ideep, recorded on
-this machine's CPU (the onednn numerics are those of a CPU with VNNI; the `source` field names
-the CPU). Adversarial on purpose: K = 1 and odd K, shapes at the kernels' tile edges (M around 4,
-N around 8, K around 16), weights at -128 and 127, activation and output zero points 0, 128 and
-255, outputs that saturate at 0 and 255, per-tensor and per-channel weights, depthwise and
-groupwise convolutions, and rows whose accumulators land within 1e-5 of a rounding tie.
+oneDNN's int8 numerics (docs/numerics/linear_conv.md §oneDNN) as PyTorch 1.13 calls them through
+ideep, recorded on this machine's CPU (the onednn numerics are those of a CPU with VNNI; the
+`source` field names the CPU). Adversarial on purpose: K = 1 and odd K, shapes at the kernels' tile
+edges (M around 4, N around 8, K around 16), weights at -128 and 127, activation and output zero
+points 0, 128 and 255, outputs that saturate at 0 and 255, per-tensor and per-channel weights,
+depthwise and groupwise convolutions, and rows whose accumulators land within 1e-5 of a rounding
+tie.
 
 Two pitfalls of PyTorch 1.13's onednn engine shape this generator:
 - ideep caches primitives process-wide under a key (shapes, geometry, post-ops, output scales)

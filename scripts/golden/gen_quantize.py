@@ -1,4 +1,4 @@
-"""quantize_per_tensor / quantize_per_channel / dequantize_* cases (NUMERICS.md §1)."""
+"""quantize_per_tensor / quantize_per_channel / dequantize_* cases (docs/numerics/quantize.md)."""
 import numpy as np
 import torch
 

@@ -1,4 +1,4 @@
-"""Helpers to write qgolden/1 files (shared/GOLDEN_FORMAT.md) from real PyTorch results.
+"""Helpers to write qgolden/1 files (golden/README.md §Format) from real PyTorch results.
 
 Every value in a golden file comes from a PyTorch call made by a generator in this folder;
 nothing is typed by hand. Files are written single-threaded (torch.set_num_threads(1)) because
