@@ -11,7 +11,7 @@ import {
   quantizedRelu6,
   quantizedSigmoid,
   quantizedTanh,
-} from "../reference/quantized_activations.ts";
+} from "../reference/quantized_activation.ts";
 import { unaryOp } from "./unary.ts";
 import { float } from "./domain.ts";
 import { scalarToFloat } from "../reference/_aten_unary.ts";

@@ -19,7 +19,7 @@ import { nchwToNhwc, nhwcToNchw } from "../kernels/qconv.ts";
 import type { Engine } from "../reference/engine.ts";
 import {
   nhwcReadAsNchw,
-  poolPath,
+  poolKernel,
   quantizedAdaptiveAvgPool2d,
   quantizedAvgPool2d,
   quantizedMaxPool2d,
@@ -104,8 +104,8 @@ function poolOp<W extends PoolWindowArgs>(spec: {
         if (x.dtype !== "quint8" || x.shape.length !== 4) return false;
         const eligible = qnnpackEligible(x, args.window);
         const options = { channelsLast: args.channelsLast, qnnpackEligible: eligible };
-        return poolPath(x, engine, options) ===
-          poolPath(x, kernelEngine(set.numerics), {
+        return poolKernel(x, engine, options) ===
+          poolKernel(x, kernelEngine(set.numerics), {
             channelsLast: true,
             qnnpackEligible: eligible,
           });
@@ -115,12 +115,12 @@ function poolOp<W extends PoolWindowArgs>(spec: {
         const qp = x.qparams as UnaryQParams;
         const nhwc = set.pool2dNhwc(nchwToNhwc(x.intRepr as Uint8Array, x.shape), qp, args.window);
         const [n, oh, ow, c] = nhwc.shape;
-        const path = poolPath(x, engine, {
+        const kernel = poolKernel(x, engine, {
           channelsLast: args.channelsLast,
           qnnpackEligible: qnnpackEligible(x, args.window),
         });
         // PyTorch's layout quirk: its output is the NHWC data read as NCHW.
-        const y = nhwcReadAsNchw(x.shape, [n, c, oh, ow], path)
+        const y = nhwcReadAsNchw(x.shape, [n, c, oh, ow], kernel)
           ? { data: nhwc.data, shape: [n, c, oh, ow] }
           : nhwcToNchw(nhwc);
         return new QuantizedTensor(y.data, y.shape, "quint8", x.qparams);

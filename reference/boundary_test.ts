@@ -64,7 +64,7 @@ import {
   quantizedRelu,
   quantizedSigmoid,
   quantizedTanh,
-} from "./quantized_activations.ts";
+} from "./quantized_activation.ts";
 
 /** One public function: a valid call and what may be absent. */
 interface Entry {

@@ -23,7 +23,7 @@ export * from "./quantized_hardsigmoid.ts";
 export * from "./quantized_batch_norm.ts";
 export * from "./aten_float.ts";
 export * from "./layout.ts";
-export * from "./quantized_activations.ts";
+export * from "./quantized_activation.ts";
 export * from "./quantized_conv2d.ts";
 export * from "./quantized_elementwise.ts";
 export * from "./quantized_embedding.ts";

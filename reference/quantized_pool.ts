@@ -1,8 +1,8 @@
 /**
  * Quantized 2-D pooling — `max_pool2d`, `avg_pool2d` and `adaptive_avg_pool2d` of quantized
- * tensors — bit for bit as PyTorch 1.13 computes them (shared/NUMERICS.md §8). The output keeps
+ * tensors — bit for bit as PyTorch 1.13 computes them (docs/numerics/pooling.md). The output keeps
  * the input's qparams. Tensors are NCHW (or CHW); PyTorch picks one of three kernels, which this
- * reference names as a `PoolPath`:
+ * reference names as a `PoolKernel`:
  *
  * - `qnnpack`: QNNPACK's operators, taken under the qnnpack engine for quint8 4-D inputs without
  *   ceil mode (aten/src/ATen/native/quantized/cpu/Pooling.cpp `qnnpack_maxpool2d`,
@@ -16,9 +16,9 @@
  * - `nchw`: ATen's plain loops (`spatial_dilated_max_pooling`, `avg_pool2d_out_frame`,
  *   `adaptive_avg_pool_single_out_frame`) otherwise.
  *
- * `poolPath` reproduces PyTorch's choice; an explicit `path` option overrides it. All three
- * formulas were found by randomized comparison with PyTorch 1.13 on this machine (thousands of
- * cases, both engines, quint8 and qint8, NCHW and channels-last, ceil mode, padding, dilation,
+ * `poolKernel` reproduces PyTorch's choice; an explicit `pytorchKernel` option overrides it. All
+ * three formulas were found by randomized comparison with PyTorch 1.13 on this machine
+ * (thousands of cases, both engines, quint8 and qint8, NCHW and channels-last, ceil mode, padding, dilation,
  * count_include_pad and divisor_override) and are recorded in golden/pool_*.json.
  * @module
  */
@@ -39,7 +39,7 @@ import { QuantizedTensor } from "./tensor.ts";
 import { toNhwc } from "./layout.ts";
 
 /** Which of PyTorch's pooling kernels to reproduce (see the module documentation). */
-export type PoolPath = "qnnpack" | "nchw" | "nhwc";
+export type PoolKernel = "qnnpack" | "nchw" | "nhwc";
 
 /** Options every pooling op shares. */
 export interface PoolCommonOptions {
@@ -50,8 +50,8 @@ export interface PoolCommonOptions {
    * storage. Only selects the kernel (the data is always given in logical NCHW order).
    */
   channelsLast?: boolean;
-  /** Force a kernel instead of PyTorch's dispatch. */
-  path?: PoolPath;
+  /** Force a PyTorch kernel instead of PyTorch's dispatch. */
+  pytorchKernel?: PoolKernel;
 }
 
 /**
@@ -102,11 +102,11 @@ function poolInput(x: QuantizedTensor) {
  * otherwise `nhwc` for a channels-last-contiguous input (`channelsLast`, or C == 1, or H·W == 1)
  * and `nchw` for the rest.
  */
-export function poolPath(
+export function poolKernel(
   x: QuantizedTensor,
   engine: Engine,
   options: { channelsLast?: boolean; qnnpackEligible: boolean },
-): PoolPath {
+): PoolKernel {
   checkEngine(engine);
   if (
     engine === "qnnpack" && x.dtype === "quint8" && x.shape.length === 4 && options.qnnpackEligible
@@ -132,11 +132,11 @@ function outputTensor(
   data: IntRepr,
   oh: number,
   ow: number,
-  path: PoolPath,
+  kernel: PoolKernel,
 ) {
   const shape = [...x.shape.slice(0, -2), oh, ow];
   const nchw = shape.length === 4 ? shape : [1, ...shape];
-  const stored = nhwcReadAsNchw(x.shape, shape, path)
+  const stored = nhwcReadAsNchw(x.shape, shape, kernel)
     ? toNhwc(data as Uint8Array | Int8Array, nchw)
     : data;
   return new QuantizedTensor(stored, shape, x.dtype, x.qparams);
@@ -144,17 +144,17 @@ function outputTensor(
 
 /**
  * Whether PyTorch 1.13's pooling output holds NHWC-ordered data under NCHW strides (see
- * `outputTensor`): the `nhwc` path, an input of H·W == 1 with C > 1, an output larger than 1×1.
+ * `outputTensor`): the `nhwc` kernel, an input of H·W == 1 with C > 1, an output larger than 1×1.
  */
 export function nhwcReadAsNchw(
   inputShape: readonly number[],
   outputShape: readonly number[],
-  path: PoolPath,
+  kernel: PoolKernel,
 ): boolean {
   const [h, w] = inputShape.slice(-2);
   const [oh, ow] = outputShape.slice(-2);
   const c = inputShape[inputShape.length - 3];
-  return path === "nhwc" && h * w === 1 && c > 1 && oh * ow > 1;
+  return kernel === "nhwc" && h * w === 1 && c > 1 && oh * ow > 1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,7 +182,7 @@ export interface QuantizedMaxPool2dOptions extends PoolCommonOptions {
  *   (`doz` then `min(·, size − 1)`), so with dilation a padded tap can read an input element that
  *   lies outside the window. QNNPACK refuses a 1×1 window.
  * @throws {RangeError} for bad geometry (kernel, stride or dilation < 1, padding above half the
- * kernel), an output size below 1, or a 1×1 window on the qnnpack path.
+ * kernel), an output size below 1, or a 1×1 window on the qnnpack kernel.
  */
 export function quantizedMaxPool2d(
   x: QuantizedTensor,
@@ -205,9 +205,9 @@ export function quantizedMaxPool2d(
   if (oh < 1 || ow < 1) {
     throw new RangeError(`x: input ${h}x${w} gives an output size of ${oh}x${ow}, below 1`);
   }
-  const path = options.path ??
-    poolPath(x, options.engine, { channelsLast: options.channelsLast, qnnpackEligible: !ceil });
-  if (path === "qnnpack" && kh * kw === 1) {
+  const choice = options.pytorchKernel ??
+    poolKernel(x, options.engine, { channelsLast: options.channelsLast, qnnpackEligible: !ceil });
+  if (choice === "qnnpack" && kh * kw === 1) {
     throw new RangeError(`kernelSize: QNNPACK refuses 1x1 max pooling ("meaningless")`);
   }
   const { min } = dtypeRange(x.dtype);
@@ -222,11 +222,11 @@ export function quantizedMaxPool2d(
         let best = min;
         for (let r = 0; r < kh; r++) {
           let iy = y * sh - ph + r * dh;
-          if (path === "qnnpack") iy = clamp(iy, 0, h - 1);
+          if (choice === "qnnpack") iy = clamp(iy, 0, h - 1);
           else if (iy < 0 || iy >= h) continue;
           for (let s = 0; s < kw; s++) {
             let ix = xo * sw - pw + s * dw;
-            if (path === "qnnpack") ix = clamp(ix, 0, w - 1);
+            if (choice === "qnnpack") ix = clamp(ix, 0, w - 1);
             else if (ix < 0 || ix >= w) continue;
             const v = src[base + iy * w + ix];
             if (v > best) best = v;
@@ -236,7 +236,7 @@ export function quantizedMaxPool2d(
       }
     }
   }
-  return outputTensor(x, out, oh, ow, path);
+  return outputTensor(x, out, oh, ow, choice);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,10 +283,10 @@ export function qnnpackAvgPoolValue(acc: number, scale: number, zeroPoint: numbe
  *   padded input (count_include_pad), or the taps inside the input;
  *   `clamp(rne(f32(f32(f32(Σq − size·zp)·m) + zp)))` — the zero point is added before rounding.
  * - `nhwc`: `m = f32(f32(f32(s)/f32(s))/div)`; `clamp(zp + rne(f32(f32(Σq − size·zp)·m)))`.
- * An output size of 0 gives an empty tensor, as in PyTorch (except on the qnnpack path, which
+ * An output size of 0 gives an empty tensor, as in PyTorch (except on the qnnpack kernel, which
  * refuses it).
  * @throws {RangeError} for bad geometry, a zero divisor, a negative output size (or 0 on the
- * qnnpack path), or a 1×1 window on the qnnpack path.
+ * qnnpack kernel), or a 1×1 window on the qnnpack kernel.
  */
 export function quantizedAvgPool2d(
   x: QuantizedTensor,
@@ -311,16 +311,16 @@ export function quantizedAvgPool2d(
   }
   const oh = poolOutputSize(h, kh, sh, ph, 1, ceil);
   const ow = poolOutputSize(w, kw, sw, pw, 1, ceil);
-  const path = options.path ??
-    poolPath(x, options.engine, { channelsLast: options.channelsLast, qnnpackEligible: !ceil });
+  const choice = options.pytorchKernel ??
+    poolKernel(x, options.engine, { channelsLast: options.channelsLast, qnnpackEligible: !ceil });
   // ATen's loops accept an empty output; QNNPACK checks for one.
-  if (oh < (path === "qnnpack" ? 1 : 0) || ow < (path === "qnnpack" ? 1 : 0)) {
+  if (oh < (choice === "qnnpack" ? 1 : 0) || ow < (choice === "qnnpack" ? 1 : 0)) {
     throw new RangeError(`x: input ${h}x${w} gives an output size of ${oh}x${ow}`);
   }
-  if (path === "qnnpack" && kh * kw === 1) {
+  if (choice === "qnnpack" && kh * kw === 1) {
     throw new RangeError(`kernelSize: QNNPACK refuses 1x1 average pooling ("meaningless")`);
   }
-  if (path === "qnnpack" && x.dtype !== "quint8") {
+  if (choice === "qnnpack" && x.dtype !== "quint8") {
     throw new TypeError(`x: QNNPACK average pooling takes quint8, got ${x.dtype}`);
   }
   const { min, max } = dtypeRange(x.dtype);
@@ -342,11 +342,11 @@ export function quantizedAvgPool2d(
         }
         const acc = sum - size * zp;
         let v: number;
-        if (path === "qnnpack") {
+        if (choice === "qnnpack") {
           v = qnnpackAvgPoolValue(acc, qnnpackScale, zp);
         } else {
           const div = divisor ?? (countIncludePad ? poolSize : size);
-          if (path === "nchw") {
+          if (choice === "nchw") {
             const m = f32(scale / scale / div);
             v = clamp(roundHalfEven(f32(f32(f32(acc) * m) + zp)), min, max);
           } else {
@@ -358,7 +358,7 @@ export function quantizedAvgPool2d(
       }
     }
   }
-  return outputTensor(x, out, oh, ow, path);
+  return outputTensor(x, out, oh, ow, choice);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,7 +419,7 @@ export function adaptiveEnd(index: number, outSize: number, inSize: number): num
  *   (the average of codes), no clamp needed.
  * - `nhwc`: `clamp(zp + rne(f32(f32(Σq − k·zp)·f32(1/k))))`.
  *
- * A 1×1 input on the `nhwc` path gives PyTorch's layout quirk (see `outputTensor`).
+ * A 1×1 input on the `nhwc` kernel gives PyTorch's layout quirk (see `outputTensor`).
  * @throws {RangeError} for an output size below 1 or a bad input.
  */
 export function quantizedAdaptiveAvgPool2d(
@@ -430,17 +430,25 @@ export function quantizedAdaptiveAvgPool2d(
   checkOptions("options", options, "engine, outputSize, …");
   const [oh, ow] = pair("outputSize", options.outputSize, 1, [0, 0]);
   const divisible = h % oh === 0 && w % ow === 0 && !(h === oh && w === ow);
-  const path = options.path ??
-    poolPath(x, options.engine, { channelsLast: options.channelsLast, qnnpackEligible: divisible });
-  if (path === "qnnpack") {
+  const choice = options.pytorchKernel ??
+    poolKernel(x, options.engine, {
+      channelsLast: options.channelsLast,
+      qnnpackEligible: divisible,
+    });
+  if (choice === "qnnpack") {
     if (!(h % oh === 0 && w % ow === 0) || (h === oh && w === ow)) {
       throw new RangeError(
-        `outputSize: the qnnpack path needs an output size [${oh}, ${ow}] that divides the ` +
+        `outputSize: the qnnpack kernel needs an output size [${oh}, ${ow}] that divides the ` +
           `input size [${h}, ${w}] and differs from it`,
       );
     }
     const k: [number, number] = [h / oh, w / ow];
-    return quantizedAvgPool2d(x, { engine: "qnnpack", kernelSize: k, stride: k, path });
+    return quantizedAvgPool2d(x, {
+      engine: "qnnpack",
+      kernelSize: k,
+      stride: k,
+      pytorchKernel: choice,
+    });
   }
   const { min, max } = dtypeRange(x.dtype);
   const out = x.dtype === "quint8"
@@ -462,7 +470,7 @@ export function quantizedAdaptiveAvgPool2d(
         const kh = he - hs;
         const kw = we - ws;
         let v: number;
-        if (path === "nchw") {
+        if (choice === "nchw") {
           const r = f32(f32(1 / kh) / kw);
           v = roundHalfEven(f32(f32(sum) * r));
         } else {
@@ -473,5 +481,5 @@ export function quantizedAdaptiveAvgPool2d(
       }
     }
   }
-  return outputTensor(x, out, oh, ow, path);
+  return outputTensor(x, out, oh, ow, choice);
 }

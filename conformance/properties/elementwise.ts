@@ -16,7 +16,7 @@ import {
   quantizedMul,
   quantizedMulRelu,
 } from "../../reference/quantized_elementwise.ts";
-import { quantizedSigmoid, quantizedTanh } from "../../reference/quantized_activations.ts";
+import { quantizedSigmoid, quantizedTanh } from "../../reference/quantized_activation.ts";
 import { QuantizedTensor } from "../../reference/tensor.ts";
 
 /** The functions these properties check. */

@@ -64,7 +64,7 @@ Deno.test("pooling properties catch an average that always divides by kH·kW", a
     const k = typeof o.kernelSize === "number" ? [o.kernelSize, o.kernelSize] : o.kernelSize;
     return REFERENCE_POOL.quantizedAvgPool2d(
       x,
-      o.path === "qnnpack" ? o : { ...o, divisorOverride: k[0] * k[1] },
+      o.pytorchKernel === "qnnpack" ? o : { ...o, divisorOverride: k[0] * k[1] },
     );
   };
   const names = await failingNames(

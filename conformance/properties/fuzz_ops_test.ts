@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { hardswish } from "../../ops/activations.ts";
 import { unaryOp } from "../../ops/unary.ts";
-import { quantizedRelu } from "../../reference/quantized_activations.ts";
+import { quantizedRelu } from "../../reference/quantized_activation.ts";
 import type { QuantizedTensor } from "../../reference/tensor.ts";
 import { kernelSets } from "../../kernels/paths.ts";
 import { opFuzzProperties } from "./fuzz_ops.ts";

@@ -1,6 +1,6 @@
 /**
- * Properties of quantized pooling (max, average, adaptive average) on every kernel path PyTorch
- * has (qnnpack, NCHW loops, channels-last), built from the functions they check so a test can
+ * Properties of quantized pooling (max, average, adaptive average) on every PyTorch kernel
+ * (qnnpack, NCHW loops, channels-last), built from the functions they check so a test can
  * pass broken ones.
  * @module
  */
@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type { PropertyCheck } from "./property.ts";
 import { scaleArb } from "./quantize.ts";
 import {
-  type PoolPath,
+  type PoolKernel,
   quantizedAdaptiveAvgPool2d,
   quantizedAvgPool2d,
   quantizedMaxPool2d,
@@ -30,11 +30,11 @@ export const REFERENCE_POOL: PoolImpl = {
   quantizedAdaptiveAvgPool2d,
 };
 
-const PATHS: readonly PoolPath[] = ["qnnpack", "nchw", "nhwc"];
+const POOL_KERNELS: readonly PoolKernel[] = ["qnnpack", "nchw", "nhwc"];
 
-/** A constant quint8 (or, off the qnnpack path, qint8) tensor and a pooling window. */
+/** A constant quint8 (or, off the qnnpack kernel, qint8) tensor and a pooling window. */
 const constantArb = fc.record({
-  path: fc.constantFrom(...PATHS),
+  pytorchKernel: fc.constantFrom(...POOL_KERNELS),
   signed: fc.boolean(),
   value: fc.integer({ min: 0, max: 255 }),
   zp: fc.integer({ min: 0, max: 255 }),
@@ -47,7 +47,7 @@ const constantArb = fc.record({
   stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
   ceil: fc.boolean(),
 }).map((p) => {
-  const signed = p.signed && p.path !== "qnnpack";
+  const signed = p.signed && p.pytorchKernel !== "qnnpack";
   const size = p.n * p.c * p.h * p.w;
   const x = signed
     ? new QuantizedTensor(new Int8Array(size).fill(p.value - 128), [p.n, p.c, p.h, p.w], "qint8", {
@@ -62,18 +62,18 @@ const constantArb = fc.record({
     });
   // QNNPACK refuses 1x1 windows and ceil mode; keep the window inside the input.
   const kernel: [number, number] = [Math.min(p.kernel[0], p.h), Math.min(p.kernel[1], p.w)];
-  if (p.path === "qnnpack" && kernel[0] * kernel[1] === 1) {
+  if (p.pytorchKernel === "qnnpack" && kernel[0] * kernel[1] === 1) {
     if (p.h > 1) kernel[0] = 2;
     else if (p.w > 1) kernel[1] = 2;
   }
   return {
     x,
-    path: p.path,
+    pytorchKernel: p.pytorchKernel,
     value: x.intRepr[0],
     kernel,
     stride: p.stride,
-    ceil: p.ceil && p.path !== "qnnpack",
-    valid: !(p.path === "qnnpack" && kernel[0] * kernel[1] === 1),
+    ceil: p.ceil && p.pytorchKernel !== "qnnpack",
+    valid: !(p.pytorchKernel === "qnnpack" && kernel[0] * kernel[1] === 1),
   };
 });
 
@@ -84,7 +84,7 @@ export function poolProperties(
 ): PropertyCheck[] {
   return [
     {
-      name: "max_pool2d of a constant tensor is the constant (every kernel path)",
+      name: "max_pool2d of a constant tensor is the constant (every PyTorch kernel)",
       op: "quantized_max_pool2d",
       path,
       property: () =>
@@ -92,7 +92,7 @@ export function poolProperties(
           fc.pre(p.valid);
           const y = impl.quantizedMaxPool2d(p.x, {
             engine: "qnnpack",
-            path: p.path,
+            pytorchKernel: p.pytorchKernel,
             kernelSize: p.kernel,
             stride: p.stride,
             padding: padded ? [p.kernel[0] >> 1, p.kernel[1] >> 1] : 0,
@@ -102,7 +102,8 @@ export function poolProperties(
         }),
     },
     {
-      name: "avg_pool2d of a constant tensor without padding is the constant (every kernel path)",
+      name:
+        "avg_pool2d of a constant tensor without padding is the constant (every PyTorch kernel)",
       op: "quantized_avg_pool2d",
       path,
       property: () =>
@@ -110,7 +111,7 @@ export function poolProperties(
           fc.pre(p.valid);
           const y = impl.quantizedAvgPool2d(p.x, {
             engine: "qnnpack",
-            path: p.path,
+            pytorchKernel: p.pytorchKernel,
             kernelSize: p.kernel,
             stride: p.stride,
             ceilMode: p.ceil,
@@ -133,11 +134,11 @@ export function poolProperties(
           fc.integer({ min: 1, max: 9 }),
           fc.integer(),
           (p, oh, ow, seed) => {
-            const pathAda = p.path === "qnnpack" ? "nchw" : p.path;
+            const kernelAda = p.pytorchKernel === "qnnpack" ? "nchw" : p.pytorchKernel;
             const [h, w] = p.x.shape.slice(2);
             const y = impl.quantizedAdaptiveAvgPool2d(p.x, {
               engine: "onednn",
-              path: pathAda,
+              pytorchKernel: kernelAda,
               outputSize: [Math.min(oh, h), Math.min(ow, w)],
             });
             y.intRepr.forEach((v, i) => assert.equal(v, p.value, `element ${i}`));
@@ -149,7 +150,7 @@ export function poolProperties(
             const x = new QuantizedTensor(codes, p.x.shape, p.x.dtype, p.x.qparams);
             const same = impl.quantizedAdaptiveAvgPool2d(x, {
               engine: "onednn",
-              path: pathAda,
+              pytorchKernel: kernelAda,
               outputSize: [h, w],
             });
             assert.deepEqual([...same.intRepr], [...codes]);

@@ -1,6 +1,6 @@
 /**
  * quint8 NHWC pooling on the generated kernels, choosing the kernel PyTorch 1.13 runs on a
- * channels-last quint8 input (`reference/quantized_pool.ts` `poolPath`): under the qnnpack
+ * channels-last quint8 input (`reference/quantized_pool.ts` `poolKernel`): under the qnnpack
  * numerics QNNPACK's operators (no ceil mode; for adaptive pooling an output size dividing the
  * input size and differing from it), otherwise ATen's channels-last kernels.
  * @module

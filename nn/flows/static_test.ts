@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Engine } from "../../reference/engine.ts";
 import { getDefaultQConfig, type QConfig } from "../../reference/qconfig.ts";
 import { dequantize, quantizePerChannel, quantizePerTensor } from "../../reference/quantize.ts";
-import { quantizedRelu6 } from "../../reference/quantized_activations.ts";
+import { quantizedRelu6 } from "../../reference/quantized_activation.ts";
 import { convWeight, quantizedConv2d } from "../../reference/quantized_conv2d.ts";
 import { quantizedAddRelu } from "../../reference/quantized_elementwise.ts";
 import { linearWeight, quantizedLinear } from "../../reference/quantized_linear.ts";

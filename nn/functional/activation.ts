@@ -9,7 +9,7 @@ import { floatElu } from "../../reference/quantized_elu.ts";
 import { floatHardsigmoid } from "../../reference/quantized_hardsigmoid.ts";
 import { floatHardtanh } from "../../reference/quantized_clamp.ts";
 import { floatLeakyRelu } from "../../reference/quantized_leaky_relu.ts";
-import { hardswishF32 } from "../../reference/quantized_activations.ts";
+import { hardswishF32 } from "../../reference/quantized_activation.ts";
 import { Tensor } from "../../reference/tensor.ts";
 import { recordOp } from "../autograd.ts";
 import { checkTensor } from "./_shape.ts";

@@ -19,8 +19,8 @@ import { quantizedCat } from "../../reference/quantized_elementwise.ts";
 import type { StaticLinearParams } from "../../reference/quantized_linear.ts";
 import {
   nhwcReadAsNchw,
-  type PoolPath,
-  poolPath,
+  type PoolKernel,
+  poolKernel,
   quantizedAdaptiveAvgPool2d,
   quantizedAvgPool2d,
   quantizedMaxPool2d,
@@ -286,12 +286,12 @@ export class QuantizedOps {
   /** `F.max_pool2d` of a quantized tensor (the format is kept). */
   maxPool2d(x: QTensor, options: QuantizedPoolOptions): QTensor {
     const g = poolArgs(options);
-    const path = this.poolPathOf(x, !g.ceilMode);
-    if (path !== "nchw") {
+    const kernel = this.poolKernelOf(x, !g.ceilMode);
+    if (kernel !== "nchw") {
       return this.fromPooled(
         this.kernels.pool2dNhwc(this.nhwc(x), x, { kind: "max", ...g }),
         x,
-        path,
+        kernel,
       );
     }
     return this.fromReference(
@@ -311,12 +311,12 @@ export class QuantizedOps {
       countIncludePad: options.countIncludePad ?? true,
       divisorOverride: options.divisorOverride ?? null,
     };
-    const path = this.poolPathOf(x, !g.ceilMode);
-    if (path !== "nchw") {
+    const kernel = this.poolKernelOf(x, !g.ceilMode);
+    if (kernel !== "nchw") {
       return this.fromPooled(
         this.kernels.pool2dNhwc(this.nhwc(x), x, { kind: "avg", ...args }),
         x,
-        path,
+        kernel,
       );
     }
     return this.fromReference(
@@ -335,12 +335,12 @@ export class QuantizedOps {
     const size = pair("outputSize", outputSize, 1);
     const [h, w] = x.shape.slice(-2);
     const divisible = h % size[0] === 0 && w % size[1] === 0 && !(h === size[0] && w === size[1]);
-    const path = this.poolPathOf(x, divisible);
-    if (path !== "nchw") {
+    const kernel = this.poolKernelOf(x, divisible);
+    if (kernel !== "nchw") {
       return this.fromPooled(
         this.kernels.pool2dNhwc(this.nhwc(x), x, { kind: "adaptive_avg", outputSize: size }),
         x,
-        path,
+        kernel,
       );
     }
     return this.fromReference(
@@ -368,7 +368,7 @@ export class QuantizedOps {
    * channels-last one — which the kernel sets have — or ATen's NCHW loop (`nchw`), which they
    * do not.
    */
-  private poolPathOf(x: QTensor, qnnpackEligible: boolean): PoolPath {
+  private poolKernelOf(x: QTensor, qnnpackEligible: boolean): PoolKernel {
     checkQTensor("x", x);
     if (x.shape.length !== 4) {
       throw new RangeError(
@@ -380,7 +380,7 @@ export class QuantizedOps {
       scale: x.scale,
       zeroPoint: x.zeroPoint,
     });
-    return poolPath(probe, this.engine, { channelsLast: x.channelsLast, qnnpackEligible });
+    return poolKernel(probe, this.engine, { channelsLast: x.channelsLast, qnnpackEligible });
   }
 
   /** The NHWC view of a 4-D QTensor's storage. */
@@ -400,10 +400,10 @@ export class QuantizedOps {
    * `nhwcReadAsNchw`): from an NCHW input with H·W == 1 its logical output is the NHWC data read
    * as NCHW, so that is what this tensor holds.
    */
-  private fromPooled(y: NhwcTensor, x: QTensor, path: PoolPath): QTensor {
+  private fromPooled(y: NhwcTensor, x: QTensor, kernel: PoolKernel): QTensor {
     const [n, oh, ow, c] = y.shape;
     const shape = [n, c, oh, ow];
-    if (nhwcReadAsNchw(x.shape, shape, path)) {
+    if (nhwcReadAsNchw(x.shape, shape, kernel)) {
       return new QTensor(toNhwc(y.data, shape), shape, x, { channelsLast: false, ops: this });
     }
     return this.fromNhwc(y, x, x.channelsLast);

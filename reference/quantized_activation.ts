@@ -1,7 +1,7 @@
 /**
  * Quantized activations — relu, relu6, hardswish, sigmoid, tanh — bit for bit as PyTorch 1.13
- * computes them (shared/NUMERICS.md §8), with the fixed output qparams PyTorch picks for sigmoid
- * and tanh. Two families, as for the elementwise ops (`reference/quantized_elementwise.ts`):
+ * computes them (docs/numerics/activations.md), with the fixed output qparams PyTorch picks for
+ * sigmoid and tanh. Two families, as for the elementwise ops (`reference/quantized_elementwise.ts`):
  *
  * - **qnnpack** (the `qnnpack` engine with quint8 input): QNNPACK's 256-entry lookup tables
  *   (qnnpack/src/hardswish.c, sigmoid.c, tanh.c), computed with glibc's `expf`/`tanhf`
