@@ -16,7 +16,7 @@ import {
   dequantizeScalar,
   dequantizeVector,
   elementwiseFamily,
-  quantizeVectorWrapping,
+  quantizeVector,
   VECTOR_BLOCK,
   vectorPrefix,
 } from "./quantized_elementwise.ts";
@@ -141,7 +141,7 @@ export interface AtenUnaryOp {
 }
 
 /**
- * ATen's unary kernel: vector lanes `quantizeVectorWrapping(vector(dequantizeVector(q)))`,
+ * ATen's unary kernel: vector lanes `quantizeVector(vector(dequantizeVector(q)))`,
  * scalar tail `quantizeValX86(scalar(dequantizeScalar(q)))`.
  */
 export function atenUnary(x: QuantizedTensor, op: AtenUnaryOp): Codes8 {
@@ -154,7 +154,7 @@ export function atenUnary(x: QuantizedTensor, op: AtenUnaryOp): Codes8 {
   for (let i = 0; i < x.size; i++) {
     const q = x.intRepr[i];
     out[i] = i < nv
-      ? quantizeVectorWrapping(
+      ? quantizeVector(
         op.vector(dequantizeVector(q, input.scale, input.zeroPoint)),
         op.vectorInverseScale,
         zo,

@@ -37,7 +37,7 @@ import {
 import { input8 } from "./_aten_unary.ts";
 import { allocIntRepr, dtypeRange } from "./dtype.ts";
 import { f32, fmaF32, roundHalfEven } from "./float32.ts";
-import { quantizeVectorWrapping, VECTOR_BLOCK } from "./quantized_elementwise.ts";
+import { quantizeVector, VECTOR_BLOCK } from "./quantized_elementwise.ts";
 import { QuantizedTensor, Tensor } from "./tensor.ts";
 
 /** The per-channel float parameters of a batch norm. */
@@ -193,7 +193,7 @@ export function quantizedBatchNorm2d(
         const y = fmaF32(alpha[ch], x.intRepr[base + i] - input.zeroPoint, beta[ch]);
         let q: number;
         if (ch < nv) {
-          q = quantizeVectorWrapping(y, 1, zo, min, max);
+          q = quantizeVector(y, 1, zo, min, max);
           if (relu && q < zo) q = zo;
         } else {
           q = scalarChannelCode(y, zo, relu, min, max);

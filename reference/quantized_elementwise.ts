@@ -146,38 +146,30 @@ export function dequantizeScalar(q: number, scale: number, zeroPoint: number): n
   return f32(f32(scale) * (q - zeroPoint));
 }
 
+/** x86's `cvtps2dq`: round half to even; NaN and values outside int32 give INT32_MIN. */
+function cvtps2dq(t: number): number {
+  return t >= -2147483648 && t < 2147483648 ? roundHalfEven(t) : -2147483648;
+}
+
+/** glibc's `lrintf` on x86-64 (`cvtss2si` to 64 bits): outside int64, and NaN, give INT64_MIN. */
+function lrintf(t: number): number {
+  return t >= -(2 ** 63) && t < 2 ** 63 ? roundHalfEven(t) : -(2 ** 63);
+}
+
 /** `cvtps2dq(min(f32(x·inv), 2147483520))`: a vector lane's int32 before the zero point. */
 function vectorLaneInt32(x: number, inverseScale: number): number {
-  let t = f32(x * inverseScale);
-  if (!(t <= 2147483520)) t = 2147483520; // minps returns its second operand for NaN
-  const r = roundHalfEven(t);
-  return r < -2147483648 ? -2147483648 : r; // out of range: INT32_MIN
+  const t = f32(x * inverseScale);
+  return cvtps2dq(t <= 2147483520 ? t : 2147483520); // minps returns its second operand for NaN
 }
 
 /**
- * The AVX2 vector quantize of one lane (`QuantizeAvx2`): `t = min(f32(x·inv), 2147483520)`,
- * `clamp(cvtps2dq(t) + zp)` through saturating packs; NaN gives qmax. This saturates where
- * PyTorch's int32 add of the zero point wraps (`t` at the top of int32 with zp >= 128: PyTorch
- * gives qmin); the add kernels match this version, the newer ops use `quantizeVectorWrapping`.
+ * The AVX2 vector quantize of one lane (`QuantizeAvx2`) exactly: `t = min(f32(x·inv),
+ * 2147483520)` (NaN gives the limit, as `minps` does), `cvtps2dq(t)`, the zero point added in
+ * wrapping int32 arithmetic (`_mm256_add_epi32`), then clamped by saturating packs. A value at the
+ * top of int32 (or NaN) with a zero point >= 128 wraps negative and gives qmin.
  * @param inverseScale the float32 reciprocal the kernel was given
  */
 export function quantizeVector(
-  x: number,
-  inverseScale: number,
-  zeroPoint: number,
-  qmin: number,
-  qmax: number,
-): number {
-  return clamp(vectorLaneInt32(x, inverseScale) + zeroPoint, qmin, qmax);
-}
-
-/**
- * `QuantizeAvx2` of one lane exactly: as `quantizeVector`, but the zero point is added in
- * wrapping int32 arithmetic (`_mm256_add_epi32`), so a value clipped to 2147483520 (or NaN) with a
- * zero point >= 128 wraps negative and gives qmin.
- * @param inverseScale the float32 reciprocal the kernel was given
- */
-export function quantizeVectorWrapping(
   x: number,
   inverseScale: number,
   zeroPoint: number,
@@ -353,19 +345,25 @@ function mulImpl(
   const { min, max } = dtypeRange(a.dtype);
   const lo = relu ? Math.max(zo, min) : min;
   const n = a.size;
+  const nv = vectorPrefix(n, options.vectorBlock);
   const out = a.dtype === "quint8" ? new Uint8Array(n) : new Int8Array(n);
   for (let i = 0; i < n; i++) {
     const prod = (a.intRepr[i] - pa.zeroPoint) * (b.intRepr[i] - pb.zeroPoint);
-    out[i] = clamp(roundHalfEven(f32(f32(prod) * m)) + zo, lo, max);
+    const t = f32(f32(prod) * m);
+    out[i] = i < nv
+      ? clamp((cvtps2dq(t) + zo) | 0, lo, max) // RequantizeAvx2: wrapping _mm256_add_epi32
+      : clamp(lrintf(t) + zo, lo, max);
   }
   return output(out, a, so, zo);
 }
 
 /**
  * `torch.ops.quantized.mul(a, b, scale, zero_point)` (QuantizedOpKernels.cpp `qmul_kernel`,
- * `requantize_from_int`): `clamp(rne(f32(f32((qa−za)(qb−zb))·m)) + zo)` with
- * `m = mulMultiplier(sa, sb, so)`. The vector and scalar paths agree, and 1.13 has no QNNPACK
- * mul, so every engine gives the same result [V].
+ * `requantize_from_int`): `t = f32(f32((qa−za)(qb−zb))·m)` with `m = mulMultiplier(sa, sb, so)`,
+ * then `clamp(rne(t) + zo)`. 1.13 has no QNNPACK mul, so every engine runs ATen's kernel. Its
+ * vector prefix (`vectorPrefix`) rounds with `cvtps2dq` and adds the zero point in wrapping int32,
+ * so a `t` beyond int32 gives qmin there; the scalar tail's `lrintf` is 64-bit and saturates to
+ * qmax. `vectorBlock: 0` (a build without AVX2) takes the scalar form everywhere [V].
  */
 export function quantizedMul(
   a: QuantizedTensor,

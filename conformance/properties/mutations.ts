@@ -49,7 +49,7 @@ export const OPS_MUTATIONS: readonly (KernelMutation & { readonly caughtBy: read
     },
     {
       name: "mul truncates",
-      fn: /^mul$/,
+      fn: /^mul_aten_(vector|scalar)$/,
       from: "f32x4.nearest",
       to: "f32x4.trunc",
       caughtBy: ["quantized_mul ", "quantized_mul_relu"],

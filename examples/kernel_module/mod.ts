@@ -68,14 +68,23 @@ function add({ a, b, output }: BinaryArgs): QuantizedTensor {
   return result(a, codes, output.scale, output.zeroPoint);
 }
 
-/** ATen's mul: `(qa − za)(qb − zb)` times a float32 multiplier, rounded, plus the zero point. */
+/**
+ * ATen's mul: `(qa − za)(qb − zb)` times a float32 multiplier, rounded, plus the zero point. The
+ * leading multiple of 64 elements take AVX2's lanes, where a product beyond int32 rounds to
+ * INT32_MIN (`cvtps2dq`) and the zero point adds in wrapping int32; the tail's `lrintf` is 64-bit
+ * (INT64_MIN beyond it, and for NaN).
+ */
 function mul({ a, b, output }: BinaryArgs): QuantizedTensor {
   const [pa, pb] = [qparams(a), qparams(b)];
   const m = f32(f32(f32(pa.scale) * f32(pb.scale)) * f32(1 / f32(output.scale)));
   const [lo, hi] = a.dtype === "quint8" ? [0, 255] : [-128, 127];
+  const vectorEnd = Math.floor(a.size / 64) * 64;
   const codes = Array.from(a.intRepr, (qa, i) => {
-    const product = (qa - pa.zeroPoint) * (b.intRepr[i] - pb.zeroPoint);
-    return clamp(rint(f32(f32(product) * m)) + output.zeroPoint, lo, hi);
+    const t = f32(f32((qa - pa.zeroPoint) * (b.intRepr[i] - pb.zeroPoint)) * m);
+    const limit = i < vectorEnd ? 2 ** 31 : 2 ** 63;
+    const r = t >= -limit && t < limit ? rint(t) : -limit;
+    const sum = r + output.zeroPoint;
+    return clamp(i < vectorEnd ? sum | 0 : sum, lo, hi);
   });
   return result(a, codes, output.scale, output.zeroPoint);
 }

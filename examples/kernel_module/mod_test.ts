@@ -50,12 +50,12 @@ Deno.test("the ops the example lacks are reported unsupported, with their case c
 /** A copy of the example, as a file outside the project, with one planted wrong element. */
 async function plantedCopy(): Promise<string> {
   const source = await Deno.readTextFile(new URL("./mod.ts", import.meta.url));
-  const correct = "return clamp(rint(f32(f32(product) * m)) + output.zeroPoint, lo, hi);";
+  const correct = "return clamp(i < vectorEnd ? sum | 0 : sum, lo, hi);";
   assert.ok(source.includes(correct));
   const planted = source
     .replace(
       correct,
-      `return clamp(rint(f32(f32(product) * m)) + output.zeroPoint + (i === 5 ? 1 : 0), lo, hi);`,
+      `return clamp((i < vectorEnd ? sum | 0 : sum) + (i === 5 ? 1 : 0), lo, hi);`,
     )
     .replace(`from "../../mod.ts"`, `from "${new URL("mod.ts", ROOT).href}"`);
   const dir = await Deno.makeTempDir();

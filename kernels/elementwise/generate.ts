@@ -9,15 +9,18 @@
  *   multiples of ulp(s) below 2^10·2^e(s): at most 34 significant bits) are exact in float64, so
  *   `f32(f64(s)·q + f64(c))` rounds once, as the FMA does. Then `c = da + db`, ReLU as
  *   `c < 0 ? 0 : c`, and the AVX2 quantize: `t = f32(c·inv)`, `t <= 2147483520 ? t : 2147483520`
- *   (NaN too), `cvtps2dq` (`nearest` + `trunc_sat`), `clamp(r + zo)`.
+ *   (NaN too), `cvtps2dq` (`nearest` + `trunc_sat`), `r + zo` in wrapping int32 (as
+ *   `_mm256_add_epi32`: a lane at 2147483520 with zo >= 128 wraps to qmin), clamped.
  * - `add_aten_scalar`: the scalar tail: `f32(s)·f32(q − zp)` for each operand and
  *   `quantize_val` (`trunc_sat` sends NaN to 0, i.e. the zero point, as `quantize_val` does).
- * - `mul`: `clamp(rne(f32(f32((qa−za)(qb−zb))·m)) + zo, lo, 255)`, NaN lanes 0 (the reference
- *   stores NaN into a Uint8Array).
+ * - `mul_aten_vector`, `mul_aten_scalar`: `t = f32(f32((qa−za)(qb−zb))·m)`, then
+ *   `clamp(rne(t) + zo, lo, 255)`. The vector lanes round with `cvtps2dq` (NaN and `t` beyond
+ *   int32 give INT32_MIN) and add zo wrapping; the scalar tail's `lrintf` is 64-bit (NaN and `t`
+ *   beyond int64 give INT64_MIN, hence lo) and its sum cannot wrap.
  * @module
  */
 import { type FunctionBuilder, type Local, ModuleBuilder, shuffleLanes } from "../wasm/mod.ts";
-import { clampAddZeroPoint, narrowU8, stridedLoop, widenU8 } from "./simd.ts";
+import { clampAddZeroPoint, narrowU8, stridedLoop, widenU8, wrapAddZeroPoint } from "./simd.ts";
 
 /** Exports of the elementwise module (pointers are byte offsets; n is a multiple of 16). */
 export interface ElementwiseExports {
@@ -62,19 +65,14 @@ export interface ElementwiseExports {
     zo: number,
     floor: number,
   ): void;
-  /** `mul(a, b, out, n, za, zb, m, zo, lo)`. */
-  mul(
-    a: number,
-    b: number,
-    out: number,
-    n: number,
-    za: number,
-    zb: number,
-    m: number,
-    zo: number,
-    lo: number,
-  ): void;
+  /** `mul_aten_vector(a, b, out, n, za, zb, m, zo, lo)`. */
+  mul_aten_vector(a: number, b: number, out: number, n: number, ...args: MulArgs): void;
+  /** `mul_aten_scalar(a, b, out, n, za, zb, m, zo, lo)`. */
+  mul_aten_scalar(a: number, b: number, out: number, n: number, ...args: MulArgs): void;
 }
+
+/** Mul's scalars: `za, zb, m, zo, lo`. */
+type MulArgs = [za: number, zb: number, m: number, zo: number, lo: number];
 
 /** The largest float below 2^31 that AVX2's quantize clamps to (`2147483520`). */
 const AVX2_INT_LIMIT = 2147483520;
@@ -101,12 +99,14 @@ export function buildElementwise(): ModuleBuilder {
   });
   emitAddAten(addS, false);
   mod.exportFunction(addS);
-  const mul = mod.function("mul", {
-    params: [...ptrs, "i32", "i32", "f32", "i32", "i32"],
-    paramNames: ["a", "b", "out", "n", "za", "zb", "m", "zo", "lo"],
-  });
-  emitMul(mul);
-  mod.exportFunction(mul);
+  for (const vector of [true, false]) {
+    const mul = mod.function(vector ? "mul_aten_vector" : "mul_aten_scalar", {
+      params: [...ptrs, "i32", "i32", "f32", "i32", "i32"],
+      paramNames: ["a", "b", "out", "n", "za", "zb", "m", "zo", "lo"],
+    });
+    emitMul(mul, vector);
+    mod.exportFunction(mul);
+  }
   return mod;
 }
 
@@ -213,6 +213,8 @@ function emitAddAten(f: FunctionBuilder, vector: boolean): void {
   f.i32.const(0).localGet(zo).i32.sub().i32x4.splat().localSet(lowV);
   const highV = f.local("v128", "high");
   f.i32.const(255).localGet(zo).i32.sub().i32x4.splat().localSet(highV);
+  const zeroV = splatI32(f, 0, "zero");
+  const maxV = splatI32(f, 255, "max");
   const qa = f.local("v128", "qa");
   const qb = f.local("v128", "qb");
   const t = f.local("v128", "t");
@@ -237,21 +239,29 @@ function emitAddAten(f: FunctionBuilder, vector: boolean): void {
       f.localGet(limitV).localGet(t).f32x4.pmin();
     }
     f.f32x4.nearest().i32x4.truncSatF32x4S();
-    clampAddZeroPoint(f, lowV, highV, zoV);
+    if (vector) wrapAddZeroPoint(f, zoV, zeroV, maxV);
+    else clampAddZeroPoint(f, lowV, highV, zoV);
   });
 }
 
-function emitMul(f: FunctionBuilder): void {
+function emitMul(f: FunctionBuilder, vector: boolean): void {
   const [, , , , za, zb, m, zo, lo] = f.params;
   const zaV = splatI32(f, za, "zav");
   const zbV = splatI32(f, zb, "zbv");
   const mV = f.local("v128", "mv");
   f.localGet(m).f32x4.splat().localSet(mV);
   const zoV = splatI32(f, zo, "zov");
+  const loV = splatI32(f, lo, "lov");
+  const maxV = splatI32(f, 255, "max");
   const lowV = f.local("v128", "low");
   f.localGet(lo).localGet(zo).i32.sub().i32x4.splat().localSet(lowV);
   const highV = f.local("v128", "high");
   f.i32.const(255).localGet(zo).i32.sub().i32x4.splat().localSet(highV);
+  // Below this bound the conversion is exact; NaN and larger t give the integer minimum.
+  const limit = vector ? 2 ** 31 : 2 ** 63;
+  const limitV = f.local("v128", "limit");
+  f.v128.const("f32x4", [limit, limit, limit, limit]).localSet(limitV);
+  const intMinV = splatI32(f, -2147483648, "intmin");
   const t = f.local("v128", "t");
   binaryLoop(f, (va, vb, g) => {
     widenU8(f, va, g);
@@ -259,10 +269,10 @@ function emitMul(f: FunctionBuilder): void {
     widenU8(f, vb, g);
     f.localGet(zbV).i32x4.sub().i32x4.mul();
     f.f32x4.convertI32x4S().localGet(mV).f32x4.mul();
-    f.f32x4.nearest().localSet(t);
-    f.localGet(t).i32x4.truncSatF32x4S();
-    clampAddZeroPoint(f, lowV, highV, zoV);
-    // NaN lanes give 0.
-    f.localGet(t).localGet(t).f32x4.eq().v128.and();
+    f.f32x4.nearest().localTee(t).i32x4.truncSatF32x4S();
+    // trunc_sat already gives INT32_MIN below −2^31; keep its lane only where t < limit.
+    f.localGet(intMinV).localGet(t).localGet(limitV).f32x4.lt().v128.bitselect();
+    if (vector) wrapAddZeroPoint(f, zoV, loV, maxV);
+    else clampAddZeroPoint(f, lowV, highV, zoV);
   });
 }

@@ -159,7 +159,11 @@ export class QElementwise {
     const { scale: so, zeroPoint: zo } = args.output;
     const m = mulMultiplier(args.a.scale, args.b.scale, so);
     const lo = args.relu ? zo : 0;
-    this.elementwise().mul(pa, pb, out, pad16(n), args.a.zeroPoint, args.b.zeroPoint, m, zo, lo);
+    const k = this.elementwise();
+    const scalars = [args.a.zeroPoint, args.b.zeroPoint, m, zo, lo] as const;
+    const nv = vectorPrefix(n);
+    if (nv > 0) k.mul_aten_vector(pa, pb, out, nv, ...scalars);
+    if (n > nv) k.mul_aten_scalar(pa + nv, pb + nv, out + nv, pad16(n - nv), ...scalars);
     return readBytes(this.runtime, out, n);
   }
 

@@ -40,6 +40,17 @@ export function clampAddZeroPoint(
 }
 
 /**
+ * With an i32x4 `r` on the stack, leaves `clamp(r + zp, lo, hi)` with the sum in wrapping int32
+ * arithmetic, as x86's `_mm256_add_epi32` before a saturating pack.
+ * @param zp splat of the zero point
+ * @param lo splat of the lowest code
+ * @param hi splat of the highest code
+ */
+export function wrapAddZeroPoint(f: FunctionBuilder, zp: Local, lo: Local, hi: Local): void {
+  f.localGet(zp).i32x4.add().localGet(lo).i32x4.maxS().localGet(hi).i32x4.minS();
+}
+
+/**
  * Emits `do { body } while ((ptr += step) != end)` — the caller guarantees at least one
  * iteration and that `end − ptr` is a multiple of `step`; `advance` lists other pointers moved by
  * their own steps each iteration.

@@ -137,6 +137,42 @@ def scalar_cases(g, rng, engine, count):
                   engine=engine)
 
 
+def overflow_cases(g, rng, engine):
+    """Output scales so small that a vector lane's int32 overflows: add's quantize clips to
+    2147483520 and adds the zero point wrapping (zero points >= 128 give qmin), mul's cvtps2dq gives
+    INT32_MIN; the scalar tail saturates instead. QNNPACK's add refuses these ratios, so only mul
+    runs on the qnnpack engine (ATen's kernel there too)."""
+    ops = [("quantized_mul", torch.ops.quantized.mul), ("quantized_mul_relu", torch.ops.quantized.mul_relu)]
+    if engine != "qnnpack":
+        ops += [("quantized_add", torch.ops.quantized.add),
+                ("quantized_add_relu", torch.ops.quantized.add_relu)]
+    for op, fn in ops:
+        for i, (n, sy, zy) in enumerate([(80, 2 ** -24, 200), (200, 2 ** -20, 128), (129, 2 ** -17, 127),
+                                         (64, 2 ** -30, 255), (100, 2 ** -16, 0)]):
+            sa, sb = float(rng.choice([1.0, 0.5, 3.0])), float(rng.choice([1.0, 0.25, 2.0]))
+            za, zb = rand_zp(rng), rand_zp(rng)
+            a = qtensor(rand_codes(rng, [n]), sa, za)
+            b = qtensor(rand_codes(rng, [n]), sb, zb)
+            y = fn(a, b, sy, zy)
+            g.add(f"{op[10:]}/{engine}/overflow{i}-n{n}", op,
+                  {"a_scale": sa, "a_zero_point": za, "b_scale": sb, "b_zero_point": zb,
+                   "y_scale": sy, "y_zero_point": zy},
+                  {"a": a, "b": b}, {"y": y}, engine=engine)
+
+
+def cat_overflow_cases(g, rng):
+    """Channels-last cat into a tiny output scale: the vector channels clip and wrap (zero points
+    >= 128 give qmin), the scalar tail saturates."""
+    for i, (c, zy) in enumerate([(40, 200), (70, 128), (33, 100)]):
+        x = qtensor(rand_codes(rng, [2, c, 2, 1]), 1.0, int(rng.integers(0, 60)))
+        x = x.contiguous(memory_format=torch.channels_last)
+        y = torch.ops.quantized.cat([x], 1, 2 ** -24, zy)
+        g.add(f"cat/overflow{i}-r4-d1-cl", "quantized_cat",
+              {"dim": 1, "y_scale": 2 ** -24, "y_zero_point": zy, "x_scales": [1.0],
+               "x_zero_points": [x.q_zero_point()], "channels_last": True},
+              {"x0": x}, {"y": y})
+
+
 # --------------------------------------------------------------------------- cat
 
 def cat_cases(g, rng, count):
@@ -330,6 +366,7 @@ def generate(seed):
         binary_cases(g, g.rng, engine, "quantized_mul", 24)
         binary_cases(g, g.rng, engine, "quantized_mul_relu", 12)
         scalar_cases(g, g.rng, engine, 12)
+        overflow_cases(g, g.rng, engine)
         files.append(g)
     for engine in ENGINES:
         torch.backends.quantized.engine = engine
@@ -350,5 +387,6 @@ def generate(seed):
     g = GoldenFile("cat", "scripts/golden/gen_elementwise.py", seed,
                    notes="engine-independent; the channels-last path is ATen's AVX2 code (x86)")
     cat_cases(g, g.rng, 36)
+    cat_overflow_cases(g, g.rng)
     files.append(g)
     return files
